@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# One entry point for a fresh machine (Python 3.11 + pip; Java 17 for the Spark tests):
+#   bash dev.sh demo   set up, then run `retold scan` on the bundled example and show the result
+#   bash dev.sh test   set up (with test extras and a headless browser), then run the test suite
+# Everything retold needs is installed here, into .venv/ (and Debian's chromium for UI tests).
+set -euo pipefail
+cd "$(dirname "$0")"
+PY=${PYTHON:-python3}
+VENV=.venv
+
+setup() {
+  local extras=$1
+  if [[ ! -x $VENV/bin/python ]]; then
+    "$PY" -m venv "$VENV"
+  fi
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[${extras}]"
+}
+
+browser() {
+  # Headless Chromium for the HTML report / web UI tests: Debian's package, never a download.
+  if [[ ! -x /usr/bin/chromium ]]; then
+    if command -v apt-get >/dev/null; then
+      SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+      $SUDO apt-get update -qq && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    else
+      echo "dev.sh: /usr/bin/chromium is missing and apt-get is not available" >&2
+      exit 1
+    fi
+  fi
+}
+
+case "${1:-}" in
+  demo)
+    setup ""
+    rm -rf result
+    "$VENV/bin/retold" scan examples/news --out result
+    echo "--- result/pairs.jsonl"; cat result/pairs.jsonl
+    echo "--- result/clusters.jsonl"; cat result/clusters.jsonl
+    ;;
+  test)
+    setup "test"
+    browser
+    shift
+    "$VENV/bin/python" -m pytest "$@"
+    ;;
+  *)
+    echo "usage: bash dev.sh demo|test [pytest args]" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,57 @@
+"""retold: find where text has been retold.
+
+The library is the product; the ``retold`` command and the web UI are thin layers over
+these names::
+
+    import retold
+    result = retold.scan(["news/"])          # pairs, families, counts
+    retold.write_result(result, "result/")   # the tables of docs/formats.md
+    retold.dedup(["news.jsonl"], "deduped.jsonl")
+"""
+
+__version__ = "0.1.0"
+
+from .cluster import cluster
+from .config import (
+    CandidateConfig,
+    ClusterConfig,
+    MinHashConfig,
+    ReadConfig,
+    ScanConfig,
+    ShingleConfig,
+    VerifyConfig,
+)
+from .dedup import DedupResult, Removal, dedup
+from .errors import ConfigError, IndexFormatError, InputError, MissingDependency, RetoldError
+from .models import Cluster, DocInfo, Document, Pair, Passage, Problem, ScanResult
+from .pipeline import scan
+from .writers import write_result
+
+__all__ = [
+    "__version__",
+    "scan",
+    "dedup",
+    "cluster",
+    "write_result",
+    "ScanConfig",
+    "ShingleConfig",
+    "MinHashConfig",
+    "CandidateConfig",
+    "VerifyConfig",
+    "ClusterConfig",
+    "ReadConfig",
+    "Document",
+    "DocInfo",
+    "Pair",
+    "Passage",
+    "Cluster",
+    "Problem",
+    "ScanResult",
+    "DedupResult",
+    "Removal",
+    "RetoldError",
+    "InputError",
+    "ConfigError",
+    "IndexFormatError",
+    "MissingDependency",
+]

@@ -1,0 +1,154 @@
+"""Parameters of every stage, each a small frozen dataclass with its defaults written once.
+
+The CLI and the library build a :class:`ScanConfig` and hand each stage only its part.
+How the defaults were chosen is measured on the bench and written up in docs/method.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .errors import ConfigError
+
+
+def _check(cond: bool, message: str) -> None:
+    if not cond:
+        raise ConfigError(message)
+
+
+@dataclass(frozen=True, slots=True)
+class ShingleConfig:
+    """How a document becomes a set of hashed word n-grams ("shingles").
+
+    ``size`` words per shingle; ``min_tokens``: documents with fewer normalised tokens
+    are "too short": counted and listed, never paired (see docs/method.md).
+    """
+
+    size: int = 5
+    min_tokens: int = 20
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        _check(1 <= self.size <= 16, f"shingle size must be 1..16, got {self.size}")
+        _check(self.min_tokens >= self.size, f"min_tokens ({self.min_tokens}) must be >= shingle size ({self.size})")
+        _check(0 <= self.seed < 2**63, f"seed must be in [0, 2**63), got {self.seed}")
+
+
+@dataclass(frozen=True, slots=True)
+class MinHashConfig:
+    """MinHash signature and LSH banding (used to find large near-duplicate families)."""
+
+    num_perm: int = 128
+    bands: int = 32
+    seed: int = 1
+    #: buckets with more members than this are linked as a star (first member to each
+    #: other) instead of all pairs, so one huge family cannot make the run quadratic.
+    max_bucket: int = 200
+
+    def __post_init__(self) -> None:
+        _check(self.num_perm > 0, f"num_perm must be positive, got {self.num_perm}")
+        _check(self.bands > 0 and self.num_perm % self.bands == 0,
+               f"bands ({self.bands}) must divide num_perm ({self.num_perm})")
+        _check(self.max_bucket >= 2, f"max_bucket must be >= 2, got {self.max_bucket}")
+
+    @property
+    def rows(self) -> int:
+        return self.num_perm // self.bands
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateConfig:
+    """The shingle inverted index (passim-style) that proposes candidate pairs.
+
+    ``max_df``: a shingle found in more documents than this is boilerplate: it neither
+    proposes pairs nor counts towards passage reuse (it still counts in the exact scores).
+    """
+
+    max_df: int = 50
+
+    def __post_init__(self) -> None:
+        _check(self.max_df >= 2, f"max_df must be >= 2, got {self.max_df}")
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyConfig:
+    """When a verified pair is reported, and with which relation.
+
+    - the smaller document (in shingles) shares >= ``min_containment`` of its
+      non-boilerplate shingles, or >= ``near_copy_containment`` of all its shingles,
+      with the other: ``duplicate`` if their shingle counts differ by at most
+      ``duplicate_length_ratio``, else ``contains``/``contained``;
+    - otherwise, if they share >= ``min_shared`` non-boilerplate shingles: ``overlap``.
+    """
+
+    min_containment: float = 0.25
+    near_copy_containment: float = 0.8
+    duplicate_length_ratio: float = 0.85
+    min_shared: int = 10
+
+    def __post_init__(self) -> None:
+        _check(0.0 < self.min_containment <= 1.0, f"min_containment must be in (0, 1], got {self.min_containment}")
+        _check(0.0 < self.near_copy_containment <= 1.0,
+               f"near_copy_containment must be in (0, 1], got {self.near_copy_containment}")
+        _check(0.0 < self.duplicate_length_ratio <= 1.0,
+               f"duplicate_length_ratio must be in (0, 1], got {self.duplicate_length_ratio}")
+        _check(self.min_shared >= 1, f"min_shared must be >= 1, got {self.min_shared}")
+
+
+#: relations that join two documents into one family (cluster) by default
+FAMILY_RELATIONS: tuple[str, ...] = ("duplicate", "contains", "contained")
+RELATIONS: tuple[str, ...] = ("duplicate", "contains", "contained", "overlap")
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterConfig:
+    """Which relations join documents into families."""
+
+    relations: tuple[str, ...] = FAMILY_RELATIONS
+
+    def __post_init__(self) -> None:
+        bad = [r for r in self.relations if r not in RELATIONS]
+        _check(not bad, f"unknown relation(s) {bad}; choose from {list(RELATIONS)}")
+
+
+@dataclass(frozen=True, slots=True)
+class ScanConfig:
+    """Everything a scan needs, nested by stage."""
+
+    shingle: ShingleConfig = field(default_factory=ShingleConfig)
+    minhash: MinHashConfig = field(default_factory=MinHashConfig)
+    candidates: CandidateConfig = field(default_factory=CandidateConfig)
+    verify: VerifyConfig = field(default_factory=VerifyConfig)
+    cluster: ClusterConfig = field(default_factory=ClusterConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "ScanConfig":
+        """Inverse of :meth:`to_dict` (used by the index to store its parameters)."""
+        cl = dict(data.get("cluster", {}))
+        if "relations" in cl:
+            cl["relations"] = tuple(cl["relations"])
+        return cls(
+            shingle=ShingleConfig(**data.get("shingle", {})),
+            minhash=MinHashConfig(**data.get("minhash", {})),
+            candidates=CandidateConfig(**data.get("candidates", {})),
+            verify=VerifyConfig(**data.get("verify", {})),
+            cluster=ClusterConfig(**cl),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ReadConfig:
+    """How records are read: the names of the fields in JSONL/CSV/Parquet inputs."""
+
+    id_field: str = "id"
+    text_field: str = "text"
+    date_field: str = "date"
+    source_field: str = "source"
+    url_field: str = "url"
+    title_field: str = "title"
+    #: CSV delimiter; None means "," for .csv and tab for .tsv
+    delimiter: str | None = None

@@ -1,0 +1,270 @@
+"""The scan pipeline: read -> sketch -> candidates -> verify -> cluster.
+
+Texts are streamed: the reader yields documents one at a time, texts are sent to the
+sketching workers in bounded batches and dropped once sketched. What stays in memory
+for the rest of the run is, per document, its :class:`~retold.models.DocInfo`, its
+sorted shingle set (8 bytes a shingle, about one per word) and its MinHash signature
+(8 bytes x ``num_perm``); see docs/method.md.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any, Callable, Mapping, TypeVar
+
+import numpy as np
+
+from .candidates import find_candidates
+from .cluster import cluster
+from .config import ReadConfig, ScanConfig
+from .errors import ConfigError, InputError
+from .models import DocInfo, Document, Pair, Problem, ScanResult
+from .progress import NullProgress, Progress
+from .sketch import SketchBatch, sketch_texts
+from .verify import NO_RELATION, classify, score_pairs
+
+#: what ``scan`` and ``dedup`` accept as their source
+Source = str | os.PathLike | Sequence[str | os.PathLike] | Iterable[Document | Mapping[str, Any]]
+
+BATCH_DOCS = 512
+BATCH_CHARS = 4_000_000
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def default_workers() -> int:
+    return os.cpu_count() or 1
+
+
+def _is_paths(source: Any) -> bool:
+    if isinstance(source, (str, os.PathLike)):
+        return True
+    return isinstance(source, (list, tuple)) and all(isinstance(s, (str, os.PathLike)) for s in source) and len(source) > 0
+
+
+def iter_documents(
+    source: Source,
+    read: ReadConfig,
+    *,
+    on_problem: Callable[[Problem], None],
+    strict: bool = False,
+) -> Iterator[Document]:
+    """Documents from paths (via :mod:`retold.readers`) or from an iterable of records."""
+    if _is_paths(source):
+        from .readers import read_documents
+
+        paths = [source] if isinstance(source, (str, os.PathLike)) else list(source)
+        yield from read_documents(paths, read, on_problem=on_problem, strict=strict)
+        return
+    seen: dict[str, str] = {}
+    for i, item in enumerate(source):  # type: ignore[union-attr]
+        origin = f"<documents>#{i}"
+        if isinstance(item, Document):
+            doc: Document | None = item
+        else:
+            from .readers import record_to_document
+
+            doc = record_to_document(dict(item), read, origin, on_problem)
+        if doc is None:
+            if strict:
+                raise InputError(f"{origin}: unusable record (see the problem reported)")
+            continue
+        if not doc.origin:
+            doc = Document(doc.id, doc.text, doc.date, doc.source, doc.url, doc.title, origin, doc.meta)
+        if doc.id in seen:
+            problem = Problem(doc.origin, "duplicate_id", f"duplicate id {doc.id!r} (first seen at {seen[doc.id]}); skipped")
+            if strict:
+                raise InputError(str(problem))
+            on_problem(problem)
+            continue
+        seen[doc.id] = doc.origin
+        yield doc
+
+
+def _ordered_map(executor: Executor | None, fn: Callable[[T], R], items: Iterable[T], window: int) -> Iterator[R]:
+    """``map`` that keeps at most ``window`` tasks in flight (bounded memory), in order."""
+    if executor is None:
+        yield from map(fn, items)
+        return
+    pending: list[Future[R]] = []
+    for item in items:
+        pending.append(executor.submit(fn, item))
+        if len(pending) >= window:
+            yield pending.pop(0).result()
+    for fut in pending:
+        yield fut.result()
+
+
+@dataclass(frozen=True, slots=True)
+class _SketchTask:
+    texts: list[str]
+    config: ScanConfig
+
+    def __call__(self) -> SketchBatch:
+        return sketch_texts(self.texts, self.config.shingle, self.config.minhash)
+
+
+def _run_task(task: _SketchTask) -> SketchBatch:
+    return task()
+
+
+def _batches(docs: Iterator[Document], config: ScanConfig, infos: list[dict[str, Any]]) -> Iterator[_SketchTask]:
+    """Group texts into tasks, recording each document's metadata as it passes."""
+    texts: list[str] = []
+    chars = 0
+    for doc in docs:
+        infos.append({"id": doc.id, "chars": len(doc.text), "date": doc.date, "source": doc.source, "origin": doc.origin})
+        texts.append(doc.text)
+        chars += len(doc.text)
+        if len(texts) >= BATCH_DOCS or chars >= BATCH_CHARS:
+            yield _SketchTask(texts, config)
+            texts, chars = [], 0
+    if texts:
+        yield _SketchTask(texts, config)
+
+
+@dataclass(frozen=True, slots=True)
+class Corpus:
+    """Sketched documents in id order (rank r = r-th smallest id): what later stages read."""
+
+    documents: tuple[DocInfo, ...]
+    shingles: np.ndarray  # uint64, concatenated per-rank sorted sets
+    offsets: np.ndarray  # int64, len n+1
+    signatures: np.ndarray  # uint64 (n, num_perm)
+
+    def __len__(self) -> int:
+        return len(self.documents)
+
+
+def _status(tokens: int, config: ScanConfig) -> str:
+    if tokens == 0:
+        return "empty"
+    return "too_short" if tokens < config.shingle.min_tokens else "ok"
+
+
+def assemble(infos: list[dict[str, Any]], batches: list[SketchBatch], config: ScanConfig) -> Corpus:
+    """Put sketched batches (in arrival order) into id order."""
+    n = len(infos)
+    if n == 0:
+        return Corpus((), np.empty(0, np.uint64), np.zeros(1, np.int64), np.empty((0, config.minhash.num_perm), np.uint64))
+    tokens = np.concatenate([b.tokens for b in batches])
+    lengths = np.concatenate([np.diff(b.offsets) for b in batches])
+    flat = np.concatenate([b.shingles for b in batches])
+    sigs = np.concatenate([b.signatures for b in batches])
+    starts = np.zeros(n, dtype=np.int64)
+    np.cumsum(lengths[:-1], out=starts[1:])
+    order = sorted(range(n), key=lambda i: infos[i]["id"])
+    order_a = np.asarray(order, dtype=np.int64)
+    rl = lengths[order_a]
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(rl, out=offsets[1:])
+    gather = np.arange(offsets[-1], dtype=np.int64) - np.repeat(offsets[:-1], rl) + np.repeat(starts[order_a], rl)
+    docs = tuple(
+        DocInfo(
+            id=infos[i]["id"], chars=infos[i]["chars"], tokens=int(tokens[i]), date=infos[i]["date"],
+            source=infos[i]["source"], origin=infos[i]["origin"], status=_status(int(tokens[i]), config),
+            shingles=int(lengths[i]),
+        )
+        for i in order
+    )
+    return Corpus(docs, flat[gather], offsets, sigs[order_a])
+
+
+def sketch_corpus(
+    source: Source,
+    config: ScanConfig,
+    *,
+    read: ReadConfig = ReadConfig(),
+    workers: int | None = None,
+    strict: bool = False,
+    progress: Progress | None = None,
+    problems: list[Problem],
+) -> Corpus:
+    """Read and sketch every document (in parallel), returning them in id order."""
+    workers = default_workers() if workers is None else workers
+    if workers < 1:
+        raise ConfigError(f"workers must be >= 1, got {workers}")
+    progress = progress or NullProgress()
+    infos: list[dict[str, Any]] = []
+    batches: list[SketchBatch] = []
+    progress.start("read+sketch")
+    docs = iter_documents(source, read, on_problem=problems.append, strict=strict)
+    executor = ProcessPoolExecutor(workers, mp_context=get_context("fork")) if workers > 1 else None
+    try:
+        for batch in _ordered_map(executor, _run_task, _batches(docs, config, infos), window=2 * workers):
+            batches.append(batch)
+            progress.advance(len(batch))
+    finally:
+        if executor is not None:
+            executor.shutdown(cancel_futures=True)
+    progress.finish()
+    return assemble(infos, batches, config)
+
+
+def find_pairs(corpus: Corpus, config: ScanConfig, progress: Progress | None = None) -> tuple[tuple[Pair, ...], dict[str, int]]:
+    """Candidates, verified and classified: the reported pairs in (a, b) order."""
+    progress = progress or NullProgress()
+    progress.start("candidates")
+    cands = find_candidates(
+        corpus.shingles, corpus.offsets, corpus.signatures, config.candidates, config.minhash, config.verify
+    )
+    progress.finish()
+    progress.start("verify", len(cands))
+    scores = score_pairs(cands.a, cands.b, corpus.shingles, corpus.offsets, cands.boilerplate)
+    rel = classify(scores, config.verify)
+    progress.advance(len(cands))
+    progress.finish()
+    keep = np.flatnonzero(rel != NO_RELATION)
+    jac, ca, cb = scores.jaccard, scores.containment_a, scores.containment_b
+    ids = [d.id for d in corpus.documents]
+    pairs = tuple(
+        Pair(ids[corpus_a], ids[corpus_b], round(float(jac[i]), 4), round(float(ca[i]), 4), round(float(cb[i]), 4),
+             str(rel[i]), int(scores.shared[i]))
+        for i, corpus_a, corpus_b in zip(keep.tolist(), cands.a[keep].tolist(), cands.b[keep].tolist())
+    )
+    return pairs, cands.stats
+
+
+def scan(
+    source: Source,
+    *,
+    config: ScanConfig = ScanConfig(),
+    read: ReadConfig = ReadConfig(),
+    workers: int | None = None,
+    strict: bool = False,
+    progress: Progress | None = None,
+) -> ScanResult:
+    """Find every pair of documents that share text, and the families of reprints.
+
+    ``source``: a path, a list of paths (directories, .txt/.md, JSONL(.gz/.zst), CSV/TSV,
+    Parquet), or an iterable of :class:`~retold.models.Document` or dicts with at least
+    ``id`` and ``text``. Results do not depend on input order or ``workers``.
+    """
+    timings: dict[str, float] = {}
+    problems: list[Problem] = []
+    t0 = time.perf_counter()
+    corpus = sketch_corpus(source, config, read=read, workers=workers, strict=strict, progress=progress, problems=problems)
+    t1 = time.perf_counter()
+    timings["read_sketch"] = t1 - t0
+    pairs, stats = find_pairs(corpus, config, progress)
+    t2 = time.perf_counter()
+    timings["candidates_verify"] = t2 - t1
+    clusters = cluster(pairs, corpus.documents, config.cluster)
+    timings["cluster"] = time.perf_counter() - t2
+    timings["total"] = time.perf_counter() - t0
+    problems.sort(key=lambda p: (p.origin, p.reason))
+    return ScanResult(corpus.documents, pairs, clusters, tuple(problems), config, stats, timings)
+
+
+def as_path_list(source: Source) -> list[Path] | None:
+    """The input paths of a path source, else None."""
+    if not _is_paths(source):
+        return None
+    return [Path(source)] if isinstance(source, (str, os.PathLike)) else [Path(s) for s in source]  # type: ignore[union-attr]
