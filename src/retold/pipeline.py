@@ -208,14 +208,20 @@ def sketch_corpus(
     return assemble(infos, batches, config)
 
 
-def find_pairs(corpus: Corpus, config: ScanConfig, progress: Progress | None = None) -> tuple[tuple[Pair, ...], dict[str, int]]:
+def find_pairs(
+    corpus: Corpus, config: ScanConfig, progress: Progress | None = None, timings: dict[str, float] | None = None
+) -> tuple[tuple[Pair, ...], dict[str, int]]:
     """Candidates, verified and classified: the reported pairs in (a, b) order."""
     progress = progress or NullProgress()
+    timings = {} if timings is None else timings
+    t0 = time.perf_counter()
     progress.start("candidates")
     cands = find_candidates(
         corpus.shingles, corpus.offsets, corpus.signatures, config.candidates, config.minhash, config.verify
     )
     progress.finish()
+    t1 = time.perf_counter()
+    timings["candidates"] = t1 - t0
     progress.start("verify", len(cands))
     scores = score_pairs(cands.a, cands.b, corpus.shingles, corpus.offsets, cands.boilerplate)
     rel = classify(scores, config.verify)
@@ -229,6 +235,7 @@ def find_pairs(corpus: Corpus, config: ScanConfig, progress: Progress | None = N
              str(rel[i]), int(scores.shared[i]))
         for i, corpus_a, corpus_b in zip(keep.tolist(), cands.a[keep].tolist(), cands.b[keep].tolist())
     )
+    timings["verify"] = time.perf_counter() - t1
     return pairs, cands.stats
 
 
@@ -253,9 +260,8 @@ def scan(
     corpus = sketch_corpus(source, config, read=read, workers=workers, strict=strict, progress=progress, problems=problems)
     t1 = time.perf_counter()
     timings["read_sketch"] = t1 - t0
-    pairs, stats = find_pairs(corpus, config, progress)
+    pairs, stats = find_pairs(corpus, config, progress, timings)
     t2 = time.perf_counter()
-    timings["candidates_verify"] = t2 - t1
     clusters = cluster(pairs, corpus.documents, config.cluster)
     timings["cluster"] = time.perf_counter() - t2
     timings["total"] = time.perf_counter() - t0
