@@ -13,20 +13,23 @@ import os
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, Callable, Mapping, TypeVar
 
 import numpy as np
 
+from .align import AlignConfig, align as align_texts
 from .candidates import find_candidates
 from .cluster import cluster
 from .config import ReadConfig, ScanConfig
 from .errors import ConfigError, InputError
-from .models import DocInfo, Document, Pair, Problem, ScanResult
+from .models import DocInfo, Document, Pair, Passage, Problem, ScanResult
 from .progress import NullProgress, Progress
 from .sketch import SketchBatch, sketch_texts
+from .textstore import TextStore
 from .verify import NO_RELATION, classify, score_pairs
 
 #: what ``scan`` and ``dedup`` accept as their source
@@ -115,12 +118,16 @@ def _run_task(task: _SketchTask) -> SketchBatch:
     return task()
 
 
-def _batches(docs: Iterator[Document], config: ScanConfig, infos: list[dict[str, Any]]) -> Iterator[_SketchTask]:
-    """Group texts into tasks, recording each document's metadata as it passes."""
+def _batches(
+    docs: Iterator[Document], config: ScanConfig, infos: list[dict[str, Any]], store: TextStore | None
+) -> Iterator[_SketchTask]:
+    """Group texts into tasks, recording each document's metadata (and text) as it passes."""
     texts: list[str] = []
     chars = 0
     for doc in docs:
         infos.append({"id": doc.id, "chars": len(doc.text), "date": doc.date, "source": doc.source, "origin": doc.origin})
+        if store is not None:
+            store.append(doc.text)
         texts.append(doc.text)
         chars += len(doc.text)
         if len(texts) >= BATCH_DOCS or chars >= BATCH_CHARS:
@@ -138,6 +145,7 @@ class Corpus:
     shingles: np.ndarray  # uint64, concatenated per-rank sorted sets
     offsets: np.ndarray  # int64, len n+1
     signatures: np.ndarray  # uint64 (n, num_perm)
+    arrival: np.ndarray  # int64: rank -> position in the order documents were read
 
     def __len__(self) -> int:
         return len(self.documents)
@@ -153,7 +161,8 @@ def assemble(infos: list[dict[str, Any]], batches: list[SketchBatch], config: Sc
     """Put sketched batches (in arrival order) into id order."""
     n = len(infos)
     if n == 0:
-        return Corpus((), np.empty(0, np.uint64), np.zeros(1, np.int64), np.empty((0, config.minhash.num_perm), np.uint64))
+        return Corpus((), np.empty(0, np.uint64), np.zeros(1, np.int64),
+                      np.empty((0, config.minhash.num_perm), np.uint64), np.empty(0, np.int64))
     tokens = np.concatenate([b.tokens for b in batches])
     lengths = np.concatenate([np.diff(b.offsets) for b in batches])
     flat = np.concatenate([b.shingles for b in batches])
@@ -174,7 +183,7 @@ def assemble(infos: list[dict[str, Any]], batches: list[SketchBatch], config: Sc
         )
         for i in order
     )
-    return Corpus(docs, flat[gather], offsets, sigs[order_a])
+    return Corpus(docs, flat[gather], offsets, sigs[order_a], order_a)
 
 
 def sketch_corpus(
@@ -186,26 +195,75 @@ def sketch_corpus(
     strict: bool = False,
     progress: Progress | None = None,
     problems: list[Problem],
+    store: TextStore | None = None,
 ) -> Corpus:
-    """Read and sketch every document (in parallel), returning them in id order."""
-    workers = default_workers() if workers is None else workers
-    if workers < 1:
-        raise ConfigError(f"workers must be >= 1, got {workers}")
+    """Read and sketch every document (in parallel), returning them in id order.
+
+    Texts are appended to ``store`` (in reading order) when one is given.
+    """
+    workers = _check_workers(workers)
     progress = progress or NullProgress()
     infos: list[dict[str, Any]] = []
     batches: list[SketchBatch] = []
     progress.start("read+sketch")
     docs = iter_documents(source, read, on_problem=problems.append, strict=strict)
-    executor = ProcessPoolExecutor(workers, mp_context=get_context("fork")) if workers > 1 else None
-    try:
-        for batch in _ordered_map(executor, _run_task, _batches(docs, config, infos), window=2 * workers):
+    with _pool(workers) as executor:
+        for batch in _ordered_map(executor, _run_task, _batches(docs, config, infos, store), window=2 * workers):
             batches.append(batch)
             progress.advance(len(batch))
-    finally:
-        if executor is not None:
-            executor.shutdown(cancel_futures=True)
     progress.finish()
     return assemble(infos, batches, config)
+
+
+@contextmanager
+def _pool(workers: int) -> Iterator[Executor | None]:
+    """A process pool for ``workers`` > 1 (None: work in this process)."""
+    if workers <= 1:
+        yield None
+        return
+    executor = ProcessPoolExecutor(workers, mp_context=get_context("fork"))
+    try:
+        yield executor
+    finally:
+        executor.shutdown(cancel_futures=True)
+
+
+def _check_workers(workers: int | None) -> int:
+    workers = default_workers() if workers is None else workers
+    if workers < 1:
+        raise ConfigError(f"workers must be >= 1, got {workers}")
+    return workers
+
+
+def _align_chunk(task: tuple[list[tuple[str, str]], AlignConfig]) -> list[tuple[Passage, ...]]:
+    texts, cfg = task
+    return [tuple(align_texts(a, b, cfg)) for a, b in texts]
+
+
+def align_pairs(
+    pairs: Sequence[Pair],
+    text_of: Callable[[str], str],
+    config: AlignConfig,
+    *,
+    workers: int | None = None,
+    progress: Progress | None = None,
+    chunk: int = 32,
+) -> tuple[Pair, ...]:
+    """The pairs with their reused passages (offsets into the original texts)."""
+    workers = _check_workers(workers)
+    progress = progress or NullProgress()
+    progress.start("align", len(pairs))
+    tasks = (
+        ([(text_of(p.a), text_of(p.b)) for p in pairs[i : i + chunk]], config) for i in range(0, len(pairs), chunk)
+    )
+    out: list[Pair] = []
+    with _pool(workers) as executor:
+        for passages in _ordered_map(executor, _align_chunk, tasks, window=2 * workers):
+            for found in passages:
+                out.append(replace(pairs[len(out)], passages=found))
+            progress.advance(len(passages))
+    progress.finish()
+    return tuple(out)
 
 
 def find_pairs(
@@ -247,20 +305,30 @@ def scan(
     workers: int | None = None,
     strict: bool = False,
     progress: Progress | None = None,
+    align: bool = True,
 ) -> ScanResult:
     """Find every pair of documents that share text, and the families of reprints.
 
     ``source``: a path, a list of paths (directories, .txt/.md, JSONL(.gz/.zst), CSV/TSV,
     Parquet), or an iterable of :class:`~retold.models.Document` or dicts with at least
-    ``id`` and ``text``. Results do not depend on input order or ``workers``.
+    ``id`` and ``text``. With ``align`` (default) every pair carries its reused passages.
+    Results do not depend on input order or ``workers``.
     """
     timings: dict[str, float] = {}
     problems: list[Problem] = []
     t0 = time.perf_counter()
-    corpus = sketch_corpus(source, config, read=read, workers=workers, strict=strict, progress=progress, problems=problems)
-    t1 = time.perf_counter()
-    timings["read_sketch"] = t1 - t0
-    pairs, stats = find_pairs(corpus, config, progress, timings)
+    with TextStore() as store:
+        corpus = sketch_corpus(source, config, read=read, workers=workers, strict=strict, progress=progress,
+                               problems=problems, store=store if align else None)
+        t1 = time.perf_counter()
+        timings["read_sketch"] = t1 - t0
+        pairs, stats = find_pairs(corpus, config, progress, timings)
+        if align:
+            t_align = time.perf_counter()
+            rank = {d.id: r for r, d in enumerate(corpus.documents)}
+            pairs = align_pairs(pairs, lambda i: store.get(int(corpus.arrival[rank[i]])), config.align,
+                                workers=workers, progress=progress)
+            timings["align"] = time.perf_counter() - t_align
     t2 = time.perf_counter()
     clusters = cluster(pairs, corpus.documents, config.cluster)
     timings["cluster"] = time.perf_counter() - t2

@@ -1,0 +1,140 @@
+"""The `retold` command: the quick-start job, determinism, bad input, help everywhere."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+import retold
+from retold.cli import main
+
+from conftest import SEED_LONG, SEED_SHORT, SEEDS, make_doc
+
+
+def invoke(*args: str, ok: bool = True):
+    result = CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+    if ok:
+        assert result.exit_code == 0, result.output
+    return result
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_scan_seed_directory(tmp_path):
+    res = invoke("scan", SEEDS, "--out", tmp_path / "r", "--workers", "1")
+    (pair,) = read_jsonl(tmp_path / "r" / "pairs.jsonl")
+    assert (pair["a"], pair["b"]) == (SEED_LONG, SEED_SHORT)
+    assert pair["relation"] in ("contains", "duplicate") and pair["containment_b"] >= 0.85
+    (cl,) = read_jsonl(tmp_path / "r" / "clusters.jsonl")
+    assert cl["members"] == [SEED_LONG, SEED_SHORT]
+    assert "1 families" in res.output and "Largest families" in res.output
+    docs = read_jsonl(tmp_path / "r" / "documents.jsonl")
+    assert [d["origin"] for d in docs] == [str(SEEDS / SEED_LONG), str(SEEDS / SEED_SHORT)]
+
+
+def _corpus(tmp_path: Path, prose: list[str]) -> list[Path]:
+    """Three JSONL files holding the seeds, an edited family and unrelated documents."""
+    base = make_doc(prose, 0, 300)
+    recs = [{"id": p.name, "text": p.read_text(encoding="utf-8"), "date": "2020-04-10"} for p in sorted(SEEDS.glob("*.txt"))]
+    recs += [{"id": f"copy{i}", "text": base.replace(" the ", " a ", i + 1), "source": f"outlet{i}"} for i in range(5)]
+    recs += [{"id": f"other{i}", "text": make_doc(prose, 40 + 9 * i, 250)} for i in range(9)]
+    paths = []
+    for k in range(3):
+        p = tmp_path / f"part{k}.jsonl"
+        p.write_text("".join(json.dumps(r) + "\n" for r in recs[k::3]), encoding="utf-8")
+        paths.append(p)
+    return paths
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "parquet"])
+def test_output_is_byte_identical_across_workers_and_input_order(tmp_path, prose, fmt):
+    paths = _corpus(tmp_path, prose)
+    invoke("scan", *paths, "--out", tmp_path / "w1", "--workers", "1", "--format", fmt, "-q")
+    invoke("scan", *reversed(paths), "--out", tmp_path / "w2", "--workers", "2", "--format", fmt, "-q")
+    names = ["documents", "pairs", "clusters", "problems"]
+    for name in names:
+        a = (tmp_path / "w1" / f"{name}.{fmt}").read_bytes()
+        assert a == (tmp_path / "w2" / f"{name}.{fmt}").read_bytes(), name
+    s1, s2 = (json.loads((tmp_path / d / "summary.json").read_text()) for d in ("w1", "w2"))
+    s1.pop("timings_s"), s2.pop("timings_s")
+    assert s1 == s2
+    assert s1["counts"]["clusters"] == 2 and s1["counts"]["largest_cluster"] == 5
+
+
+def test_bad_input_is_reported_and_the_rest_processed(tmp_path, seed_texts):
+    good = tmp_path / "good.jsonl"
+    good.write_text("".join(json.dumps({"id": n, "text": t}) + "\n" for n, t in seed_texts.items()), encoding="utf-8")
+    bad = tmp_path / "bad.jsonl"
+    bad.write_bytes(
+        b'{"id": "ok1", "text": "fine text"}\n'
+        b'{"id": "nt"}\n'
+        b'{"id": "bad\xff", "text": "x"}\n'
+        b'not json at all\n'
+        b'{"id": "' + SEED_LONG.encode() + b'", "text": "again"}\n'
+    )
+    notutf = tmp_path / "latin1.txt"
+    notutf.write_bytes("caf\xe9".encode("latin-1"))
+    gz = tmp_path / "broken.jsonl.gz"
+    gz.write_bytes(gzip.compress(b'{"id": "g", "text": "t"}\n')[:-12])
+    res = invoke("scan", good, bad, notutf, gz, "--out", tmp_path / "r", "--workers", "1")
+    summary = json.loads((tmp_path / "r" / "summary.json").read_text())
+    by_reason = summary["counts"]["skipped_by_reason"]
+    assert by_reason == {"bad_record": 1, "duplicate_id": 1, "no_text": 1, "not_utf8": 2, "unreadable": 1}, by_reason
+    assert summary["counts"]["pairs"] == 1  # the seeds still found
+    problems = read_jsonl(tmp_path / "r" / "problems.jsonl")
+    assert len(problems) == 6
+    assert all(p["origin"].split(":")[0].endswith((".jsonl", ".txt", ".gz")) for p in problems)
+    assert "bad.jsonl:2" in res.output or "bad.jsonl:2" in json.dumps(problems)
+    strict = CliRunner().invoke(main, ["scan", str(good), str(bad), "--out", str(tmp_path / "s"), "--strict"])
+    assert strict.exit_code == 1 and "error:" in strict.output and "bad.jsonl" in strict.output
+
+
+def test_dedup_keeps_one_per_family(tmp_path, prose):
+    paths = _corpus(tmp_path, prose)
+    invoke("dedup", *paths, "--out", tmp_path / "d" / "kept.jsonl", "--workers", "1")
+    kept = read_jsonl(tmp_path / "d" / "kept.jsonl")
+    removed = read_jsonl(tmp_path / "d" / "removed.jsonl")
+    ids = {r["id"] for r in kept}
+    assert len(kept) + len(removed) == 16
+    assert SEED_SHORT in ids and SEED_LONG not in ids  # the dated, earliest wins
+    assert sum(i.startswith("copy") for i in ids) == 1
+    assert {r["id"] for r in removed} == {SEED_LONG} | {f"copy{i}" for i in range(5)} - ids
+    assert all(r["duplicate_of"] in ids for r in removed)
+    # kept records carry their original fields
+    assert next(r for r in kept if r["id"] == SEED_SHORT)["date"] == "2020-04-10"
+    # parquet out
+    invoke("dedup", *paths, "--out", tmp_path / "p" / "kept.parquet", "-q")
+    import pyarrow.parquet as pq
+
+    assert sorted(pq.read_table(tmp_path / "p" / "kept.parquet").column("id").to_pylist()) == sorted(ids)
+
+
+def _commands(group: click.Group, prefix: tuple[str, ...] = ()):
+    for name, cmd in group.commands.items():
+        yield prefix + (name,), cmd
+        if isinstance(cmd, click.Group):
+            yield from _commands(cmd, prefix + (name,))
+
+
+def test_every_command_has_help():
+    for path, cmd in _commands(main):
+        assert cmd.help, f"retold {' '.join(path)} has no help text"
+        out = invoke(*path, "--help").output
+        assert "Usage:" in out
+
+
+def test_version():
+    assert retold.__version__ in invoke("--version").output
+
+
+def test_missing_input_is_a_clean_error(tmp_path):
+    res = CliRunner().invoke(main, ["scan", str(tmp_path / "nope.jsonl"), "--out", str(tmp_path / "r")])
+    assert res.exit_code != 0 and "nope.jsonl" in res.output and "Traceback" not in res.output
