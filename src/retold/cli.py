@@ -139,15 +139,17 @@ def main() -> None:
 @input_options
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="Directory for the result tables.")
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "parquet"]), default="jsonl", show_default=True, help="Table format.")
+@click.option("--align/--no-align", default=True, show_default=True, help="Find the reused passages of every pair.")
 @_fail_cleanly
-def scan(inputs: tuple[Path, ...], out_dir: Path, fmt: str, **kw: Any) -> None:
+def scan(inputs: tuple[Path, ...], out_dir: Path, fmt: str, align: bool, **kw: Any) -> None:
     """Find every pair of documents that share text, and the families of reprints."""
     from .pipeline import scan as run_scan
     from .writers import write_result
 
     scan_cfg, read_cfg = build_configs(kw)
     with BarProgress(not kw["quiet"]) as bar:
-        result = run_scan(list(inputs), config=scan_cfg, read=read_cfg, workers=kw["workers"], strict=kw["strict"], progress=bar)
+        result = run_scan(list(inputs), config=scan_cfg, read=read_cfg, workers=kw["workers"], strict=kw["strict"],
+                          progress=bar, align=align)
     paths = write_result(result, out_dir, fmt)
     if not kw["quiet"]:
         print_problems(result.problems)

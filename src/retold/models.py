@@ -40,7 +40,7 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.origin}: {self.message}"
+        return self.message if self.origin in self.message else f"{self.origin}: {self.message}"
 
 
 #: why a record may be skipped; summary.json counts each

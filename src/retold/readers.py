@@ -1,0 +1,519 @@
+"""Reading documents from files, streamed, with every unusable record reported.
+
+Inputs are plain-text files (one document each, or a directory of them) and record
+files: JSON Lines (optionally gzip/zstd compressed), CSV/TSV and Parquet. Record files
+are never loaded whole: JSONL is read line by line, CSV row by row, Parquet one batch
+of one row group at a time, so memory does not grow with the size of a file.
+
+Every record-file reader only turns its format into ``(origin, dict)`` pairs; one
+function, :func:`record_to_document`, maps fields to a :class:`Document` and decides
+what is a problem, so all formats behave the same. A bad record is reported (see
+:data:`retold.models.PROBLEM_REASONS`) and reading goes on; ``strict=True`` stops at
+the first problem instead.
+
+Texts are kept exactly as stored (no newline normalisation), because passage offsets
+point into them.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import logging
+import math
+import os
+import re
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from itertools import islice
+from pathlib import Path
+from typing import IO, Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import zstandard
+
+from .config import ReadConfig
+from .errors import ConfigError, InputError
+from .models import Document, Problem
+
+log = logging.getLogger(__name__)
+
+#: kinds of input file
+KINDS: tuple[str, ...] = ("text", "jsonl", "csv", "tsv", "parquet")
+TEXT_SUFFIXES: tuple[str, ...] = (".txt", ".md")
+_RECORD_SUFFIXES = ((".jsonl", "jsonl"), (".ndjson", "jsonl"), (".csv", "csv"), (".tsv", "tsv"))
+#: rows per Parquet batch: bounds the memory a Parquet input needs
+PARQUET_BATCH_ROWS = 1024
+#: records per Parquet batch written by :func:`write_records`
+WRITE_BATCH_ROWS = 4096
+
+_BOM = b"\xef\xbb\xbf"
+_SURROGATE = re.compile("[\ud800-\udfff]")
+#: errors that mean "this file (or what is left of it) cannot be read"
+_READ_ERRORS = (OSError, EOFError, zlib.error, zstandard.ZstdError, pa.ArrowException)
+
+Report = Callable[[Problem], None]
+
+
+@dataclass(frozen=True, slots=True)
+class InputFile:
+    """One file to read. ``root`` (text files only) is what their ids are relative to."""
+
+    path: Path
+    root: Path | None
+    kind: str
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise InputError(f"{self.path}: unknown input kind {self.kind!r}; choose from {list(KINDS)}")
+
+
+def _kind(path: Path) -> str | None:
+    """The kind of a file from its name (compression suffixes allowed on JSONL/CSV/TSV)."""
+    name = path.name.lower()
+    if name.endswith(TEXT_SUFFIXES):
+        return "text"
+    if name.endswith(".parquet"):
+        return "parquet"
+    name = name.removesuffix(".gz").removesuffix(".zst")
+    return next((kind for ext, kind in _RECORD_SUFFIXES if name.endswith(ext)), None)
+
+
+def _display(path: Path) -> Path:
+    """The path as the user gave it, made relative to the working directory when under it."""
+    return path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path
+
+
+def _reporter(on_problem: Report | None, strict: bool) -> Report:
+    """Where problems go: raise in strict mode, else the callback, else a logged warning."""
+
+    def report(problem: Problem) -> None:
+        if strict:
+            raise InputError(str(problem))
+        if on_problem is None:
+            log.warning("%s", problem)
+        else:
+            on_problem(problem)
+
+    return report
+
+
+def _canonical(files: Iterable[InputFile]) -> list[InputFile]:
+    """Sort files by (root, path) and keep each real file once, so input order never matters."""
+    out: list[InputFile] = []
+    seen: set[str] = set()
+    for f in sorted(files, key=lambda f: (str(f.root or ""), str(f.path))):
+        key = os.path.abspath(f.path)  # not realpath: no system call per file of a big directory
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+    return out
+
+
+def expand_inputs(inputs: Sequence[str | os.PathLike], *, on_problem: Report | None = None) -> list[InputFile]:
+    """The files behind ``inputs`` (directories expanded to their .txt/.md files), in canonical order.
+
+    Raises :class:`InputError` for a missing path or an unknown extension. A directory
+    that cannot be listed is reported as "unreadable" through ``on_problem``.
+    """
+    if isinstance(inputs, (str, os.PathLike)):
+        inputs = [inputs]
+    report = _reporter(on_problem, strict=False)
+    files: list[InputFile] = []
+    for given in inputs:
+        path = _display(Path(given))
+        if path.is_dir():
+            found = _walk(path, report)
+            if not found:
+                log.warning("%s: directory has no .txt or .md files", path)
+            files.extend(found)
+            continue
+        if not path.exists():
+            raise InputError(f"{path}: no such file or directory")
+        kind = _kind(path)
+        if kind is None:
+            raise InputError(f"{path}: unknown input format; expected a directory, .txt, .md, .jsonl[.gz|.zst], "
+                             ".ndjson, .csv, .tsv or .parquet")
+        files.append(InputFile(path, path.parent if kind == "text" else None, kind))
+    return _canonical(files)
+
+
+def _walk(root: Path, report: Report) -> list[InputFile]:
+    """Every .txt/.md file under ``root`` (symlinked files included, symlinked dirs not followed)."""
+
+    def onerror(exc: OSError) -> None:
+        where = Path(exc.filename) if exc.filename else root
+        report(Problem(str(where), "unreadable", f"cannot list directory {where}: {exc.strerror or exc}"))
+
+    return [InputFile(Path(dirpath) / name, root, "text")
+            for dirpath, _, names in os.walk(root, onerror=onerror)
+            for name in names if name.lower().endswith(TEXT_SUFFIXES)]
+
+
+# ---------------------------------------------------------------------------- records
+
+
+def _iso_date(value: Any) -> str | None:
+    """An ISO 8601 date/datetime in normalised ISO form; ``None`` for no date; ValueError if bad."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if not isinstance(value, str):
+        raise ValueError(f"not a string but {type(value).__name__}")
+    text = value.strip()
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        return datetime.fromisoformat(text).isoformat()
+
+
+def _jsonable(value: Any) -> Any:
+    """``value`` as JSON-compatible data (Parquet gives dates, decimals, bytes; JSON may give NaN)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return value.isoformat() if isinstance(value, (date, time)) else str(value)
+
+
+def _optional_str(value: Any) -> str | None:
+    """A metadata field: empty means absent (CSV has no null); other scalars become strings."""
+    if value is None or value == "":
+        return None
+    return value if isinstance(value, str) else str(_jsonable(value))
+
+
+def record_to_document(record: Mapping[str, Any], config: ReadConfig, origin: str,
+                       on_problem: Report) -> Document | None:
+    """Map one record to a :class:`Document` using the field names in ``config``.
+
+    Returns ``None`` (after reporting why) if the record has no usable id or text; a
+    bad date is reported and dropped, the record kept. Other fields go to ``meta``.
+    """
+
+    def problem(reason: str, what: str) -> None:
+        on_problem(Problem(origin, reason, f"{what} at {origin}"))
+
+    raw_id = record.get(config.id_field)
+    if isinstance(raw_id, bool) or not isinstance(raw_id, (str, int, type(None))):
+        problem("bad_record", f"id field {config.id_field!r} is a {type(raw_id).__name__}, not a string or integer")
+        return None
+    doc_id = str(raw_id) if raw_id is not None else ""
+    if not doc_id.strip():
+        problem("no_id", f"no id (field {config.id_field!r} is missing or empty; fields: {_fields(record)})")
+        return None
+    text = record.get(config.text_field)
+    if not isinstance(text, str):
+        state = "missing" if config.text_field not in record else f"{type(text).__name__}, not a string"
+        problem("no_text", f"text field {config.text_field!r} is {state} (fields: {_fields(record)})")
+        return None
+    if _SURROGATE.search(text):
+        problem("not_utf8", f"text field {config.text_field!r} has a lone surrogate (\\ud800-\\udfff escape)")
+        return None
+    try:
+        doc_date = _iso_date(record.get(config.date_field))
+    except ValueError as exc:
+        problem("bad_date", f"date {record.get(config.date_field)!r} is not ISO 8601 ({exc}); kept without date")
+        doc_date = None
+    mapped = {config.id_field, config.text_field, config.date_field, config.source_field,
+              config.url_field, config.title_field}
+    meta = {str(k): _jsonable(v) for k, v in record.items() if k not in mapped}
+    return Document(doc_id, text, doc_date, _optional_str(record.get(config.source_field)),
+                    _optional_str(record.get(config.url_field)), _optional_str(record.get(config.title_field)),
+                    origin, meta)
+
+
+def _fields(record: Mapping[str, Any], limit: int = 10) -> str:
+    """The record's field names, for messages that say a field is missing (a typo is then easy to spot)."""
+    names = [str(k) for k in record]
+    return ", ".join(names[:limit]) + (", ..." if len(names) > limit else "") if names else "none"
+
+
+def _open_read(path: Path, stack: ExitStack) -> IO[bytes]:
+    """A binary line-iterable stream of ``path``, decompressed by suffix (.gz, .zst)."""
+    name = path.name.lower()
+    if name.endswith(".gz"):
+        return stack.enter_context(gzip.open(path, "rb"))
+    raw = stack.enter_context(open(path, "rb"))
+    if name.endswith(".zst"):
+        reader = stack.enter_context(zstandard.ZstdDecompressor().stream_reader(raw))
+        return stack.enter_context(io.BufferedReader(reader))  # type: ignore[arg-type]
+    return raw
+
+
+def _jsonl_records(f: InputFile, config: ReadConfig, report: Report) -> Iterator[tuple[str, dict[str, Any]]]:
+    """JSON objects of a JSON Lines file; lines are decoded one by one so one bad line costs one record."""
+    with ExitStack() as stack:
+        for n, raw in enumerate(_open_read(f.path, stack), 1):
+            origin = f"{f.path}:{n}"
+            try:
+                line = raw.removeprefix(_BOM if n == 1 else b"").decode("utf-8")
+            except UnicodeDecodeError as exc:
+                report(Problem(origin, "not_utf8", f"line is not valid UTF-8 (byte {exc.start}) at {origin}"))
+                continue
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except (ValueError, RecursionError) as exc:
+                report(Problem(origin, "bad_record", f"line is not valid JSON ({getattr(exc, 'msg', exc)}) at {origin}"))
+                continue
+            if not isinstance(record, dict):
+                report(Problem(origin, "bad_record", f"line is a JSON {type(record).__name__}, not an object, "
+                                                     f"at {origin}"))
+                continue
+            yield origin, record
+
+
+def _csv_records(f: InputFile, config: ReadConfig, report: Report) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Rows of a CSV/TSV file with a header line, as dicts; origin is the line the row starts on.
+
+    Lines are decoded one at a time and handed to :mod:`csv`, which keeps embedded
+    newlines (``\\r\\n`` too) and quotes; a row that spans a non-UTF-8 line is skipped.
+    """
+    csv.field_size_limit(2**31 - 1)  # a field may be a whole book (default limit: 128 KiB); fits any C long
+    delimiter = config.delimiter or ("\t" if f.kind == "tsv" else ",")
+    bad: list[int] = []  # line numbers that were not UTF-8 since the last row
+
+    def lines(stream: IO[bytes]) -> Iterator[str]:
+        for n, raw in enumerate(stream, 1):
+            try:
+                yield raw.removeprefix(_BOM if n == 1 else b"").decode("utf-8")
+            except UnicodeDecodeError:
+                bad.append(n)
+                yield raw.decode("utf-8", "replace")
+
+    with ExitStack() as stack:
+        reader = csv.reader(lines(_open_read(f.path, stack)), delimiter=delimiter)
+        header: list[str] | None = None
+        end = 0
+        while True:
+            origin = f"{f.path}:{end + 1}"
+            problem: tuple[str, str] | None = None
+            try:
+                row = next(reader, None)
+            except csv.Error as exc:
+                row, problem = [], ("bad_record", f"is not valid CSV ({exc})")
+            if row is None:
+                return
+            end = reader.line_num
+            if bad:
+                problem = ("not_utf8", "is not valid UTF-8")
+                bad.clear()
+            elif problem is None and header is not None and row and len(row) != len(header):
+                problem = ("bad_record", f"has {len(row)} fields, the header {len(header)}")
+            if problem is not None:
+                what = "row" if header is not None else "header"
+                report(Problem(origin, problem[0], f"{what} {problem[1]} at {origin}" + ("" if header else
+                                                                                        "; file skipped")))
+                if header is None:
+                    return
+            elif header is None:
+                header = row or None  # blank lines before the header are allowed
+            elif row:
+                yield origin, dict(zip(header, row))
+
+
+def _parquet_records(f: InputFile, config: ReadConfig, report: Report) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Rows of a Parquet file, one batch of one row group at a time; a corrupt row group is skipped."""
+    with pq.ParquetFile(f.path) as pf:
+        row = 0
+        for group in range(pf.num_row_groups):
+            start, size = row, pf.metadata.row_group(group).num_rows
+            try:
+                for batch in pf.iter_batches(batch_size=PARQUET_BATCH_ROWS, row_groups=[group]):
+                    for record in batch.to_pylist():
+                        yield f"{f.path}#{row}", record
+                        row += 1
+            except _READ_ERRORS as exc:
+                origin = f"{f.path}#{row}"
+                report(Problem(origin, "unreadable", f"cannot read row group {group} (rows {start}-"
+                                                     f"{start + size - 1}) of {f.path} at {origin}: {exc}"))
+            row = start + size
+
+
+_RECORD_READERS: dict[str, Callable[[InputFile, ReadConfig, Report], Iterator[tuple[str, dict[str, Any]]]]] = {
+    "jsonl": _jsonl_records, "csv": _csv_records, "tsv": _csv_records, "parquet": _parquet_records,
+}
+
+
+def _text_document(f: InputFile, report: Report) -> Document | None:
+    """A whole .txt/.md file as one document, id = its path relative to its root."""
+    raw = f.path.read_bytes()
+    try:
+        text = raw.removeprefix(_BOM).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        at = exc.start + (len(_BOM) if raw.startswith(_BOM) else 0)
+        line = raw.count(b"\n", 0, at) + 1
+        report(Problem(str(f.path), "not_utf8",
+                       f"{f.path} is not valid UTF-8 (byte {at}, line {line}); file skipped"))
+        return None
+    doc_id = f.path.relative_to(f.root).as_posix() if f.root is not None else f.path.name
+    return Document(doc_id, text, origin=str(f.path))
+
+
+def _file_documents(f: InputFile, config: ReadConfig, report: Report) -> Iterator[Document]:
+    """Documents of one file; a file that fails to open or decompress is reported "unreadable"."""
+    last = ""
+    try:
+        if f.kind == "text":
+            doc = _text_document(f, report)
+            if doc is not None:
+                yield doc
+            return
+        for origin, record in _RECORD_READERS[f.kind](f, config, report):
+            last = origin
+            doc = record_to_document(record, config, origin, report)
+            if doc is not None:
+                yield doc
+    except _READ_ERRORS as exc:
+        after = f" (stopped after {last})" if last else ""
+        report(Problem(str(f.path), "unreadable", f"cannot read {f.path}{after}: {exc}"))
+
+
+def read_documents(
+    inputs: Sequence[str | os.PathLike] | Sequence[InputFile],
+    config: ReadConfig = ReadConfig(),
+    *,
+    on_problem: Report | None = None,
+    strict: bool = False,
+) -> Iterator[Document]:
+    """Stream the documents of every input, in canonical file order, each id once.
+
+    Paths are checked now (:class:`InputError` for a missing path or unknown format);
+    files are read lazily as the iterator is consumed. Problems go to ``on_problem``
+    (default: a logged warning); with ``strict`` the first one raises :class:`InputError`.
+    """
+    if isinstance(inputs, (str, os.PathLike)):
+        inputs = [inputs]
+    report = _reporter(on_problem, strict)
+    items = list(inputs)
+    given = [i for i in items if isinstance(i, InputFile)]
+    paths = [i for i in items if not isinstance(i, InputFile)]
+    files = _canonical(given + (expand_inputs(paths, on_problem=report) if paths else []))
+    return _documents(files, config, report)
+
+
+def _documents(files: list[InputFile], config: ReadConfig, report: Report) -> Iterator[Document]:
+    """Documents of ``files`` in order; an id seen before is reported and skipped, so the first one wins."""
+    seen: dict[str, str] = {}
+    for f in files:
+        for doc in _file_documents(f, config, report):
+            first = seen.get(doc.id)
+            if first is not None:
+                report(Problem(doc.origin, "duplicate_id",
+                               f"duplicate id {doc.id!r} at {doc.origin} (first seen at {first}); skipped"))
+                continue
+            seen[doc.id] = doc.origin
+            yield doc
+
+
+# ---------------------------------------------------------------------------- writing
+
+_CORE = ("id", "text", "date", "source", "url", "title")
+
+
+def document_to_record(doc: Document) -> dict[str, Any]:
+    """The record :func:`write_records` writes for ``doc``: core fields (``None`` omitted), then meta.
+
+    A meta key equal to a core field name (possible with a custom field mapping) is
+    dropped: the document's own field wins.
+    """
+    record: dict[str, Any] = {k: getattr(doc, k) for k in _CORE if getattr(doc, k) is not None}
+    record.update((k, v) for k, v in doc.meta.items() if k not in _CORE)
+    return record
+
+
+def _open_write(path: Path, stack: ExitStack) -> IO[str]:
+    """A UTF-8 text stream writing ``path``, compressed by suffix; gzip without a timestamp (reproducible)."""
+    raw: IO[bytes] = stack.enter_context(open(path, "wb"))
+    name = path.name.lower()
+    if name.endswith(".gz"):
+        raw = stack.enter_context(gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0))
+    elif name.endswith(".zst"):
+        raw = stack.enter_context(zstandard.ZstdCompressor().stream_writer(raw, closefd=False))
+    return stack.enter_context(io.TextIOWrapper(raw, encoding="utf-8", newline="\n"))
+
+
+def write_records(records: Iterable[dict[str, Any]], path: Path, fmt: str) -> int:
+    """Write ``records`` as JSON Lines (``.gz``/``.zst`` compressed by suffix) or Parquet; return how many."""
+    path = Path(path)
+    if fmt == "jsonl":
+        n = 0
+        with ExitStack() as stack:
+            out = _open_write(path, stack)
+            for record in records:
+                out.write(json.dumps(record, ensure_ascii=False))
+                out.write("\n")
+                n += 1
+        return n
+    if fmt == "parquet":
+        return _write_parquet(records, path)
+    raise ConfigError(f"unknown output format {fmt!r}; choose from ['jsonl', 'parquet']")
+
+
+def _arrow_type(value: Any) -> pa.DataType:
+    """How a value is stored in Parquet: bools and numbers keep their type, anything else is a string."""
+    if isinstance(value, bool):
+        return pa.bool_()
+    return pa.int64() if isinstance(value, int) else pa.float64() if isinstance(value, float) else pa.string()
+
+
+def _column_type(name: str, values: list[Any]) -> pa.DataType:
+    """Core fields and mixed columns are strings; a column of only bools, ints or numbers keeps that type."""
+    kinds = {_arrow_type(v) for v in values if v is not None}
+    if kinds == {pa.int64(), pa.float64()}:
+        kinds = {pa.float64()}
+    return kinds.pop() if len(kinds) == 1 and name not in _CORE else pa.string()
+
+
+def _coerce(value: Any, kind: pa.DataType, column: str, warned: set[str]) -> Any:
+    """``value`` fitted to its column: JSON text in a string column; null (warned once) if it does not fit."""
+    if value is None or (kind == pa.string() and isinstance(value, str)):
+        return value
+    if kind == pa.string():
+        return json.dumps(value, ensure_ascii=False, default=str)
+    if _arrow_type(value) == kind or (kind == pa.float64() and _arrow_type(value) == pa.int64()):
+        return value
+    if column not in warned:
+        warned.add(column)
+        log.warning("column %r is %s but a later record has %r; written as null", column, kind, value)
+    return None
+
+
+def _write_parquet(records: Iterable[dict[str, Any]], path: Path) -> int:
+    """Parquet in batches; the schema comes from the first batch (columns first seen later are dropped, warned)."""
+    n = 0
+    warned: set[str] = set()
+    rows = iter(records)
+    with ExitStack() as stack:
+        writer: pq.ParquetWriter | None = None
+        while batch := list(islice(rows, WRITE_BATCH_ROWS)):
+            if writer is None:
+                names = list(dict.fromkeys(k for r in batch for k in r))
+                schema = pa.schema([(k, _column_type(k, [r.get(k) for r in batch])) for k in names])
+                writer = stack.enter_context(pq.ParquetWriter(path, schema))
+            for extra in sorted({k for r in batch for k in r} - set(schema.names) - warned):
+                warned.add(extra)
+                log.warning("field %r first appears after the first %d records; not written to %s",
+                            extra, WRITE_BATCH_ROWS, path)
+            arrays = [pa.array([_coerce(r.get(f.name), f.type, f.name, warned) for r in batch], f.type)
+                      for f in schema]
+            writer.write_table(pa.Table.from_arrays(arrays, schema=schema))
+            n += len(batch)
+    if writer is None:  # no records: still a valid (empty) table
+        pq.write_table(pa.table({k: pa.array([], pa.string()) for k in _CORE[:2]}), path)
+    return n
