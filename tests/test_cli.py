@@ -37,7 +37,7 @@ def test_scan_seed_directory(tmp_path):
     assert cl["members"] == [SEED_LONG, SEED_SHORT]
     assert "1 families" in res.output and "Largest families" in res.output
     docs = read_jsonl(tmp_path / "r" / "documents.jsonl")
-    assert [d["origin"] for d in docs] == [str(SEEDS / SEED_LONG), str(SEEDS / SEED_SHORT)]
+    assert [d["origin"] for d in docs] == [f"examples/news/{SEED_LONG}", f"examples/news/{SEED_SHORT}"]
 
 
 def _corpus(tmp_path: Path, prose: list[str]) -> list[Path]:
@@ -70,7 +70,7 @@ def test_output_is_byte_identical_across_workers_and_input_order(tmp_path, prose
 
 
 def test_bad_input_is_reported_and_the_rest_processed(tmp_path, seed_texts):
-    good = tmp_path / "good.jsonl"
+    good = tmp_path / "a_good.jsonl"  # read first (canonical order): its seed ids win over later duplicates
     good.write_text("".join(json.dumps({"id": n, "text": t}) + "\n" for n, t in seed_texts.items()), encoding="utf-8")
     bad = tmp_path / "bad.jsonl"
     bad.write_bytes(
@@ -104,12 +104,12 @@ def test_dedup_keeps_one_per_family(tmp_path, prose):
     removed = read_jsonl(tmp_path / "d" / "removed.jsonl")
     ids = {r["id"] for r in kept}
     assert len(kept) + len(removed) == 16
-    assert SEED_SHORT in ids and SEED_LONG not in ids  # the dated, earliest wins
+    assert SEED_LONG in ids and SEED_SHORT not in ids  # same date: the longest wins
     assert sum(i.startswith("copy") for i in ids) == 1
-    assert {r["id"] for r in removed} == {SEED_LONG} | {f"copy{i}" for i in range(5)} - ids
+    assert {r["id"] for r in removed} == {SEED_SHORT} | {f"copy{i}" for i in range(5)} - ids
     assert all(r["duplicate_of"] in ids for r in removed)
     # kept records carry their original fields
-    assert next(r for r in kept if r["id"] == SEED_SHORT)["date"] == "2020-04-10"
+    assert next(r for r in kept if r["id"] == SEED_LONG)["date"] == "2020-04-10"
     # parquet out
     invoke("dedup", *paths, "--out", tmp_path / "p" / "kept.parquet", "-q")
     import pyarrow.parquet as pq

@@ -339,24 +339,6 @@ def test_truncated_gzip_keeps_what_was_read(tmp_path):
     assert problems[-1].reason == "unreadable" and "t.jsonl.gz" in problems[-1].message
 
 
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="needs a non-root POSIX user")
-def test_permission_denied_is_unreadable(tmp_path):
-    f = tmp_path / "locked.txt"
-    f.write_text("secret")
-    sub = tmp_path / "sub"
-    sub.mkdir()
-    (sub / "hidden.txt").write_text("x")
-    f.chmod(0)
-    sub.chmod(0)
-    try:
-        docs, problems = read_all([tmp_path])
-    finally:
-        f.chmod(0o644)
-        sub.chmod(0o755)
-    assert docs == []
-    assert sorted(p.reason for p in problems) == ["unreadable", "unreadable"]
-
-
 def test_permission_errors_simulated_are_unreadable(tmp_path, monkeypatch):
     """The same as above, runnable as root: the OS calls themselves fail."""
     (tmp_path / "ok.txt").write_text("ok")
@@ -388,7 +370,7 @@ def test_strict_mode_raises_on_the_first_problem(tmp_path):
     f.write_bytes(jsonl({"id": "a", "text": "a"}, {"id": "b", "date": "never", "text": "b"}, {"id": "c"}))
     it = read_documents([f], strict=True)
     assert next(it).id == "a"
-    with pytest.raises(InputError, match=r"s\.jsonl:2.*not ISO 8601"):
+    with pytest.raises(InputError, match=r"not ISO 8601.*s\.jsonl:2"):
         next(it)
 
 

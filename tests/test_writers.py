@@ -33,7 +33,12 @@ def test_jsonl_tables(tmp_path, seed_texts):
     assert short["chars"] == len(seed_texts[SEED_SHORT]) and short["date"] == "2020-04-10"
     assert next(d for d in docs if d["id"] == "empty")["status"] == "empty"
     (pair,) = read_jsonl(paths["pairs"])
-    assert list(pair) == ["a", "b", "jaccard", "containment_a", "containment_b", "relation", "shared"]
+    assert list(pair) == ["a", "b", "jaccard", "containment_a", "containment_b", "relation", "shared",
+                          "passages", "aligned_chars_a", "aligned_chars_b"]
+    for p in pair["passages"]:
+        assert list(p) == ["a_start", "a_end", "b_start", "b_end", "score"]
+        assert seed_texts[SEED_LONG][p["a_start"]:p["a_end"]] and 0 < p["score"] <= 1
+    assert pair["aligned_chars_b"] == sum(p["b_end"] - p["b_start"] for p in pair["passages"])
     assert (pair["a"], pair["b"], pair["relation"]) == (SEED_LONG, SEED_SHORT, "contains")
     assert all(len(str(pair[k]).split(".")[-1]) <= 4 for k in ("jaccard", "containment_a", "containment_b"))
     (cl,) = read_jsonl(paths["clusters"])

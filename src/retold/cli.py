@@ -18,6 +18,10 @@ from .config import CandidateConfig, MinHashConfig, ReadConfig, ScanConfig, Shin
 from .errors import RetoldError
 from .models import Problem, ScanResult
 
+#: the defaults, written once in retold.config
+_SCAN = ScanConfig()
+_READ = ReadConfig()
+
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False)
 
@@ -68,19 +72,19 @@ def input_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Options every command that reads documents shares."""
     decorators = [
         click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path)),
-        click.option("--id-field", default=ReadConfig.id_field, show_default=True, help="Field holding the document id."),
-        click.option("--text-field", default=ReadConfig.text_field, show_default=True, help="Field holding the text."),
-        click.option("--date-field", default=ReadConfig.date_field, show_default=True, help="Field holding the ISO 8601 date."),
-        click.option("--source-field", default=ReadConfig.source_field, show_default=True, help="Field naming the outlet/site."),
+        click.option("--id-field", default=_READ.id_field, show_default=True, help="Field holding the document id."),
+        click.option("--text-field", default=_READ.text_field, show_default=True, help="Field holding the text."),
+        click.option("--date-field", default=_READ.date_field, show_default=True, help="Field holding the ISO 8601 date."),
+        click.option("--source-field", default=_READ.source_field, show_default=True, help="Field naming the outlet/site."),
         click.option("--workers", type=click.IntRange(1), default=None, help="Worker processes (default: all cores)."),
         click.option("--strict", is_flag=True, help="Stop with an error at the first bad file or record."),
-        click.option("--shingle-size", type=click.IntRange(1, 16), default=ShingleConfig.size, show_default=True, help="Words per shingle."),
-        click.option("--min-tokens", type=click.IntRange(1), default=ShingleConfig.min_tokens, show_default=True, help="Shorter documents are never paired."),
-        click.option("--max-df", type=click.IntRange(2), default=CandidateConfig.max_df, show_default=True, help="Shingles in more documents are boilerplate."),
-        click.option("--min-containment", type=click.FloatRange(0, 1, min_open=True), default=VerifyConfig.min_containment, show_default=True, help="Share of the smaller document needed for duplicate/contains."),
-        click.option("--min-shared", type=click.IntRange(1), default=VerifyConfig.min_shared, show_default=True, help="Shared non-boilerplate shingles needed for overlap."),
-        click.option("--num-perm", type=click.IntRange(1), default=MinHashConfig.num_perm, show_default=True, help="MinHash permutations."),
-        click.option("--bands", type=click.IntRange(1), default=MinHashConfig.bands, show_default=True, help="LSH bands (must divide --num-perm)."),
+        click.option("--shingle-size", type=click.IntRange(1, 16), default=_SCAN.shingle.size, show_default=True, help="Words per shingle."),
+        click.option("--min-tokens", type=click.IntRange(1), default=_SCAN.shingle.min_tokens, show_default=True, help="Shorter documents are never paired."),
+        click.option("--max-df", type=click.IntRange(2), default=_SCAN.candidates.max_df, show_default=True, help="Shingles in more documents are boilerplate."),
+        click.option("--min-containment", type=click.FloatRange(0, 1, min_open=True), default=_SCAN.verify.min_containment, show_default=True, help="Share of the smaller document needed for duplicate/contains."),
+        click.option("--min-shared", type=click.IntRange(1), default=_SCAN.verify.min_shared, show_default=True, help="Shared non-boilerplate shingles needed for overlap."),
+        click.option("--num-perm", type=click.IntRange(1), default=_SCAN.minhash.num_perm, show_default=True, help="MinHash permutations."),
+        click.option("--bands", type=click.IntRange(1), default=_SCAN.minhash.bands, show_default=True, help="LSH bands (must divide --num-perm)."),
         click.option("--quiet", "-q", is_flag=True, help="No progress bars or tables."),
     ]
     for d in reversed(decorators):

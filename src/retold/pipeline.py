@@ -326,7 +326,7 @@ def scan(
         if align:
             t_align = time.perf_counter()
             rank = {d.id: r for r, d in enumerate(corpus.documents)}
-            pairs = align_pairs(pairs, lambda i: store.get(int(corpus.arrival[rank[i]])), config.align,
+            pairs = align_pairs(pairs, lambda i: store.get(int(corpus.arrival[rank[i]])), AlignConfig(),
                                 workers=workers, progress=progress)
             timings["align"] = time.perf_counter() - t_align
     t2 = time.perf_counter()
