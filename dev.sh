@@ -13,7 +13,9 @@ setup() {
   if [[ ! -x $VENV/bin/python ]]; then
     "$PY" -m venv "$VENV"
   fi
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[${extras}]"
+  local spec="."
+  [[ -n $extras ]] && spec=".[${extras}]"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$spec"
 }
 
 browser() {

@@ -138,3 +138,20 @@ def test_version():
 def test_missing_input_is_a_clean_error(tmp_path):
     res = CliRunner().invoke(main, ["scan", str(tmp_path / "nope.jsonl"), "--out", str(tmp_path / "r")])
     assert res.exit_code != 0 and "nope.jsonl" in res.output and "Traceback" not in res.output
+
+
+def test_parquet_input_and_dedup_output_follow_the_input(tmp_path, seed_texts):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = [{"doc": n, "body": t, "outlet": n[:3]} for n, t in seed_texts.items()]
+    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "in.parquet", row_group_size=1)
+    invoke("scan", tmp_path / "in.parquet", "--id-field", "doc", "--text-field", "body", "--source-field", "outlet",
+           "--out", tmp_path / "r", "--format", "parquet", "-q")
+    pairs = pq.read_table(tmp_path / "r" / "pairs.parquet").to_pylist()
+    assert [(p["a"], p["b"], p["relation"]) for p in pairs] == [(SEED_LONG, SEED_SHORT, "contains")]
+    docs = pq.read_table(tmp_path / "r" / "documents.parquet").to_pylist()
+    assert [d["origin"].rsplit("#", 1)[1] for d in docs] == ["0", "1"] and docs[0]["source"] == "000"
+    invoke("dedup", tmp_path / "in.parquet", "--id-field", "doc", "--text-field", "body", "--out", tmp_path / "d" / "kept", "-q")
+    kept = pq.read_table(tmp_path / "d" / "kept").to_pylist()  # no suffix: the input's format
+    assert [r["id"] for r in kept] == [SEED_LONG] and kept[0]["outlet"] == "000"

@@ -14,7 +14,7 @@ from typing import Any
 
 from .config import ReadConfig, ScanConfig
 from .models import Pair, ScanResult
-from .pipeline import Source, _is_paths, iter_documents, scan
+from .pipeline import Source, _is_paths, as_path_list, iter_documents, scan
 from .progress import NullProgress, Progress
 
 
@@ -67,6 +67,16 @@ def removals(result: ScanResult) -> tuple[Removal, ...]:
     return tuple(sorted(out, key=lambda r: r.id))
 
 
+def output_format(out: Path, source: Source) -> str:
+    """``parquet`` for a .parquet ``out``, ``jsonl`` for .jsonl/.gz/.zst; otherwise the input's format."""
+    if out.suffix == ".parquet":
+        return "parquet"
+    if out.suffix in (".jsonl", ".ndjson", ".gz", ".zst"):
+        return "jsonl"
+    paths = as_path_list(source) or []
+    return "parquet" if paths and all(p.suffix == ".parquet" for p in paths) else "jsonl"
+
+
 def dedup(
     source: Source,
     out: str | Path | None = None,
@@ -79,8 +89,9 @@ def dedup(
 ) -> DedupResult:
     """Scan ``source`` and, if ``out`` is given, write the kept documents there.
 
-    ``out`` ending in ``.parquet`` gives Parquet, anything else JSON Lines (``.gz`` is
-    compressed); ``removed.jsonl`` is written beside it. An iterable source is read
+    The output format follows ``out``'s suffix (``.parquet``, ``.jsonl``, ``.jsonl.gz``),
+    else the input's (Parquet when every input is Parquet, else JSON Lines);
+    ``removed.jsonl`` is written beside it. An iterable source is read
     into memory once, since it must be read twice.
     """
     from .readers import document_to_record, write_records
@@ -98,7 +109,7 @@ def dedup(
         out.parent.mkdir(parents=True, exist_ok=True)
         progress = progress or NullProgress()
         progress.start("write", len(kept))
-        fmt = "parquet" if out.suffix == ".parquet" else "jsonl"
+        fmt = output_format(out, source)
         docs = iter_documents(source, read, on_problem=lambda p: None, strict=False)
         written = write_records((document_to_record(d) for d in docs if d.id not in removed_ids), out, fmt)
         progress.advance(written)
