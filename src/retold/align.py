@@ -38,12 +38,12 @@ from __future__ import annotations
 
 import bisect
 import heapq
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from rapidfuzz.distance import Indel
 
-from .errors import ConfigError
+from .config import AlignConfig
 from .models import Passage
 from .normalize import Tokens, tokenize_spans
 from .sketch import shingle_hashes, token_hashes
@@ -56,53 +56,6 @@ _MAX_PREDECESSORS = 64
 #: equal skips (substitutions), so the DP prefers the more plausible predecessor
 _SHIFT_COST = 0.5
 _GAP_COST = 0.25
-
-
-def _require(cond: bool, message: str) -> None:
-    if not cond:
-        raise ConfigError(message)
-
-
-@dataclass(frozen=True, slots=True)
-class AlignConfig:
-    """Parameters of passage alignment (all lengths in normalised tokens).
-
-    - ``seed_size``: tokens per seed n-gram (3 keeps seeds dense under heavy editing);
-    - ``max_seed_occurrences``: an n-gram found more often in either text is no seed;
-    - ``max_gap``: the most tokens skipped on one side between two matched fragments
-      of one passage;
-    - ``max_shift``: the most the two skips may differ (tokens inserted or dropped
-      inside a passage); a longer insertion, deletion or move splits the passage;
-    - ``min_passage_tokens``: shorter passages (on either side) are not reported;
-    - ``min_score``: passages less similar than this are chance matches, not reuse;
-    - ``extend``: refine passage boundaries over edited words at both ends;
-    - ``seed``: the token hash seed.
-    """
-
-    seed_size: int = 3
-    max_seed_occurrences: int = 16
-    max_gap: int = 20
-    max_shift: int = 8
-    min_passage_tokens: int = 10
-    min_score: float = 0.5
-    extend: bool = True
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        _require(1 <= self.seed_size <= 16, f"seed_size must be 1..16, got {self.seed_size}")
-        _require(self.max_seed_occurrences >= 1,
-                 f"max_seed_occurrences must be >= 1, got {self.max_seed_occurrences}")
-        _require(self.max_gap >= 0, f"max_gap must be >= 0, got {self.max_gap}")
-        _require(0 <= self.max_shift <= self.max_gap,
-                 f"max_shift must be in 0..max_gap ({self.max_gap}), got {self.max_shift}")
-        _require(self.min_passage_tokens >= 1, f"min_passage_tokens must be >= 1, got {self.min_passage_tokens}")
-        _require(0.0 <= self.min_score <= 1.0, f"min_score must be in [0, 1], got {self.min_score}")
-        _require(0 <= self.seed < 2**63, f"seed must be in [0, 2**63), got {self.seed}")
-
-    @property
-    def min_chain_tokens(self) -> int:
-        """Matched tokens below which a chain cannot become a passage (prunes noise early)."""
-        return max(self.seed_size, self.min_passage_tokens // 2)
 
 
 def align(text_a: str, text_b: str, config: AlignConfig = AlignConfig()) -> list[Passage]:
@@ -129,7 +82,6 @@ class _Span:
     b0: int
     b1: int
     matched: float = 0.0
-    segments: list[Segment] = field(default_factory=list)
 
 
 def _align_canonical(ta: Tokens, tb: Tokens, ha: np.ndarray, hb: np.ndarray,
@@ -371,7 +323,7 @@ def _span_of(chain: list[Segment], la: list[int], lb: list[int]) -> _Span:
     for g, f in zip(chain, chain[1:]):
         matched += _lcs(la[g[0] + g[2]: f[0]], lb[g[1] + g[2]: f[1]])
     last = chain[-1]
-    return _Span(chain[0][0], last[0] + last[2], chain[0][1], last[1] + last[2], matched, chain)
+    return _Span(chain[0][0], last[0] + last[2], chain[0][1], last[1] + last[2], matched)
 
 
 def _lcs(xs: list[int], ys: list[int]) -> int:

@@ -96,6 +96,48 @@ class VerifyConfig:
         _check(self.min_shared >= 1, f"min_shared must be >= 1, got {self.min_shared}")
 
 
+@dataclass(frozen=True, slots=True)
+class AlignConfig:
+    """Parameters of passage alignment (all lengths in normalised tokens).
+
+    - ``seed_size``: tokens per seed n-gram (3 keeps seeds dense under heavy editing);
+    - ``max_seed_occurrences``: an n-gram found more often in either text is no seed;
+    - ``max_gap``: the most tokens skipped on one side between two matched fragments
+      of one passage;
+    - ``max_shift``: the most the two skips may differ (tokens inserted or dropped
+      inside a passage); a longer insertion, deletion or move splits the passage;
+    - ``min_passage_tokens``: shorter passages (on either side) are not reported;
+    - ``min_score``: passages less similar than this are chance matches, not reuse;
+    - ``extend``: refine passage boundaries over edited words at both ends;
+    - ``seed``: the token hash seed.
+    """
+
+    seed_size: int = 3
+    max_seed_occurrences: int = 16
+    max_gap: int = 20
+    max_shift: int = 8
+    min_passage_tokens: int = 10
+    min_score: float = 0.5
+    extend: bool = True
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        _check(1 <= self.seed_size <= 16, f"seed_size must be 1..16, got {self.seed_size}")
+        _check(self.max_seed_occurrences >= 1,
+                 f"max_seed_occurrences must be >= 1, got {self.max_seed_occurrences}")
+        _check(self.max_gap >= 0, f"max_gap must be >= 0, got {self.max_gap}")
+        _check(0 <= self.max_shift <= self.max_gap,
+                 f"max_shift must be in 0..max_gap ({self.max_gap}), got {self.max_shift}")
+        _check(self.min_passage_tokens >= 1, f"min_passage_tokens must be >= 1, got {self.min_passage_tokens}")
+        _check(0.0 <= self.min_score <= 1.0, f"min_score must be in [0, 1], got {self.min_score}")
+        _check(0 <= self.seed < 2**63, f"seed must be in [0, 2**63), got {self.seed}")
+
+    @property
+    def min_chain_tokens(self) -> int:
+        """Matched tokens below which a chain cannot become a passage (prunes noise early)."""
+        return max(self.seed_size, self.min_passage_tokens // 2)
+
+
 #: relations that join two documents into one family (cluster) by default
 FAMILY_RELATIONS: tuple[str, ...] = ("duplicate", "contains", "contained")
 RELATIONS: tuple[str, ...] = ("duplicate", "contains", "contained", "overlap")
@@ -121,6 +163,7 @@ class ScanConfig:
     candidates: CandidateConfig = field(default_factory=CandidateConfig)
     verify: VerifyConfig = field(default_factory=VerifyConfig)
     cluster: ClusterConfig = field(default_factory=ClusterConfig)
+    align: AlignConfig = field(default_factory=AlignConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -137,6 +180,7 @@ class ScanConfig:
             candidates=CandidateConfig(**data.get("candidates", {})),
             verify=VerifyConfig(**data.get("verify", {})),
             cluster=ClusterConfig(**cl),
+            align=AlignConfig(**data.get("align", {})),
         )
 
 

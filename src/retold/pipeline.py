@@ -21,10 +21,10 @@ from typing import Any, Callable, Mapping, TypeVar
 
 import numpy as np
 
-from .align import AlignConfig, align as align_texts
+from .align import align as align_texts
 from .candidates import find_candidates
 from .cluster import cluster
-from .config import ReadConfig, ScanConfig
+from .config import AlignConfig, ReadConfig, ScanConfig
 from .errors import ConfigError, InputError
 from .models import DocInfo, Document, Pair, Passage, Problem, ScanResult
 from .progress import NullProgress, Progress
@@ -326,7 +326,7 @@ def scan(
         if align:
             t_align = time.perf_counter()
             rank = {d.id: r for r, d in enumerate(corpus.documents)}
-            pairs = align_pairs(pairs, lambda i: store.get(int(corpus.arrival[rank[i]])), AlignConfig(),
+            pairs = align_pairs(pairs, lambda i: store.get(int(corpus.arrival[rank[i]])), config.align,
                                 workers=workers, progress=progress)
             timings["align"] = time.perf_counter() - t_align
     t2 = time.perf_counter()
