@@ -155,3 +155,21 @@ def test_parquet_input_and_dedup_output_follow_the_input(tmp_path, seed_texts):
     invoke("dedup", tmp_path / "in.parquet", "--id-field", "doc", "--text-field", "body", "--out", tmp_path / "d" / "kept", "-q")
     kept = pq.read_table(tmp_path / "d" / "kept").to_pylist()  # no suffix: the input's format
     assert [r["id"] for r in kept] == [SEED_LONG] and kept[0]["outlet"] == "000"
+
+
+def test_diff_of_the_seeds():
+    a, b = SEEDS / SEED_LONG, SEEDS / SEED_SHORT
+    text = invoke("diff", a, b).output.replace("\n", " ")
+    assert "+Press TV wrote on Friday" in text
+    assert "ceasefire -> cease-fire" in text and "oil fields -> oilfields" in text
+    ops = json.loads(invoke("diff", a, b, "--json").output)["ops"]
+    inserted = [o for o in ops if o["op"] == "insert" and "Press TV wrote on Friday" in o["b_text"]]
+    assert inserted and SEEDS.joinpath(SEED_SHORT).read_text(encoding="utf-8")[
+        inserted[0]["b_start"]:inserted[0]["b_end"]] == inserted[0]["b_text"]
+    ignoring = json.loads(invoke("diff", a, b, "--json", "--ignore-hyphenation").output)["ops"]
+    assert not any("cease-fire" in o["b_text"] for o in ignoring if o["op"] == "replace")
+
+
+def test_diff_errors_are_clean(tmp_path):
+    res = CliRunner().invoke(main, ["diff", str(tmp_path / "x.txt"), str(SEEDS / SEED_LONG)])
+    assert res.exit_code == 1 and "no such file" in res.output

@@ -15,7 +15,7 @@ from rich.table import Table
 
 from . import __version__
 from .config import CandidateConfig, MinHashConfig, ReadConfig, ScanConfig, ShingleConfig, VerifyConfig
-from .errors import RetoldError
+from .errors import InputError, RetoldError
 from .models import Problem, ScanResult
 
 #: the defaults, written once in retold.config
@@ -178,6 +178,57 @@ def dedup(inputs: tuple[Path, ...], out_path: Path, **kw: Any) -> None:
         out.print(f"kept [bold]{len(res.kept)}[/bold] documents, removed [bold]{len(res.removed)}[/bold]; "
                   f"wrote {res.written} records to ", end="")
         out.print(f"{out_path} and {out_path.parent / 'removed.jsonl'}", markup=False)
+
+
+@main.command()
+@click.argument("a")
+@click.argument("b")
+@click.option("--in", "result_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="A and B are document ids of this scan result (texts re-read from their origins).")
+@click.option("--ignore-case/--no-ignore-case", default=True, show_default=True, help="Case differences are equal.")
+@click.option("--ignore-punctuation/--no-ignore-punctuation", default=True, show_default=True,
+              help="Punctuation differences are equal.")
+@click.option("--ignore-hyphenation", is_flag=True, help="cease-fire = ceasefire, oil fields = oilfields.")
+@click.option("--context", "context_words", type=click.IntRange(0), default=6, show_default=True,
+              help="Unchanged words shown around each change.")
+@click.option("--json", "as_json", is_flag=True, help="Print the operations as JSON (with character offsets).")
+@_fail_cleanly
+def diff(a: str, b: str, result_dir: Path | None, ignore_case: bool, ignore_punctuation: bool,
+         ignore_hyphenation: bool, context_words: int, as_json: bool) -> None:
+    """Show what changed between two texts: substitutions, insertions, deletions, moves."""
+    import json
+
+    from .diff import DiffOptions, diff_to_json, render_diff
+    from .diff import diff as run_diff
+
+    text_a, text_b = _two_texts(a, b, result_dir)
+    ops = run_diff(text_a, text_b, DiffOptions(ignore_case, ignore_punctuation, ignore_hyphenation))
+    if as_json:
+        click.echo(json.dumps({"a": a, "b": b, "ops": diff_to_json(ops)}, ensure_ascii=False, indent=1))
+    else:
+        render_diff(ops, text_a, text_b, out, context_words=context_words)
+
+
+def _two_texts(a: str, b: str, result_dir: Path | None) -> tuple[str, str]:
+    """Texts of two files, or of two document ids of a scan result."""
+    if result_dir is None:
+        texts = []
+        for name in (a, b):
+            path = Path(name)
+            if not path.is_file():
+                raise InputError(f"{name}: no such file (to compare documents of a scan, pass --in RESULT_DIR)")
+            try:
+                texts.append(path.read_bytes().decode("utf-8"))
+            except UnicodeDecodeError as exc:
+                raise InputError(f"{name}: not valid UTF-8 ({exc})") from exc
+        return texts[0], texts[1]
+    from .report import load_texts
+
+    found = load_texts(result_dir, {a, b})
+    missing = [i for i in (a, b) if i not in found]
+    if missing:
+        raise InputError(f"{result_dir}: no document with id {', '.join(map(repr, missing))}")
+    return found[a], found[b]
 
 
 if __name__ == "__main__":  # pragma: no cover
