@@ -62,7 +62,7 @@ def _fail_cleanly(fn: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return fn(*args, **kwargs)
         except RetoldError as exc:
-            err.print(f"[red]error:[/red] {escape(str(exc))}")
+            err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
             sys.exit(1)
 
     return wrapper
@@ -107,7 +107,7 @@ def build_configs(kw: dict[str, Any]) -> tuple[ScanConfig, ReadConfig]:
 
 def print_problems(problems: tuple[Problem, ...], limit: int = 20) -> None:
     for p in problems[:limit]:
-        err.print(f"[yellow]warning:[/yellow] {escape(str(p))}")
+        err.print(f"[yellow]warning:[/yellow] {escape(str(p))}", soft_wrap=True)
     if len(problems) > limit:
         err.print(f"[yellow]... and {len(problems) - limit} more problems (see problems table)[/yellow]")
 
