@@ -19,13 +19,13 @@ def flatten(sets: list[set[int]]) -> tuple[np.ndarray, np.ndarray]:
     return flat, offsets
 
 
-@settings(max_examples=60, deadline=None)
-@given(st.lists(st.sets(st.integers(0, 60), max_size=30), min_size=2, max_size=12), st.integers(2, 6),
-       st.integers(1, 8))
-def test_index_candidates_match_brute_force(sets, max_df, min_shared):
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.sets(st.integers(0, 2**64 - 1) | st.integers(0, 60), max_size=30), min_size=2, max_size=12),
+       st.integers(2, 6), st.integers(1, 8), st.sampled_from([None, 1, 2, 4, 16]))
+def test_index_candidates_match_brute_force(sets, max_df, min_shared, partitions):
     flat, offsets = flatten(sets)
     verify = VerifyConfig(min_shared=min_shared)
-    keys, boiler, stats = index_candidates(flat, offsets, CandidateConfig(max_df=max_df), verify)
+    keys, boiler, stats = index_candidates(flat, offsets, CandidateConfig(max_df=max_df), verify, partitions)
     df: dict[int, int] = {}
     for s in sets:
         for h in s:

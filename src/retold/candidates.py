@@ -65,39 +65,79 @@ def _pairs_in_groups(members: np.ndarray, starts: np.ndarray, sizes: np.ndarray,
     return np.concatenate(out) if out else np.empty(0, _U64)
 
 
+#: shingle occurrences per partition of the inverted index (bounds its memory)
+PARTITION_OCCURRENCES = 1 << 24
+
+
+def _partition_ids(shingles: np.ndarray, bits: int, chunk: int = 1 << 24) -> np.ndarray:
+    """The top ``bits`` bits of every hash (uint8), computed in chunks to bound memory."""
+    out = np.empty(len(shingles), dtype=np.uint8)
+    shift = _U64(64 - bits)
+    for i in range(0, len(shingles), chunk):
+        out[i : i + chunk] = shingles[i : i + chunk] >> shift
+    return out
+
+
+def _sum_by_key(keys: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Unique keys (sorted) with their counts added up."""
+    order = np.argsort(keys, kind="stable")
+    keys, counts = keys[order], counts[order]
+    starts, _ = _group_bounds(keys)
+    return keys[starts], np.add.reduceat(counts, starts) if len(starts) else counts
+
+
 def index_candidates(
     shingles: np.ndarray,
     offsets: np.ndarray,
     config: CandidateConfig,
     verify: VerifyConfig,
+    partitions: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
     """Pairs proposed by the inverted index, the boilerplate hashes, and counts.
 
     ``shingles[offsets[r]:offsets[r+1]]`` is the sorted shingle set of the document of
-    rank r (empty for documents that are not paired).
+    rank r (empty for documents that are not paired). The index is built one hash
+    partition at a time (``partitions``, a power of two, default from the corpus size),
+    so its memory stays bounded; the result does not depend on the number of partitions.
     """
     n = len(offsets) - 1
     lengths = np.diff(offsets)
-    docs = np.repeat(np.arange(n, dtype=np.int64), lengths)
-    order = np.argsort(shingles, kind="stable")  # stable: docs stay ascending per hash
-    hs = shingles[order]
-    ds = docs[order]
-    del order, docs
-    starts, sizes = _group_bounds(hs)
-    boiler = sizes > config.max_df
-    boilerplate = hs[starts[boiler]]
-    keep = (sizes >= 2) & ~boiler
-    keys = _pairs_in_groups(ds, starts[keep], sizes[keep], n)
-    stats = {
-        "distinct_shingles": int(len(starts)),
-        "boilerplate_shingles": int(boiler.sum()),
-        "boilerplate_occurrences": int(sizes[boiler].sum()),
-        "shared_shingles": int(keep.sum()),
-        "index_pair_hits": int(len(keys)),
-    }
+    if partitions is None:
+        partitions = -(-len(shingles) // PARTITION_OCCURRENCES)
+    bits = min(8, max(0, int(partitions - 1).bit_length()))
+    part = _partition_ids(shingles, bits) if bits else None
+    all_keys: list[np.ndarray] = []
+    all_counts: list[np.ndarray] = []
+    boiler_parts: list[np.ndarray] = []
+    stats = dict.fromkeys(("distinct_shingles", "boilerplate_shingles", "boilerplate_occurrences",
+                           "shared_shingles", "index_pair_hits"), 0)
+    for p in range(1 << bits):
+        idx = np.flatnonzero(part == p) if part is not None else np.arange(len(shingles))
+        hs = shingles[idx]
+        ds = np.searchsorted(offsets, idx, side="right") - 1  # ascending with idx
+        del idx
+        order = np.argsort(hs, kind="stable")  # stable: docs stay ascending per hash
+        hs, ds = hs[order], ds[order]
+        del order
+        starts, sizes = _group_bounds(hs)
+        boiler = sizes > config.max_df
+        boiler_parts.append(hs[starts[boiler]])
+        keep = (sizes >= 2) & ~boiler
+        keys = _pairs_in_groups(ds, starts[keep], sizes[keep], n)
+        stats["distinct_shingles"] += int(len(starts))
+        stats["boilerplate_shingles"] += int(boiler.sum())
+        stats["boilerplate_occurrences"] += int(sizes[boiler].sum())
+        stats["shared_shingles"] += int(keep.sum())
+        stats["index_pair_hits"] += int(len(keys))
+        keys, counts = np.unique(keys, return_counts=True)
+        all_keys.append(keys)
+        all_counts.append(counts)
+    boilerplate = np.sort(np.concatenate(boiler_parts)) if boiler_parts else np.empty(0, _U64)
+    keys, counts = np.concatenate(all_keys), np.concatenate(all_counts)
+    if len(all_keys) > 1:
+        keys, counts = _sum_by_key(keys, counts)
     if len(keys) == 0:
         return np.empty(0, _U64), boilerplate, stats | {"index_candidates": 0}
-    keys, counts = np.unique(keys, return_counts=True)
     a = (keys // _U64(n)).astype(np.int64)
     b = (keys % _U64(n)).astype(np.int64)
     # shared non-boilerplate shingles needed for the pair to possibly pass verification
