@@ -157,33 +157,48 @@ def _status(tokens: int, config: ScanConfig) -> str:
     return "too_short" if tokens < config.shingle.min_tokens else "ok"
 
 
+def _within(lengths: np.ndarray) -> np.ndarray:
+    """For segments of the given lengths laid end to end: each element's index in its segment."""
+    total = int(lengths.sum())
+    starts = np.cumsum(lengths) - lengths
+    return np.arange(total, dtype=np.int64) - np.repeat(starts, lengths)
+
+
 def assemble(infos: list[dict[str, Any]], batches: list[SketchBatch], config: ScanConfig) -> Corpus:
-    """Put sketched batches (in arrival order) into id order."""
+    """Put sketched batches (in arrival order) into id order.
+
+    Each batch is copied to its documents' rank positions and released at once, so the
+    peak memory is one copy of all shingle sets plus one batch. ``batches`` is emptied.
+    """
     n = len(infos)
-    if n == 0:
-        return Corpus((), np.empty(0, np.uint64), np.zeros(1, np.int64),
-                      np.empty((0, config.minhash.num_perm), np.uint64), np.empty(0, np.int64))
-    tokens = np.concatenate([b.tokens for b in batches])
-    lengths = np.concatenate([np.diff(b.offsets) for b in batches])
-    flat = np.concatenate([b.shingles for b in batches])
-    sigs = np.concatenate([b.signatures for b in batches])
-    starts = np.zeros(n, dtype=np.int64)
-    np.cumsum(lengths[:-1], out=starts[1:])
-    order = sorted(range(n), key=lambda i: infos[i]["id"])
-    order_a = np.asarray(order, dtype=np.int64)
-    rl = lengths[order_a]
+    order = np.asarray(sorted(range(n), key=lambda i: infos[i]["id"]), dtype=np.int64)
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n, dtype=np.int64)
+    tokens = np.concatenate([b.tokens for b in batches]) if batches else np.empty(0, np.int64)
+    arrival_lengths = np.concatenate([np.diff(b.offsets) for b in batches]) if batches else np.empty(0, np.int64)
     offsets = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(rl, out=offsets[1:])
-    gather = np.arange(offsets[-1], dtype=np.int64) - np.repeat(offsets[:-1], rl) + np.repeat(starts[order_a], rl)
+    np.cumsum(arrival_lengths[order], out=offsets[1:])
+    shingles = np.empty(int(offsets[-1]), dtype=np.uint64)
+    signatures = np.empty((n, config.minhash.num_perm), dtype=np.uint64)
+    first = 0
+    batches.reverse()
+    while batches:
+        batch = batches.pop()
+        ranks = rank[first : first + len(batch)]
+        lengths = np.diff(batch.offsets)
+        shingles[np.repeat(offsets[ranks], lengths) + _within(lengths)] = batch.shingles
+        signatures[ranks] = batch.signatures
+        first += len(batch)
+        del batch
     docs = tuple(
         DocInfo(
             id=infos[i]["id"], chars=infos[i]["chars"], tokens=int(tokens[i]), date=infos[i]["date"],
             source=infos[i]["source"], origin=infos[i]["origin"], status=_status(int(tokens[i]), config),
-            shingles=int(lengths[i]),
+            shingles=int(arrival_lengths[i]),
         )
-        for i in order
+        for i in order.tolist()
     )
-    return Corpus(docs, flat[gather], offsets, sigs[order_a], order_a)
+    return Corpus(docs, shingles, offsets, signatures, order)
 
 
 def sketch_corpus(
