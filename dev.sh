@@ -42,6 +42,8 @@ case "${1:-}" in
   test)
     setup "test"
     browser
+    # real prose for the bench corpus tests: gensim's test data, a wheel from the registry
+    "$VENV/bin/python" -c "import sys; sys.path.insert(0, 'bench'); import _prose; _prose.load_sentences()"
     shift
     "$VENV/bin/python" -m pytest "$@"
     ;;
