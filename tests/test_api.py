@@ -5,7 +5,7 @@ import retold
 
 def test_exported_names_are_pinned():
     assert sorted(retold.__all__) == sorted([
-        "__version__", "scan", "dedup", "cluster", "write_result",
+        "__version__", "scan", "dedup", "cluster", "write_result", "Index",
         "ScanConfig", "ShingleConfig", "MinHashConfig", "CandidateConfig", "VerifyConfig", "ClusterConfig",
         "ReadConfig", "Document", "DocInfo", "Pair", "Passage", "Cluster", "Problem", "ScanResult",
         "DedupResult", "Removal", "RetoldError", "InputError", "ConfigError", "IndexFormatError", "MissingDependency",

@@ -173,3 +173,16 @@ def test_diff_of_the_seeds():
 def test_diff_errors_are_clean(tmp_path):
     res = CliRunner().invoke(main, ["diff", str(tmp_path / "x.txt"), str(SEEDS / SEED_LONG)])
     assert res.exit_code == 1 and "no such file" in res.output
+
+
+def test_scan_of_an_index_equals_scan_of_its_inputs(tmp_path, prose):
+    paths = _corpus(tmp_path, prose)
+    db = tmp_path / "news.retold"
+    invoke("index", "add", paths[0], "--db", db, "-q")
+    invoke("index", "add", paths[2], paths[1], "--db", db, "-q")
+    invoke("scan", "--db", db, "--out", tmp_path / "from_db", "-q")
+    invoke("scan", *paths, "--out", tmp_path / "from_files", "-q")
+    for name in ("pairs", "clusters"):
+        assert (tmp_path / "from_db" / f"{name}.jsonl").read_bytes() == (tmp_path / "from_files" / f"{name}.jsonl").read_bytes()
+    res = CliRunner().invoke(main, ["scan", "--out", str(tmp_path / "x")])
+    assert res.exit_code == 2 and "INPUTS or --db" in res.output

@@ -7,6 +7,9 @@ these names::
     result = retold.scan(["news/"])          # pairs, families, counts
     retold.write_result(result, "result/")   # the tables of docs/formats.md
     retold.dedup(["news.jsonl"], "deduped.jsonl")
+    with retold.Index.open("news.retold", create=True) as index:   # persistent, incremental
+        index.add(["today.jsonl"])
+        matches = index.query("a suspicious text ...")
 """
 
 __version__ = "0.1.0"
@@ -23,6 +26,7 @@ from .config import (
 )
 from .dedup import DedupResult, Removal, dedup
 from .errors import ConfigError, IndexFormatError, InputError, MissingDependency, RetoldError
+from .index import Index
 from .models import Cluster, DocInfo, Document, Pair, Passage, Problem, ScanResult
 from .pipeline import scan
 from .writers import write_result
@@ -33,6 +37,7 @@ __all__ = [
     "dedup",
     "cluster",
     "write_result",
+    "Index",
     "ScanConfig",
     "ShingleConfig",
     "MinHashConfig",

@@ -71,7 +71,7 @@ def _fail_cleanly(fn: Callable[..., Any]) -> Callable[..., Any]:
 def input_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Options every command that reads documents shares."""
     decorators = [
-        click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path)),
+        click.argument("inputs", nargs=-1, required=False, type=click.Path(path_type=Path)),
         click.option("--id-field", default=_READ.id_field, show_default=True, help="Field holding the document id."),
         click.option("--text-field", default=_READ.text_field, show_default=True, help="Field holding the text."),
         click.option("--date-field", default=_READ.date_field, show_default=True, help="Field holding the ISO 8601 date."),
@@ -144,16 +144,23 @@ def main() -> None:
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="Directory for the result tables.")
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "parquet"]), default="jsonl", show_default=True, help="Table format.")
 @click.option("--align/--no-align", default=True, show_default=True, help="Find the reused passages of every pair.")
+@click.option("--db", type=click.Path(path_type=Path), default=None,
+              help="Scan every document of this index instead of INPUTS (its stored parameters apply).")
 @_fail_cleanly
-def scan(inputs: tuple[Path, ...], out_dir: Path, fmt: str, align: bool, **kw: Any) -> None:
+def scan(inputs: tuple[Path, ...], out_dir: Path, fmt: str, align: bool, db: Path | None, **kw: Any) -> None:
     """Find every pair of documents that share text, and the families of reprints."""
     from .pipeline import scan as run_scan
     from .writers import write_result
 
+    if bool(inputs) == bool(db):
+        raise click.UsageError("give INPUTS or --db (one of the two)")
     scan_cfg, read_cfg = build_configs(kw)
     with BarProgress(not kw["quiet"]) as bar:
-        result = run_scan(list(inputs), config=scan_cfg, read=read_cfg, workers=kw["workers"], strict=kw["strict"],
-                          progress=bar, align=align)
+        if db is not None:
+            result = scan_index(db, align=align, workers=kw["workers"], progress=bar)
+        else:
+            result = run_scan(list(inputs), config=scan_cfg, read=read_cfg, workers=kw["workers"],
+                              strict=kw["strict"], progress=bar, align=align)
     paths = write_result(result, out_dir, fmt)
     if not kw["quiet"]:
         print_problems(result.problems)
@@ -170,6 +177,8 @@ def dedup(inputs: tuple[Path, ...], out_path: Path, **kw: Any) -> None:
     """Keep one document per family; write why each other one was removed."""
     from .dedup import dedup as run_dedup
 
+    if not inputs:
+        raise click.UsageError("give at least one input")
     scan_cfg, read_cfg = build_configs(kw)
     with BarProgress(not kw["quiet"]) as bar:
         res = run_dedup(list(inputs), out_path, config=scan_cfg, read=read_cfg, workers=kw["workers"], strict=kw["strict"], progress=bar)
@@ -229,6 +238,13 @@ def _two_texts(a: str, b: str, result_dir: Path | None) -> tuple[str, str]:
     if missing:
         raise InputError(f"{result_dir}: no document with id {', '.join(map(repr, missing))}")
     return found[a], found[b]
+
+
+# registered last: cli_index imports the shared options from this module
+from .cli_index import index_group, query_cmd, scan_index  # noqa: E402
+
+main.add_command(index_group)
+main.add_command(query_cmd)
 
 
 if __name__ == "__main__":  # pragma: no cover
