@@ -18,7 +18,7 @@ from click.core import ParameterSource
 from rich.markup import escape
 from rich.table import Table
 
-from .cli import BarProgress, _fail_cleanly, build_configs, err, input_options, out, print_problems
+from .cli_common import BarProgress, build_configs, err, fail_cleanly, input_options, out, print_problems
 from .errors import InputError
 from .index import DEFAULT_BATCH, BatchReport, Index
 from .models import ScanResult
@@ -76,7 +76,7 @@ def _print_batch(b: BatchReport) -> None:
 @click.option("--sample", type=click.IntRange(1), default=None,
               help="Post 1 shingle hash in SAMPLE for queries (default 4). Chosen when the index is created.")
 @click.option("--verbose", "-v", is_flag=True, help="Print a line for every batch when it is committed.")
-@_fail_cleanly
+@fail_cleanly
 @_sqlite_errors
 def add_cmd(inputs: tuple[Path, ...], db: Path, batch_size: int, store_text: bool | None, sample: int | None,
             verbose: bool, **kw: Any) -> None:
@@ -112,7 +112,7 @@ def add_cmd(inputs: tuple[Path, ...], db: Path, batch_size: int, store_text: boo
 @index_group.command("stats")
 @_DB
 @click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
-@_fail_cleanly
+@fail_cleanly
 @_sqlite_errors
 def stats_cmd(db: Path, as_json: bool) -> None:
     """Documents, batches, postings, sizes and parameters of the index."""
@@ -134,7 +134,7 @@ def stats_cmd(db: Path, as_json: bool) -> None:
 @click.option("--id", "ids", multiple=True, help="Id of a document to delete (repeatable).")
 @click.option("--ids-from", type=click.File("r", encoding="utf-8"), default=None,
               help="File with one id per line ('-': stdin).")
-@_fail_cleanly
+@fail_cleanly
 @_sqlite_errors
 def remove_cmd(db: Path, ids: tuple[str, ...], ids_from: Any) -> None:
     """Delete documents from the index by id (one transaction)."""
@@ -151,7 +151,7 @@ def remove_cmd(db: Path, ids: tuple[str, ...], ids_from: Any) -> None:
 @index_group.command("check")
 @_DB
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-@_fail_cleanly
+@fail_cleanly
 @_sqlite_errors
 def check_cmd(db: Path, quiet: bool) -> None:
     """Check the index: SQLite's integrity check, then every document's sketches,
@@ -194,7 +194,7 @@ def _excerpt(text: str, start: int, end: int, width: int = 70) -> str:
 @click.option("--limit", type=click.IntRange(1), default=10, show_default=True, help="Matches to return.")
 @click.option("--align/--no-align", default=True, show_default=True, help="Find the shared passages of each match.")
 @click.option("--json", "as_json", is_flag=True, help="Print the matches as JSON.")
-@_fail_cleanly
+@fail_cleanly
 @_sqlite_errors
 def query_cmd(db: Path, file: str | None, text: str | None, limit: int, align: bool, as_json: bool) -> None:
     """Where has this text appeared before? The indexed documents sharing text with FILE

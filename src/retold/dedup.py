@@ -14,7 +14,7 @@ from typing import Any
 
 from .config import ReadConfig, ScanConfig
 from .models import Pair, ScanResult
-from .pipeline import Source, _is_paths, as_path_list, iter_documents, scan
+from .pipeline import Source, is_paths, as_path_list, iter_documents, scan
 from .progress import NullProgress, Progress
 
 
@@ -97,7 +97,7 @@ def dedup(
     from .readers import document_to_record, write_records
     from .writers import write_jsonl
 
-    if not _is_paths(source):
+    if not is_paths(source):
         source = list(source)  # type: ignore[arg-type]
     result = scan(source, config=config, read=read, workers=workers, strict=strict, progress=progress)
     gone = removals(result)

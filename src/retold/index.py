@@ -39,7 +39,7 @@ from .cluster import cluster
 from .config import ReadConfig, ScanConfig
 from .errors import ConfigError, IndexFormatError, InputError
 from .models import DocInfo, Document, Problem, ScanResult
-from .pipeline import Corpus, Source, _check_workers, _ordered_map, _pool, _status, align_pairs, find_pairs, iter_documents
+from .pipeline import Corpus, Source, check_workers, ordered_map, process_pool, doc_status, align_pairs, find_pairs, iter_documents
 from .index_query import Match, check, pointer_to, query, read_pointer
 from .progress import NullProgress, Progress
 from .sketch import sketch_texts
@@ -388,7 +388,7 @@ class Index:
         self._write_check()
         if batch_size < 1:
             raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
-        workers = _check_workers(workers)
+        workers = check_workers(workers)
         progress = progress or NullProgress()
         report = AddReport()
         self._read = read
@@ -405,8 +405,8 @@ class Index:
 
         progress.start("index add")
         end = 0
-        with _pool(workers) as executor:
-            for number, records in enumerate(_ordered_map(executor, _run, tasks(), window=2 * workers), 1):
+        with process_pool(workers) as executor:
+            for number, records in enumerate(ordered_map(executor, _run, tasks(), window=2 * workers), 1):
                 chunk, hashes, todo = plans.pop(0)
                 end += len(chunk)
                 batch = self._write_batch(number, end, chunk, hashes, todo, records)
@@ -462,7 +462,7 @@ class Index:
                     "INSERT INTO docs(id, chars, tokens, date, source, url, title, meta, origin, status, shingles, "
                     "postings, content_hash, sketch, signature, text, pointer, batch) "
                     "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (doc.id, len(doc.text), rec.tokens, *_meta_key(doc), doc.origin, _status(rec.tokens, self.config),
+                    (doc.id, len(doc.text), rec.tokens, *_meta_key(doc), doc.origin, doc_status(rec.tokens, self.config),
                      rec.shingles, len(rec.grams), h, rec.sketch, rec.signature, rec.text,
                      None if self.store_text else pointer_to(doc, self._read), batch_id)).lastrowid
                 grams.extend((g, row) for g in rec.grams)

@@ -35,7 +35,7 @@ from .candidates import band_keys
 from .config import ReadConfig
 from .errors import InputError
 from .models import Document, Passage
-from .pipeline import _status
+from .pipeline import doc_status
 from .progress import Progress
 from .sketch import mix64, sketch_texts
 from .verify import NO_RELATION, Scores, classify, intersect_counts
@@ -214,7 +214,7 @@ def check(index: "Index", progress: Progress) -> list[str]:
         if len(sig) != width:
             problems.append(f"{where}: signature has {len(sig)} bytes, expected {width}")
             continue
-        if status != _status(tokens, cfg) or (status != "ok" and k):
+        if status != doc_status(tokens, cfg) or (status != "ok" and k):
             problems.append(f"{where}: status {status!r} does not match {tokens} tokens / {k} shingles")
         g = sampled(s, index.sample)
         if len(g) != postings:
@@ -254,16 +254,16 @@ def check(index: "Index", progress: Progress) -> list[str]:
 
 def pointer_to(doc: Document, read: ReadConfig) -> str:
     """Where a document's text can be read again (text not stored)."""
-    from .readers import _kind
+    from .readers import input_kind
 
     origin = doc.origin
     whole = Path(origin)
-    if whole.is_file() and _kind(whole) == "text":
+    if whole.is_file() and input_kind(whole) == "text":
         return json.dumps({"path": os.path.abspath(whole), "kind": "text"})
     for sep in (":", "#"):
         path, _, at = origin.rpartition(sep)
-        if path and at.isdigit() and Path(path).is_file() and _kind(Path(path)) not in (None, "text"):
-            return json.dumps({"path": os.path.abspath(path), "kind": _kind(Path(path)), "at": int(at),
+        if path and at.isdigit() and Path(path).is_file() and input_kind(Path(path)) not in (None, "text"):
+            return json.dumps({"path": os.path.abspath(path), "kind": input_kind(Path(path)), "at": int(at),
                                "id_field": read.id_field, "text_field": read.text_field})
     raise InputError(f"{doc.id!r} ({origin or 'no origin'}): an index without stored texts needs documents "
                      "read from files (text, JSONL, CSV/TSV, Parquet)")
@@ -274,19 +274,19 @@ def read_pointer(doc_id: str, ptr: dict[str, Any], expected: str) -> str:
     from itertools import islice
 
     from .index import content_hash
-    from .readers import _BOM, _open_read, read_documents
+    from .readers import UTF8_BOM, open_binary, read_documents
 
     path = Path(ptr["path"])
     text: str | None = None
     try:
         if ptr["kind"] == "text":
-            text = path.read_bytes().removeprefix(_BOM).decode("utf-8")
+            text = path.read_bytes().removeprefix(UTF8_BOM).decode("utf-8")
         elif ptr["kind"] == "jsonl":
             from contextlib import ExitStack
 
             with ExitStack() as stack:
-                line = next(islice(_open_read(path, stack), ptr["at"] - 1, None), b"")
-            value = json.loads(line.removeprefix(_BOM).decode("utf-8")).get(ptr["text_field"]) if line.strip() else None
+                line = next(islice(open_binary(path, stack), ptr["at"] - 1, None), b"")
+            value = json.loads(line.removeprefix(UTF8_BOM).decode("utf-8")).get(ptr["text_field"]) if line.strip() else None
             text = value if isinstance(value, str) else None
         else:
             cfg = ReadConfig(id_field=ptr["id_field"], text_field=ptr["text_field"])

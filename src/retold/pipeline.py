@@ -46,7 +46,7 @@ def default_workers() -> int:
     return os.cpu_count() or 1
 
 
-def _is_paths(source: Any) -> bool:
+def is_paths(source: Any) -> bool:
     if isinstance(source, (str, os.PathLike)):
         return True
     return isinstance(source, (list, tuple)) and all(isinstance(s, (str, os.PathLike)) for s in source) and len(source) > 0
@@ -60,7 +60,7 @@ def iter_documents(
     strict: bool = False,
 ) -> Iterator[Document]:
     """Documents from paths (via :mod:`retold.readers`) or from an iterable of records."""
-    if _is_paths(source):
+    if is_paths(source):
         from .readers import read_documents
 
         paths = [source] if isinstance(source, (str, os.PathLike)) else list(source)
@@ -91,7 +91,7 @@ def iter_documents(
         yield doc
 
 
-def _ordered_map(executor: Executor | None, fn: Callable[[T], R], items: Iterable[T], window: int) -> Iterator[R]:
+def ordered_map(executor: Executor | None, fn: Callable[[T], R], items: Iterable[T], window: int) -> Iterator[R]:
     """``map`` that keeps at most ``window`` tasks in flight (bounded memory), in order."""
     if executor is None:
         yield from map(fn, items)
@@ -151,7 +151,7 @@ class Corpus:
         return len(self.documents)
 
 
-def _status(tokens: int, config: ScanConfig) -> str:
+def doc_status(tokens: int, config: ScanConfig) -> str:
     if tokens == 0:
         return "empty"
     return "too_short" if tokens < config.shingle.min_tokens else "ok"
@@ -193,7 +193,7 @@ def assemble(infos: list[dict[str, Any]], batches: list[SketchBatch], config: Sc
     docs = tuple(
         DocInfo(
             id=infos[i]["id"], chars=infos[i]["chars"], tokens=int(tokens[i]), date=infos[i]["date"],
-            source=infos[i]["source"], origin=infos[i]["origin"], status=_status(int(tokens[i]), config),
+            source=infos[i]["source"], origin=infos[i]["origin"], status=doc_status(int(tokens[i]), config),
             shingles=int(arrival_lengths[i]),
         )
         for i in order.tolist()
@@ -216,14 +216,14 @@ def sketch_corpus(
 
     Texts are appended to ``store`` (in reading order) when one is given.
     """
-    workers = _check_workers(workers)
+    workers = check_workers(workers)
     progress = progress or NullProgress()
     infos: list[dict[str, Any]] = []
     batches: list[SketchBatch] = []
     progress.start("read+sketch")
     docs = iter_documents(source, read, on_problem=problems.append, strict=strict)
-    with _pool(workers) as executor:
-        for batch in _ordered_map(executor, _run_task, _batches(docs, config, infos, store), window=2 * workers):
+    with process_pool(workers) as executor:
+        for batch in ordered_map(executor, _run_task, _batches(docs, config, infos, store), window=2 * workers):
             batches.append(batch)
             progress.advance(len(batch))
     progress.finish()
@@ -231,7 +231,7 @@ def sketch_corpus(
 
 
 @contextmanager
-def _pool(workers: int) -> Iterator[Executor | None]:
+def process_pool(workers: int) -> Iterator[Executor | None]:
     """A process pool for ``workers`` > 1 (None: work in this process)."""
     if workers <= 1:
         yield None
@@ -243,7 +243,7 @@ def _pool(workers: int) -> Iterator[Executor | None]:
         executor.shutdown(cancel_futures=True)
 
 
-def _check_workers(workers: int | None) -> int:
+def check_workers(workers: int | None) -> int:
     workers = default_workers() if workers is None else workers
     if workers < 1:
         raise ConfigError(f"workers must be >= 1, got {workers}")
@@ -265,15 +265,15 @@ def align_pairs(
     chunk: int = 32,
 ) -> tuple[Pair, ...]:
     """The pairs with their reused passages (offsets into the original texts)."""
-    workers = _check_workers(workers)
+    workers = check_workers(workers)
     progress = progress or NullProgress()
     progress.start("align", len(pairs))
     tasks = (
         ([(text_of(p.a), text_of(p.b)) for p in pairs[i : i + chunk]], config) for i in range(0, len(pairs), chunk)
     )
     out: list[Pair] = []
-    with _pool(workers) as executor:
-        for passages in _ordered_map(executor, _align_chunk, tasks, window=2 * workers):
+    with process_pool(workers) as executor:
+        for passages in ordered_map(executor, _align_chunk, tasks, window=2 * workers):
             for found in passages:
                 out.append(replace(pairs[len(out)], passages=found))
             progress.advance(len(passages))
@@ -354,6 +354,6 @@ def scan(
 
 def as_path_list(source: Source) -> list[Path] | None:
     """The input paths of a path source, else None."""
-    if not _is_paths(source):
+    if not is_paths(source):
         return None
     return [Path(source)] if isinstance(source, (str, os.PathLike)) else [Path(s) for s in source]  # type: ignore[union-attr]

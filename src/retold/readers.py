@@ -53,7 +53,7 @@ PARQUET_BATCH_ROWS = 1024
 #: records per Parquet batch written by :func:`write_records`
 WRITE_BATCH_ROWS = 4096
 
-_BOM = b"\xef\xbb\xbf"
+UTF8_BOM = b"\xef\xbb\xbf"
 _SURROGATE = re.compile("[\ud800-\udfff]")
 #: errors that mean "this file (or what is left of it) cannot be read"
 _READ_ERRORS = (OSError, EOFError, zlib.error, zstandard.ZstdError, pa.ArrowException)
@@ -74,7 +74,7 @@ class InputFile:
             raise InputError(f"{self.path}: unknown input kind {self.kind!r}; choose from {list(KINDS)}")
 
 
-def _kind(path: Path) -> str | None:
+def input_kind(path: Path) -> str | None:
     """The kind of a file from its name (compression suffixes allowed on JSONL/CSV/TSV)."""
     name = path.name.lower()
     if name.endswith(TEXT_SUFFIXES):
@@ -136,7 +136,7 @@ def expand_inputs(inputs: Sequence[str | os.PathLike], *, on_problem: Report | N
             continue
         if not path.exists():
             raise InputError(f"{path}: no such file or directory")
-        kind = _kind(path)
+        kind = input_kind(path)
         if kind is None:
             raise InputError(f"{path}: unknown input format; expected a directory, .txt, .md, .jsonl[.gz|.zst], "
                              ".ndjson, .csv, .tsv or .parquet")
@@ -242,7 +242,7 @@ def _fields(record: Mapping[str, Any], limit: int = 10) -> str:
     return ", ".join(names[:limit]) + (", ..." if len(names) > limit else "") if names else "none"
 
 
-def _open_read(path: Path, stack: ExitStack) -> IO[bytes]:
+def open_binary(path: Path, stack: ExitStack) -> IO[bytes]:
     """A binary line-iterable stream of ``path``, decompressed by suffix (.gz, .zst)."""
     name = path.name.lower()
     if name.endswith(".gz"):
@@ -257,10 +257,10 @@ def _open_read(path: Path, stack: ExitStack) -> IO[bytes]:
 def _jsonl_records(f: InputFile, config: ReadConfig, report: Report) -> Iterator[tuple[str, dict[str, Any]]]:
     """JSON objects of a JSON Lines file; lines are decoded one by one so one bad line costs one record."""
     with ExitStack() as stack:
-        for n, raw in enumerate(_open_read(f.path, stack), 1):
+        for n, raw in enumerate(open_binary(f.path, stack), 1):
             origin = f"{f.path}:{n}"
             try:
-                line = raw.removeprefix(_BOM if n == 1 else b"").decode("utf-8")
+                line = raw.removeprefix(UTF8_BOM if n == 1 else b"").decode("utf-8")
             except UnicodeDecodeError as exc:
                 report(Problem(origin, "not_utf8", f"line is not valid UTF-8 (byte {exc.start}) at {origin}"))
                 continue
@@ -291,13 +291,13 @@ def _csv_records(f: InputFile, config: ReadConfig, report: Report) -> Iterator[t
     def lines(stream: IO[bytes]) -> Iterator[str]:
         for n, raw in enumerate(stream, 1):
             try:
-                yield raw.removeprefix(_BOM if n == 1 else b"").decode("utf-8")
+                yield raw.removeprefix(UTF8_BOM if n == 1 else b"").decode("utf-8")
             except UnicodeDecodeError:
                 bad.append(n)
                 yield raw.decode("utf-8", "replace")
 
     with ExitStack() as stack:
-        reader = csv.reader(lines(_open_read(f.path, stack)), delimiter=delimiter)
+        reader = csv.reader(lines(open_binary(f.path, stack)), delimiter=delimiter)
         header: list[str] | None = None
         end = 0
         while True:
@@ -354,9 +354,9 @@ def _text_document(f: InputFile, report: Report) -> Document | None:
     """A whole .txt/.md file as one document, id = its path relative to its root."""
     raw = f.path.read_bytes()
     try:
-        text = raw.removeprefix(_BOM).decode("utf-8")
+        text = raw.removeprefix(UTF8_BOM).decode("utf-8")
     except UnicodeDecodeError as exc:
-        at = exc.start + (len(_BOM) if raw.startswith(_BOM) else 0)
+        at = exc.start + (len(UTF8_BOM) if raw.startswith(UTF8_BOM) else 0)
         line = raw.count(b"\n", 0, at) + 1
         report(Problem(str(f.path), "not_utf8",
                        f"{f.path} is not valid UTF-8 (byte {at}, line {line}); file skipped"))
