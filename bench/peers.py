@@ -1,0 +1,213 @@
+"""retold against datasketch, rensa and text-dedup on the bench corpus: speed, memory, quality.
+
+    .venv/bin/python bench/peers.py --docs 10000
+    .venv/bin/python bench/peers.py --docs 10000 --tools rensa retold --json peers.json
+
+The peers live in their own virtualenv, ``bench/.venv-peers`` (created on first use with
+``pip install datasketch rensa text-dedup psutil``; never in the project's ``.venv``).
+Every tool runs as its own subprocess on the same ``corpus.jsonl`` (reading it is timed for
+everyone) and writes the document pairs it reports; ``bench/quality.py`` scores them
+against ``truth.json``. Peak RSS is sampled over the whole process tree.
+
+Settings (peers have no tokeniser of their own except text-dedup, so they get the usual
+``re.findall(r"\\w+", text.lower())`` word 5-grams; 128 permutations unless said):
+
+- **datasketch, default**: ``MinHashLSH()``'s documented default ``threshold=0.9``;
+  reported pairs = LSH query results (datasketch does no verification).
+- **rensa, default**: the values of rensa's README deduplicator example, ``threshold=0.8``,
+  ``RMinHashLSH`` with 16 bands, candidates kept if their estimated Jaccard >= 0.8 (what
+  ``RMinHashDeduplicator`` documents doing).
+- **text-dedup, default**: ``python -m text_dedup.minhash`` with its defaults (``ngram 5``,
+  ``num_perm 250``, ``threshold 0.7``, its own ``\\W`` split); pairs = all pairs within each
+  duplicate cluster it forms (union-find, read from ``uf.pkl`` via ``--debug``).
+- **"@ retold's LSH"**: each peer's LSH tuned to retold's low threshold: 128 permutations in
+  32 bands of 4 rows (S-curve midpoint (1/32)**(1/4) = 0.42), every LSH candidate reported.
+- **retold**: ``retold.scan`` at its defaults, ``align=False`` (peers produce no passages).
+
+All run on one core by default (``--workers`` for retold, ``--num_proc`` for text-dedup).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import corpus as _corpus  # noqa: E402
+import quality as _quality  # noqa: E402
+from speed import PEERS_PY, PROJECT_PY, fmt_table, run_measured  # noqa: E402
+
+PEERS_VENV = HERE / ".venv-peers"
+PEER_PACKAGES = ["datasketch", "rensa", "text-dedup", "psutil"]
+
+
+def ensure_peers_venv() -> dict[str, bool]:
+    """Create bench/.venv-peers if needed; which peers import there."""
+    if not PEERS_PY.exists():
+        base = getattr(sys, "_base_executable", sys.executable)
+        subprocess.run([base, "-m", "venv", str(PEERS_VENV)], check=True)
+        r = subprocess.run([str(PEERS_PY), "-m", "pip", "install", "-q", *PEER_PACKAGES])
+        if r.returncode != 0:  # keep what installs
+            for p in PEER_PACKAGES:
+                subprocess.run([str(PEERS_PY), "-m", "pip", "install", "-q", p])
+    ok = {}
+    for mod in ("datasketch", "rensa", "text_dedup"):
+        r = subprocess.run([str(PEERS_PY), "-c", f"import {mod}"], capture_output=True)
+        ok[mod] = r.returncode == 0
+    return ok
+
+
+PEER_RUNNER = r'''
+import json, os, pickle, re, subprocess, sys, tempfile, time
+tool, corpus, out, cfg = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
+t0 = time.perf_counter()
+NP = cfg.get("num_perm", 128)
+pairs = set()
+if tool == "text-dedup":
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [sys.executable, "-m", "text_dedup.minhash", "--path", "json", "--data_files", corpus,
+               "--split", "train", "--cache_dir", os.path.join(tmp, "cache"), "--output", os.path.join(tmp, "out"),
+               "--column", "text", "--debug", "--num_proc", str(cfg.get("num_proc", 1))] + cfg.get("args", [])
+        env = dict(os.environ, HF_DATASETS_OFFLINE="1", HF_HUB_OFFLINE="1", TQDM_DISABLE="1")
+        subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        with open(os.path.join(tmp, "out", "uf.pkl"), "rb") as f:
+            uf = pickle.load(f)
+    groups = {}
+    for x in list(uf.parent):
+        groups.setdefault(uf.find(x), []).append(x)
+    members = [sorted(g) for g in groups.values() if len(g) > 1]
+    ids = [json.loads(line)["id"] for line in open(corpus, encoding="utf-8")]
+    for g in members:
+        for i in range(len(g)):
+            for j in range(i + 1, len(g)):
+                pairs.add((g[i], g[j]))
+else:
+    ids, texts = [], []
+    for line in open(corpus, encoding="utf-8"):
+        r = json.loads(line); ids.append(r["id"]); texts.append(r["text"])
+    WORD = re.compile(r"\w+")
+    def shingles(t):
+        toks = WORD.findall(t.lower())
+        return [" ".join(toks[i:i + 5]) for i in range(len(toks) - 4)]
+    if tool == "datasketch":
+        from datasketch import MinHash, MinHashLSH
+        lsh = MinHashLSH(num_perm=NP, params=tuple(cfg["params"])) if "params" in cfg else MinHashLSH(threshold=cfg["threshold"], num_perm=NP)
+        ms = []
+        for i, t in enumerate(texts):
+            m = MinHash(num_perm=NP); m.update_batch([s.encode("utf-8") for s in shingles(t)])
+            ms.append(m); lsh.insert(i, m)
+        for i, m in enumerate(ms):
+            for j in lsh.query(m):
+                if j != i: pairs.add((min(i, j), max(i, j)))
+    elif tool == "rensa":
+        from rensa import RMinHash, RMinHashLSH
+        ms = RMinHash.from_token_sets([shingles(t) for t in texts], num_perm=NP, seed=42)
+        lsh = RMinHashLSH(threshold=cfg["threshold"], num_perm=NP, num_bands=cfg["bands"])
+        for i, m in enumerate(ms):
+            lsh.insert(i, m)
+        for i, m in enumerate(ms):
+            for j in lsh.query(m):
+                if j != i: pairs.add((min(i, j), max(i, j)))
+        if cfg.get("verify"):
+            pairs = {(i, j) for i, j in pairs if ms[i].jaccard(ms[j]) >= cfg["threshold"]}
+elapsed = time.perf_counter() - t0
+with open(out, "w") as f:
+    json.dump({"seconds": elapsed, "pairs": [[ids[i], ids[j]] for i, j in sorted(pairs)]}, f)
+'''
+
+RETOLD_RUNNER = r'''
+import json, sys, time
+import retold
+corpus, out, workers = sys.argv[1], sys.argv[2], int(sys.argv[3])
+t0 = time.perf_counter()
+res = retold.scan([corpus], workers=workers, align=False)
+elapsed = time.perf_counter() - t0
+with open(out, "w") as f:
+    json.dump({"seconds": elapsed, "pairs": [[p.a, p.b, p.relation] for p in res.pairs]}, f)
+'''
+
+
+def configs(workers: int) -> list[tuple[str, str, str, dict[str, Any]]]:
+    """(row label, settings, tool, runner config)."""
+    lsh = {"params": [32, 4]}
+    return [
+        ("retold", f"defaults, align=False, workers={workers}", "retold", {"workers": workers}),
+        ("datasketch", "default: MinHashLSH threshold 0.9", "datasketch", {"threshold": 0.9}),
+        ("datasketch", "@ retold's LSH: 32 bands x 4 rows", "datasketch", lsh),
+        ("rensa", "default: threshold 0.8, 16 bands, verified", "rensa", {"threshold": 0.8, "bands": 16, "verify": True}),
+        ("rensa", "@ retold's LSH: 32 bands x 4 rows", "rensa", {"threshold": 0.42, "bands": 32}),
+        ("text-dedup", "default: num_perm 250, threshold 0.7", "text-dedup", {"num_proc": workers}),
+        ("text-dedup", "@ retold's LSH: 128 perm, 32 x 4", "text-dedup",
+         {"num_proc": workers, "args": ["--num_perm", "128", "--b", "32", "--r", "4"]}),
+    ]
+
+
+def run_tool(tool: str, cfg: dict[str, Any], corpus_path: Path, truth_path: Path) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "pairs.json"
+        if tool == "retold":
+            cmd = [str(PROJECT_PY), "-c", RETOLD_RUNNER, str(corpus_path), str(out), str(cfg["workers"])]
+        else:
+            cmd = [str(PEERS_PY), "-c", PEER_RUNNER, tool, str(corpus_path), str(out), json.dumps(cfg)]
+        _, wall, peak = run_measured(cmd, timeout=3600)
+        res = json.loads(out.read_text())
+    rep = _quality.evaluate([tuple(p) for p in res["pairs"]], truth_path)
+    return {"seconds": res["seconds"], "process_seconds": wall, "peak_rss_mb": peak, "pairs": len(res["pairs"]),
+            "precision": rep["precision"], "recall": rep["recall"], "f1": rep["f1"]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description="retold vs datasketch, rensa, text-dedup on the bench corpus")
+    ap.add_argument("--docs", type=int, default=10_000)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--tools", nargs="+", default=["retold", "datasketch", "rensa", "text-dedup"])
+    ap.add_argument("--json", type=Path, default=None)
+    args = ap.parse_args(argv)
+    ok = ensure_peers_venv()
+    corpus_path, truth_path = _corpus.generate(args.docs, _corpus.default_dir(args.docs, args.seed), args.seed)
+    mb = corpus_path.stat().st_size / 1e6
+    rows: list[dict[str, Any]] = []
+    for label, settings, tool, cfg in configs(args.workers):
+        if tool not in args.tools:
+            continue
+        if tool != "retold" and not ok.get(tool.replace("-", "_"), False):
+            rows.append({"tool": label, "settings": settings, "error": f"{tool} does not import in {PEERS_VENV}"})
+            continue
+        try:
+            r = run_tool(tool, cfg, corpus_path, truth_path)
+        except Exception as e:  # report and go on with the others
+            r = {"error": str(e).splitlines()[0][:200]}
+        r.update(tool=label, settings=settings)
+        rows.append(r)
+        print(f"  {label} ({settings}): {r.get('seconds', float('nan')):.1f}s", file=sys.stderr, flush=True)
+    base = next((r for r in rows if r["tool"] == "retold" and "seconds" in r), None)
+    table = []
+    for r in rows:
+        if "error" in r:
+            table.append([r["tool"], r["settings"], "error: " + r["error"]] + [""] * 7)
+            continue
+        dps = args.docs / r["seconds"]
+        ratio = f"{r['seconds'] / base['seconds']:.1f}x" if base else "-"
+        table.append([r["tool"], r["settings"], f"{dps:,.0f}", f"{mb / r['seconds']:.2f}", f"{r['peak_rss_mb']:.0f}",
+                      r["pairs"], f"{r['precision']:.3f}" if r["precision"] is not None else "-",
+                      f"{r['recall']:.3f}" if r["recall"] is not None else "-", ratio])
+    print(f"\n{args.docs:,} documents ({mb:.1f} MB), {time.strftime('%Y-%m-%d')}, {os.cpu_count()} CPUs; "
+          "time includes reading the JSONL:\n")
+    print(fmt_table(["tool", "settings", "docs/s", "MB/s", "peak RSS MB", "pairs", "precision", "recall",
+                     "retold is ... faster"], table))
+    if args.json:
+        args.json.write_text(json.dumps({"docs": args.docs, "mb": mb, "rows": rows}, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
