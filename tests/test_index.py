@@ -355,3 +355,20 @@ def test_cli_check_reports_damage(tmp_path, corpus):
 def test_every_command_has_help(args):
     res = run(*args, "--help")
     assert "Usage:" in res.output and len(res.output.split("\n")) > 4
+
+
+def test_index_of_another_sketch_version_is_refused(tmp_path):
+    import sqlite3
+
+    import retold
+    from retold.errors import IndexFormatError
+
+    db = tmp_path / "old.retold"
+    with retold.Index.open(db, create=True):
+        pass
+    conn = sqlite3.connect(db)
+    conn.execute("UPDATE meta SET value = '1' WHERE key = 'sketch_version'")
+    conn.commit()
+    conn.close()
+    with pytest.raises(IndexFormatError, match="sketches of version 1"):
+        retold.Index.open(db)

@@ -39,10 +39,11 @@ from .cluster import cluster
 from .config import ReadConfig, ScanConfig
 from .errors import ConfigError, IndexFormatError, InputError
 from .models import DocInfo, Document, Problem, ScanResult
-from .pipeline import Corpus, Source, check_workers, ordered_map, process_pool, doc_status, align_pairs, find_pairs, iter_documents
+from .pipeline import (Corpus, Source, align_pairs, check_workers, doc_status, find_pairs, iter_documents,
+                       ordered_map, process_pool)
 from .index_query import Match, check, pointer_to, query, read_pointer
 from .progress import NullProgress, Progress
-from .sketch import sketch_texts
+from .sketch import SKETCH_VERSION, sketch_texts
 
 SCHEMA_VERSION = 1
 FORMAT = "retold-index"
@@ -243,6 +244,10 @@ def read_meta(path: Path, timeout: float = 30.0) -> dict[str, str]:
             f"this retold ({__version__}) reads version {SCHEMA_VERSION}: upgrade retold")
     if version < SCHEMA_VERSION:
         raise IndexFormatError(f"{path} has index schema version {version}, which this retold no longer reads")
+    if meta.get("sketch_version") != str(SKETCH_VERSION):
+        raise IndexFormatError(
+            f"{path} holds sketches of version {meta.get('sketch_version', '?')}; this retold makes version "
+            f"{SKETCH_VERSION}: rebuild the index with `retold index add` into a new file")
     return meta
 
 
@@ -262,6 +267,7 @@ def _create(path: Path, config: ScanConfig, store_text: bool, sample: int) -> No
             if stmt.strip():
                 conn.execute(stmt)
         meta = {"format": FORMAT, "schema_version": str(SCHEMA_VERSION), "retold_version": __version__,
+                "sketch_version": str(SKETCH_VERSION),
                 "created_at": _now(), "config": json.dumps(config.to_dict(), sort_keys=True),
                 "store_text": "1" if store_text else "0", "sample": str(sample)}
         conn.executemany("INSERT INTO meta VALUES (?, ?)", sorted(meta.items()))
