@@ -19,6 +19,9 @@ Pairs are encoded as ``a * n + b`` (a < b) in uint64 and returned sorted.
 
 from __future__ import annotations
 
+import os
+import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -106,46 +109,101 @@ def index_candidates(
         partitions = -(-len(shingles) // PARTITION_OCCURRENCES)
     bits = min(8, max(0, int(partitions - 1).bit_length()))
     part = _partition_ids(shingles, bits) if bits else None
-    all_keys: list[np.ndarray] = []
-    all_counts: list[np.ndarray] = []
     boiler_parts: list[np.ndarray] = []
     stats = dict.fromkeys(("distinct_shingles", "boilerplate_shingles", "boilerplate_occurrences",
                            "shared_shingles", "index_pair_hits"), 0)
-    for p in range(1 << bits):
-        idx = np.flatnonzero(part == p) if part is not None else np.arange(len(shingles))
-        hs = shingles[idx]
-        ds = np.searchsorted(offsets, idx, side="right") - 1  # ascending with idx
-        del idx
-        order = np.argsort(hs, kind="stable")  # stable: docs stay ascending per hash
-        hs, ds = hs[order], ds[order]
-        del order
-        starts, sizes = _group_bounds(hs)
-        boiler = sizes > config.max_df
-        boiler_parts.append(hs[starts[boiler]])
-        keep = (sizes >= 2) & ~boiler
-        keys = _pairs_in_groups(ds, starts[keep], sizes[keep], n)
-        stats["distinct_shingles"] += int(len(starts))
-        stats["boilerplate_shingles"] += int(boiler.sum())
-        stats["boilerplate_occurrences"] += int(sizes[boiler].sum())
-        stats["shared_shingles"] += int(keep.sum())
-        stats["index_pair_hits"] += int(len(keys))
-        keys, counts = np.unique(keys, return_counts=True)
-        all_keys.append(keys)
-        all_counts.append(counts)
+    with _PairCounts(n, 1 << bits) as counter:
+        for p in range(1 << bits):
+            idx = np.flatnonzero(part == p) if part is not None else np.arange(len(shingles))
+            hs = shingles[idx]
+            ds = np.searchsorted(offsets, idx, side="right") - 1  # ascending with idx
+            del idx
+            order = np.argsort(hs, kind="stable")  # stable: docs stay ascending per hash
+            hs, ds = hs[order], ds[order]
+            del order
+            starts, sizes = _group_bounds(hs)
+            boiler = sizes > config.max_df
+            boiler_parts.append(hs[starts[boiler]])
+            keep = (sizes >= 2) & ~boiler
+            keys = _pairs_in_groups(ds, starts[keep], sizes[keep], n)
+            stats["distinct_shingles"] += int(len(starts))
+            stats["boilerplate_shingles"] += int(boiler.sum())
+            stats["boilerplate_occurrences"] += int(sizes[boiler].sum())
+            stats["shared_shingles"] += int(keep.sum())
+            stats["index_pair_hits"] += int(len(keys))
+            del hs, ds, starts, sizes
+            counter.add(keys)
+        # shared non-boilerplate shingles needed for the pair to possibly pass verification
+        def need(keys: np.ndarray) -> np.ndarray:
+            smaller = np.minimum(lengths[(keys // _U64(n)).astype(np.int64)], lengths[(keys % _U64(n)).astype(np.int64)])
+            return np.minimum(verify.min_shared, np.maximum(1, np.ceil(verify.min_containment * smaller)))
+
+        keys = counter.at_least(need)
     boilerplate = np.sort(np.concatenate(boiler_parts)) if boiler_parts else np.empty(0, _U64)
-    keys, counts = np.concatenate(all_keys), np.concatenate(all_counts)
-    if len(all_keys) > 1:
-        keys, counts = _sum_by_key(keys, counts)
-    if len(keys) == 0:
-        return np.empty(0, _U64), boilerplate, stats | {"index_candidates": 0}
-    a = (keys // _U64(n)).astype(np.int64)
-    b = (keys % _U64(n)).astype(np.int64)
-    # shared non-boilerplate shingles needed for the pair to possibly pass verification
-    smaller = np.minimum(lengths[a], lengths[b])
-    need = np.minimum(verify.min_shared, np.maximum(1, np.ceil(verify.min_containment * smaller)))
-    keys = keys[counts >= need]
     stats["index_candidates"] = int(len(keys))
     return keys, boilerplate, stats
+
+
+class _PairCounts:
+    """Counts of encoded pairs over many additions, spilled to disk by ``a`` range.
+
+    Each addition is reduced to (unique key, count) and, when there is more than one
+    addition, appended to one of ``buckets`` temporary files by the pair's first
+    document, so summing the counts never needs all pairs in memory at once.
+    """
+
+    def __init__(self, n: int, buckets: int) -> None:
+        self.n = max(n, 1)
+        self.buckets = buckets
+        self.tmp: tempfile.TemporaryDirectory[str] | None = None
+        self.memory: list[tuple[np.ndarray, np.ndarray]] = []
+        if buckets > 1:
+            self.tmp = tempfile.TemporaryDirectory(prefix="retold-pairs-")
+            # first key of each bucket: bucket j holds a in [j*n/B, (j+1)*n/B)
+            firsts = -(-np.arange(buckets + 1, dtype=np.int64) * self.n // buckets)
+            self.bounds = (firsts.astype(_U64) * _U64(self.n))
+
+    def __enter__(self) -> "_PairCounts":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.tmp is not None:
+            self.tmp.cleanup()
+
+    def _path(self, j: int, what: str) -> str:
+        assert self.tmp is not None
+        return os.path.join(self.tmp.name, f"{j}.{what}")
+
+    def add(self, keys: np.ndarray) -> None:
+        keys, counts = np.unique(keys, return_counts=True)
+        counts = counts.astype(np.uint32)
+        if self.tmp is None:
+            self.memory.append((keys, counts))
+            return
+        cut = np.searchsorted(keys, self.bounds)
+        for j in range(self.buckets):
+            lo, hi = cut[j], cut[j + 1]
+            if hi > lo:
+                with open(self._path(j, "keys"), "ab") as fk, open(self._path(j, "counts"), "ab") as fc:
+                    keys[lo:hi].tofile(fk)
+                    counts[lo:hi].tofile(fc)
+
+    def _parts(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        if self.tmp is None:
+            if self.memory:
+                yield np.concatenate([k for k, _ in self.memory]), np.concatenate([c for _, c in self.memory])
+            return
+        for j in range(self.buckets):
+            if os.path.exists(self._path(j, "keys")):
+                yield np.fromfile(self._path(j, "keys"), dtype=_U64), np.fromfile(self._path(j, "counts"), dtype=np.uint32)
+
+    def at_least(self, need: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+        """Sorted keys whose summed count reaches ``need(keys)``."""
+        out = []
+        for keys, counts in self._parts():
+            keys, counts = _sum_by_key(keys, counts)
+            out.append(keys[counts >= need(keys)])
+        return np.concatenate(out) if out else np.empty(0, _U64)
 
 
 def band_keys(signatures: np.ndarray, config: MinHashConfig) -> np.ndarray:
