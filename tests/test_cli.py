@@ -186,3 +186,12 @@ def test_scan_of_an_index_equals_scan_of_its_inputs(tmp_path, prose):
         assert (tmp_path / "from_db" / f"{name}.jsonl").read_bytes() == (tmp_path / "from_files" / f"{name}.jsonl").read_bytes()
     res = CliRunner().invoke(main, ["scan", "--out", str(tmp_path / "x")])
     assert res.exit_code == 2 and "INPUTS or --db" in res.output
+
+
+def test_scan_report_and_report_command_write_the_same_page(tmp_path):
+    invoke("scan", SEEDS, "--out", tmp_path / "r", "--report", tmp_path / "a.html", "-q")
+    res = invoke("report", tmp_path / "r", "-o", tmp_path / "b.html")
+    assert "1 pairs, 1 families" in res.output
+    page = (tmp_path / "a.html").read_text(encoding="utf-8")
+    assert page == (tmp_path / "b.html").read_text(encoding="utf-8")
+    assert "Press TV wrote on Friday" in page and "http://" not in page and "https://" not in page

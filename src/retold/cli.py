@@ -8,9 +8,12 @@ from typing import Any
 import click
 
 from . import __version__
-from .cli_common import BarProgress, build_configs, fail_cleanly, input_options, out, print_problems, print_summary
+from .cli_common import (BarProgress, build_configs, err, fail_cleanly, field_options, input_options, out,
+                         print_problems, print_summary, read_config)
 from .cli_index import index_group, query_cmd, scan_index
 from .errors import InputError
+from .models import Problem
+from .report import ReportInfo, render_report, render_result_dir
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -26,8 +29,11 @@ def main() -> None:
 @click.option("--align/--no-align", default=True, show_default=True, help="Find the reused passages of every pair.")
 @click.option("--db", type=click.Path(path_type=Path), default=None,
               help="Scan every document of this index instead of INPUTS (its stored parameters apply).")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write a self-contained HTML report here.")
 @fail_cleanly
-def scan(inputs: tuple[Path, ...], out_dir: Path, fmt: str, align: bool, db: Path | None, **kw: Any) -> None:
+def scan(inputs: tuple[Path, ...], out_dir: Path, fmt: str, align: bool, db: Path | None, report_path: Path | None,
+         **kw: Any) -> None:
     """Find every pair of documents that share text, and the families of reprints."""
     from .pipeline import scan as run_scan
     from .writers import write_result
@@ -42,10 +48,42 @@ def scan(inputs: tuple[Path, ...], out_dir: Path, fmt: str, align: bool, db: Pat
             result = run_scan(list(inputs), config=scan_cfg, read=read_cfg, workers=kw["workers"],
                               strict=kw["strict"], progress=bar, align=align)
     paths = write_result(result, out_dir, fmt)
+    if report_path is not None:
+        if db is not None:
+            from .index import Index
+
+            with Index.open(db, readonly=True) as index:
+                needed = {i for p in result.pairs for i in (p.a, p.b)} | {m for c in result.clusters for m in c.members}
+                _report_written(render_report(result, {i: index.text(i) for i in sorted(needed)}, report_path))
+        else:
+            _report_written(render_result_dir(out_dir, report_path, read=read_cfg, on_problem=_warn))
     if not kw["quiet"]:
         print_problems(result.problems)
         print_summary(result)
         out.print(f"wrote {', '.join(str(p) for p in paths.values())}", markup=False)
+
+
+def _warn(problem: Problem) -> None:
+    print_problems((problem,))
+
+
+def _report_written(info: ReportInfo) -> None:
+    err.print(f"report: {info.path} ({info.bytes / 1e6:.1f} MB, {info.pairs} pairs, {info.families} families"
+              f"{f', {info.missing_texts} texts not found' if info.missing_texts else ''})", markup=False)
+
+
+@main.command()
+@click.argument("result_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("-o", "--output", "report_path", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The HTML file to write.")
+@field_options
+@click.option("--title", default=None, help="The page title (default: from the directory name).")
+@click.option("--page-size", type=click.IntRange(1), default=50, show_default=True, help="Pairs per page.")
+@fail_cleanly
+def report(result_dir: Path, report_path: Path, title: str | None, page_size: int, **kw: Any) -> None:
+    """Write the HTML report of a scan result directory (texts re-read from their origins)."""
+    _report_written(render_result_dir(result_dir, report_path, read=read_config(kw), title=title,
+                                      page_size=page_size, on_problem=_warn))
 
 
 @main.command()

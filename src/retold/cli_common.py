@@ -67,14 +67,29 @@ def fail_cleanly(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def input_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Options every command that reads documents shares."""
+def field_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The names of the record fields (JSONL/CSV/Parquet inputs)."""
     decorators = [
-        click.argument("inputs", nargs=-1, required=False, type=click.Path(path_type=Path)),
         click.option("--id-field", default=_READ.id_field, show_default=True, help="Field holding the document id."),
         click.option("--text-field", default=_READ.text_field, show_default=True, help="Field holding the text."),
         click.option("--date-field", default=_READ.date_field, show_default=True, help="Field holding the ISO 8601 date."),
         click.option("--source-field", default=_READ.source_field, show_default=True, help="Field naming the outlet/site."),
+    ]
+    for d in reversed(decorators):
+        fn = d(fn)
+    return fn
+
+
+def read_config(kw: dict[str, Any]) -> ReadConfig:
+    return ReadConfig(id_field=kw["id_field"], text_field=kw["text_field"], date_field=kw["date_field"],
+                      source_field=kw["source_field"])
+
+
+def input_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Options every command that reads documents shares."""
+    decorators = [
+        click.argument("inputs", nargs=-1, required=False, type=click.Path(path_type=Path)),
+        field_options,
         click.option("--workers", type=click.IntRange(1), default=None, help="Worker processes (default: all cores)."),
         click.option("--strict", is_flag=True, help="Stop with an error at the first bad file or record."),
         click.option("--shingle-size", type=click.IntRange(1, 16), default=_SCAN.shingle.size, show_default=True, help="Words per shingle."),
@@ -99,9 +114,7 @@ def build_configs(kw: dict[str, Any]) -> tuple[ScanConfig, ReadConfig]:
         candidates=CandidateConfig(max_df=kw["max_df"]),
         verify=VerifyConfig(min_containment=kw["min_containment"], min_shared=kw["min_shared"]),
     )
-    read_cfg = ReadConfig(id_field=kw["id_field"], text_field=kw["text_field"], date_field=kw["date_field"],
-                          source_field=kw["source_field"])
-    return scan_cfg, read_cfg
+    return scan_cfg, read_config(kw)
 
 
 def print_problems(problems: tuple[Problem, ...], limit: int = 20) -> None:
