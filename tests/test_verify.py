@@ -28,6 +28,7 @@ def test_score_pairs_and_own_sizes(sets, boiler):
     flat = np.concatenate(arrays).astype(np.uint64)
     bp = as_set(boiler)
     assert own_sizes(flat, offsets, bp).tolist() == [len(s - boiler) for s in sets]
+    assert own_sizes(flat, offsets, bp, chunk=3).tolist() == [len(s - boiler) for s in sets]
     a = np.array([0, 0, 1], dtype=np.int64)
     b = np.array([1, len(sets) - 1, len(sets) - 1], dtype=np.int64)
     sc = score_pairs(a, b, flat, offsets, bp)

@@ -70,16 +70,19 @@ def intersect_counts(set_a: np.ndarray, set_b: np.ndarray, boilerplate: np.ndarr
     return len(common), int(len(common) - np.count_nonzero(boilerplate[bpos] == common))
 
 
-def own_sizes(shingles: np.ndarray, offsets: np.ndarray, boilerplate: np.ndarray) -> np.ndarray:
-    """Number of non-boilerplate shingles of each document."""
+def own_sizes(shingles: np.ndarray, offsets: np.ndarray, boilerplate: np.ndarray, chunk: int = 1 << 22) -> np.ndarray:
+    """Number of non-boilerplate shingles of each document (in chunks: bounded memory)."""
     sizes = np.diff(offsets)
     if len(boilerplate) == 0 or len(shingles) == 0:
         return sizes
-    pos = np.searchsorted(boilerplate, shingles)
-    pos[pos == len(boilerplate)] = 0
-    is_boiler = (boilerplate[pos] == shingles).astype(np.int64)
-    csum = np.concatenate(([0], np.cumsum(is_boiler)))
-    return sizes - (csum[offsets[1:]] - csum[offsets[:-1]])
+    hits: list[np.ndarray] = []
+    for i in range(0, len(shingles), chunk):
+        part = shingles[i : i + chunk]
+        pos = np.searchsorted(boilerplate, part)
+        pos[pos == len(boilerplate)] = 0
+        hits.append(np.flatnonzero(boilerplate[pos] == part) + i)
+    docs = np.searchsorted(offsets, np.concatenate(hits), side="right") - 1
+    return sizes - np.bincount(docs, minlength=len(sizes))
 
 
 def score_pairs(
