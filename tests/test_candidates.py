@@ -66,3 +66,17 @@ def test_find_candidates_sorted_and_unique():
     got = list(zip(c.a.tolist(), c.b.tolist()))
     assert got == sorted(set(got))
     assert got == [(0, 1), (0, 3), (1, 3)]
+
+
+def test_index_candidates_same_with_workers_and_partitions():
+    rng = np.random.default_rng(3)
+    sets = [set(rng.integers(0, 2**64 - 1, 40, dtype=np.uint64).tolist()) | set(range(1000 * (i % 7), 1000 * (i % 7) + 30))
+            for i in range(60)]
+    flat, offsets = flatten(sets)
+    args = (flat, offsets, CandidateConfig(max_df=20), VerifyConfig())
+    base = index_candidates(*args, partitions=1, workers=1)
+    for partitions, workers in ((4, 1), (4, 2), (16, 2)):
+        got = index_candidates(*args, partitions=partitions, workers=workers)
+        assert got[0].tolist() == base[0].tolist() and got[1].tolist() == base[1].tolist()
+        assert got[2] == base[2]
+    assert len(base[0]) > 0

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .config import CandidateConfig, MinHashConfig, VerifyConfig
+from .parallel import SHARED, fork_map
 from .sketch import mix64
 
 _U64 = np.uint64
@@ -95,6 +96,7 @@ def index_candidates(
     config: CandidateConfig,
     verify: VerifyConfig,
     partitions: int | None = None,
+    workers: int = 1,
 ) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
     """Pairs proposed by the inverted index, the boilerplate hashes, and counts.
 
@@ -109,30 +111,17 @@ def index_candidates(
         partitions = -(-len(shingles) // PARTITION_OCCURRENCES)
     bits = min(8, max(0, int(partitions - 1).bit_length()))
     part = _partition_ids(shingles, bits) if bits else None
-    boiler_parts: list[np.ndarray] = []
     stats = dict.fromkeys(("distinct_shingles", "boilerplate_shingles", "boilerplate_occurrences",
                            "shared_shingles", "index_pair_hits"), 0)
+    boiler_parts: list[np.ndarray] = []
     with _PairCounts(n, 1 << bits) as counter:
-        for p in range(1 << bits):
-            idx = np.flatnonzero(part == p) if part is not None else np.arange(len(shingles))
-            hs = shingles[idx]
-            ds = np.searchsorted(offsets, idx, side="right") - 1  # ascending with idx
-            del idx
-            order = np.argsort(hs, kind="stable")  # stable: docs stay ascending per hash
-            hs, ds = hs[order], ds[order]
-            del order
-            starts, sizes = _group_bounds(hs)
-            boiler = sizes > config.max_df
-            boiler_parts.append(hs[starts[boiler]])
-            keep = (sizes >= 2) & ~boiler
-            keys = _pairs_in_groups(ds, starts[keep], sizes[keep], n)
-            stats["distinct_shingles"] += int(len(starts))
-            stats["boilerplate_shingles"] += int(boiler.sum())
-            stats["boilerplate_occurrences"] += int(sizes[boiler].sum())
-            stats["shared_shingles"] += int(keep.sum())
-            stats["index_pair_hits"] += int(len(keys))
-            del hs, ds, starts, sizes
-            counter.add(keys)
+        jobs = range(1 << bits)
+        for boiler, part_stats in fork_map(_index_partition, jobs, workers if bits else 1, shingles=shingles,
+                                           offsets=offsets, part=part, max_df=config.max_df, counter=counter):
+            boiler_parts.append(boiler)
+            for k, v in part_stats.items():
+                stats[k] += v
+
         # shared non-boilerplate shingles needed for the pair to possibly pass verification
         def need(keys: np.ndarray) -> np.ndarray:
             smaller = np.minimum(lengths[(keys // _U64(n)).astype(np.int64)], lengths[(keys % _U64(n)).astype(np.int64)])
@@ -142,6 +131,30 @@ def index_candidates(
     boilerplate = np.sort(np.concatenate(boiler_parts)) if boiler_parts else np.empty(0, _U64)
     stats["index_candidates"] = int(len(keys))
     return keys, boilerplate, stats
+
+
+def _index_partition(p: int) -> tuple[np.ndarray, dict[str, int]]:
+    """One hash partition of the index: its pair hits go to the shared counter (files)."""
+    sh = SHARED
+    shingles, offsets, part, counter = sh["shingles"], sh["offsets"], sh["part"], sh["counter"]
+    idx = np.flatnonzero(part == p) if part is not None else np.arange(len(shingles))
+    hs = shingles[idx]
+    ds = np.searchsorted(offsets, idx, side="right") - 1  # ascending with idx
+    del idx
+    order = np.argsort(hs, kind="stable")  # stable: docs stay ascending per hash
+    hs, ds = hs[order], ds[order]
+    del order
+    starts, sizes = _group_bounds(hs)
+    boiler = sizes > sh["max_df"]
+    keep = (sizes >= 2) & ~boiler
+    keys = _pairs_in_groups(ds, starts[keep], sizes[keep], len(offsets) - 1)
+    stats = {"distinct_shingles": int(len(starts)), "boilerplate_shingles": int(boiler.sum()),
+             "boilerplate_occurrences": int(sizes[boiler].sum()), "shared_shingles": int(keep.sum()),
+             "index_pair_hits": int(len(keys))}
+    boilerplate = hs[starts[boiler]]
+    del hs, ds, starts, sizes
+    counter.add(keys, tag=p)
+    return boilerplate, stats
 
 
 class _PairCounts:
@@ -174,7 +187,8 @@ class _PairCounts:
         assert self.tmp is not None
         return os.path.join(self.tmp.name, f"{j}.{what}")
 
-    def add(self, keys: np.ndarray) -> None:
+    def add(self, keys: np.ndarray, tag: int = 0) -> None:
+        """Count ``keys``; ``tag`` names this addition's files (one writer per tag)."""
         keys, counts = np.unique(keys, return_counts=True)
         counts = counts.astype(np.uint32)
         if self.tmp is None:
@@ -184,7 +198,7 @@ class _PairCounts:
         for j in range(self.buckets):
             lo, hi = cut[j], cut[j + 1]
             if hi > lo:
-                with open(self._path(j, "keys"), "ab") as fk, open(self._path(j, "counts"), "ab") as fc:
+                with open(self._path(j, f"{tag}.keys"), "ab") as fk, open(self._path(j, f"{tag}.counts"), "ab") as fc:
                     keys[lo:hi].tofile(fk)
                     counts[lo:hi].tofile(fc)
 
@@ -193,9 +207,13 @@ class _PairCounts:
             if self.memory:
                 yield np.concatenate([k for k, _ in self.memory]), np.concatenate([c for _, c in self.memory])
             return
+        assert self.tmp is not None
+        names = os.listdir(self.tmp.name)
         for j in range(self.buckets):
-            if os.path.exists(self._path(j, "keys")):
-                yield np.fromfile(self._path(j, "keys"), dtype=_U64), np.fromfile(self._path(j, "counts"), dtype=np.uint32)
+            tags = sorted(int(x.split(".")[1]) for x in names if x.startswith(f"{j}.") and x.endswith(".keys"))
+            if tags:
+                yield (np.concatenate([np.fromfile(self._path(j, f"{t}.keys"), dtype=_U64) for t in tags]),
+                       np.concatenate([np.fromfile(self._path(j, f"{t}.counts"), dtype=np.uint32) for t in tags]))
 
     def at_least(self, need: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
         """Sorted keys whose summed count reaches ``need(keys)``."""
@@ -246,10 +264,12 @@ def find_candidates(
     candidates: CandidateConfig,
     minhash: MinHashConfig,
     verify: VerifyConfig,
+    *,
+    workers: int = 1,
 ) -> Candidates:
     """All candidate pairs (inverted index + LSH), sorted by (a, b) rank."""
     n = len(offsets) - 1
-    idx_keys, boilerplate, stats = index_candidates(shingles, offsets, candidates, verify)
+    idx_keys, boilerplate, stats = index_candidates(shingles, offsets, candidates, verify, workers=workers)
     eligible = np.diff(offsets) > 0
     lsh_keys, lsh_stats = lsh_candidates(signatures, eligible, minhash)
     keys = np.union1d(idx_keys, lsh_keys)

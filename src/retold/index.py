@@ -601,7 +601,7 @@ class Index:
         with self._snapshot():
             corpus = self._corpus()
             timings["read_sketch"] = time.perf_counter() - t0
-            pairs, stats = find_pairs(corpus, self.config, progress, timings)
+            pairs, stats = find_pairs(corpus, self.config, progress, timings, workers)
             if align:
                 t1 = time.perf_counter()
                 pairs = align_pairs(pairs, self.text, self.config.align, workers=workers, progress=progress)

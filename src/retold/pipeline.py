@@ -12,25 +12,23 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, Callable, Mapping, TypeVar
 
 import numpy as np
 
 from .align import align as align_texts
-from .candidates import find_candidates
+from .candidates import Candidates, find_candidates
 from .cluster import cluster
 from .config import AlignConfig, ReadConfig, ScanConfig
-from .errors import ConfigError, InputError
+from .errors import InputError
 from .models import DocInfo, Document, Pair, Passage, Problem, ScanResult
+from .parallel import SHARED, check_workers, fork_map, ordered_map, process_pool
 from .progress import NullProgress, Progress
 from .sketch import SketchBatch, sketch_texts
 from .textstore import TextStore
-from .verify import NO_RELATION, classify, score_pairs
+from .verify import NO_RELATION, Scores, classify, own_sizes, score_pairs
 
 #: what ``scan`` and ``dedup`` accept as their source
 Source = str | os.PathLike | Sequence[str | os.PathLike] | Iterable[Document | Mapping[str, Any]]
@@ -40,10 +38,6 @@ BATCH_CHARS = 4_000_000
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-
-def default_workers() -> int:
-    return os.cpu_count() or 1
 
 
 def is_paths(source: Any) -> bool:
@@ -89,20 +83,6 @@ def iter_documents(
             continue
         seen[doc.id] = doc.origin
         yield doc
-
-
-def ordered_map(executor: Executor | None, fn: Callable[[T], R], items: Iterable[T], window: int) -> Iterator[R]:
-    """``map`` that keeps at most ``window`` tasks in flight (bounded memory), in order."""
-    if executor is None:
-        yield from map(fn, items)
-        return
-    pending: list[Future[R]] = []
-    for item in items:
-        pending.append(executor.submit(fn, item))
-        if len(pending) >= window:
-            yield pending.pop(0).result()
-    for fut in pending:
-        yield fut.result()
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,26 +210,6 @@ def sketch_corpus(
     return assemble(infos, batches, config)
 
 
-@contextmanager
-def process_pool(workers: int) -> Iterator[Executor | None]:
-    """A process pool for ``workers`` > 1 (None: work in this process)."""
-    if workers <= 1:
-        yield None
-        return
-    executor = ProcessPoolExecutor(workers, mp_context=get_context("fork"))
-    try:
-        yield executor
-    finally:
-        executor.shutdown(cancel_futures=True)
-
-
-def check_workers(workers: int | None) -> int:
-    workers = default_workers() if workers is None else workers
-    if workers < 1:
-        raise ConfigError(f"workers must be >= 1, got {workers}")
-    return workers
-
-
 def _align_chunk(task: tuple[list[tuple[str, str]], AlignConfig]) -> list[tuple[Passage, ...]]:
     texts, cfg = task
     return [tuple(align_texts(a, b, cfg)) for a, b in texts]
@@ -281,24 +241,54 @@ def align_pairs(
     return tuple(out)
 
 
+def _score_chunk(bounds: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    sh = SHARED
+    lo, hi = bounds
+    sc = score_pairs(sh["a"][lo:hi], sh["b"][lo:hi], sh["shingles"], sh["offsets"], sh["boilerplate"], sh["own"])
+    return sc.intersection, sc.shared
+
+
+def verify_candidates(cands: Candidates, corpus: Corpus, workers: int, progress: Progress) -> Scores:
+    """Exact scores of every candidate pair, in chunks over ``workers`` processes."""
+    own = own_sizes(corpus.shingles, corpus.offsets, cands.boilerplate)
+    step = max(1, min(20_000, -(-len(cands) // (4 * workers))))
+    chunks = [(lo, min(lo + step, len(cands))) for lo in range(0, len(cands), step)]
+    inter: list[np.ndarray] = []
+    shared: list[np.ndarray] = []
+    for i, s in fork_map(_score_chunk, chunks, workers if len(chunks) > 1 else 1, a=cands.a, b=cands.b,
+                         shingles=corpus.shingles, offsets=corpus.offsets, boilerplate=cands.boilerplate, own=own):
+        inter.append(i)
+        shared.append(s)
+        progress.advance(len(i))
+    sizes = np.diff(corpus.offsets)
+    empty = np.empty(0, np.int64)
+    return Scores(np.concatenate(inter) if inter else empty, np.concatenate(shared) if shared else empty,
+                  sizes[cands.a], sizes[cands.b], own[cands.a], own[cands.b])
+
+
 def find_pairs(
-    corpus: Corpus, config: ScanConfig, progress: Progress | None = None, timings: dict[str, float] | None = None
+    corpus: Corpus,
+    config: ScanConfig,
+    progress: Progress | None = None,
+    timings: dict[str, float] | None = None,
+    workers: int | None = 1,
 ) -> tuple[tuple[Pair, ...], dict[str, int]]:
     """Candidates, verified and classified: the reported pairs in (a, b) order."""
+    workers = check_workers(workers)
     progress = progress or NullProgress()
     timings = {} if timings is None else timings
     t0 = time.perf_counter()
     progress.start("candidates")
     cands = find_candidates(
-        corpus.shingles, corpus.offsets, corpus.signatures, config.candidates, config.minhash, config.verify
+        corpus.shingles, corpus.offsets, corpus.signatures, config.candidates, config.minhash, config.verify,
+        workers=workers,
     )
     progress.finish()
     t1 = time.perf_counter()
     timings["candidates"] = t1 - t0
     progress.start("verify", len(cands))
-    scores = score_pairs(cands.a, cands.b, corpus.shingles, corpus.offsets, cands.boilerplate)
+    scores = verify_candidates(cands, corpus, workers, progress)
     rel = classify(scores, config.verify)
-    progress.advance(len(cands))
     progress.finish()
     keep = np.flatnonzero(rel != NO_RELATION)
     jac, ca, cb = scores.jaccard, scores.containment_a, scores.containment_b
@@ -337,7 +327,7 @@ def scan(
                                problems=problems, store=store if align else None)
         t1 = time.perf_counter()
         timings["read_sketch"] = t1 - t0
-        pairs, stats = find_pairs(corpus, config, progress, timings)
+        pairs, stats = find_pairs(corpus, config, progress, timings, workers)
         if align:
             t_align = time.perf_counter()
             rank = {d.id: r for r, d in enumerate(corpus.documents)}
