@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import random
 import re
 from pathlib import Path
 
@@ -68,3 +69,20 @@ def make_doc(paragraphs: list[str], start: int, words: int) -> str:
         n += len(out[-1].split())
         i += 1
     return "\n\n".join(out)
+
+
+def edit_words(text: str, rate: float, seed: int) -> str:
+    """Substitute/insert/delete about ``rate`` of the words (a realistic light rewrite)."""
+    rng = random.Random(seed)
+    out: list[str] = []
+    for w in text.split(" "):
+        r = rng.random()
+        if r < rate / 3:
+            out.append(w.upper() if rng.random() < 0.5 else "tweaked")
+        elif r < 2 * rate / 3:
+            out.extend([w, "indeed"])
+        elif r < rate:
+            continue
+        else:
+            out.append(w)
+    return " ".join(out)

@@ -22,26 +22,12 @@ from retold.errors import ConfigError, IndexFormatError, InputError
 from retold.index import SCHEMA_VERSION, Index
 from retold.normalize import tokenize
 
-from conftest import SEED_LONG, SEED_SHORT, make_doc
+from conftest import SEED_LONG, SEED_SHORT, edit_words, make_doc
 
 #: max_df small enough that the footer below is boilerplate in this corpus
 CONFIG = ScanConfig(candidates=CandidateConfig(max_df=5))
 FOOTER = ("Copyright the Daily Example. All rights reserved. Subscribe to our newsletter for the latest "
           "stories delivered to your inbox every single morning before breakfast.")
-
-
-def edit_words(text: str, rate: float, seed: int) -> str:
-    rng = random.Random(seed)
-    out: list[str] = []
-    for w in text.split(" "):
-        r = rng.random()
-        if r < rate / 3:
-            out.append("tweaked")
-        elif r < 2 * rate / 3:
-            out.extend([w, "indeed"])
-        elif r >= rate:
-            out.append(w)
-    return " ".join(out)
 
 
 @pytest.fixture(scope="module")

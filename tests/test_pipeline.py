@@ -2,32 +2,13 @@
 
 from __future__ import annotations
 
-import random
-
 import pytest
 
 import retold
 from retold import Document, ScanConfig
 from retold.config import CandidateConfig
 
-from conftest import SEED_LONG, SEED_SHORT, make_doc
-
-
-def edit_words(text: str, rate: float, seed: int) -> str:
-    """Substitute/insert/delete about ``rate`` of the words (a realistic light rewrite)."""
-    rng = random.Random(seed)
-    out: list[str] = []
-    for w in text.split(" "):
-        r = rng.random()
-        if r < rate / 3:
-            out.append(w.upper() if rng.random() < 0.5 else "tweaked")
-        elif r < 2 * rate / 3:
-            out.extend([w, "indeed"])
-        elif r < rate:
-            continue
-        else:
-            out.append(w)
-    return " ".join(out)
+from conftest import SEED_LONG, SEED_SHORT, edit_words, make_doc
 
 
 def pairs_by_ids(result: retold.ScanResult) -> dict[tuple[str, str], retold.Pair]:
