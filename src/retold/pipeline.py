@@ -328,18 +328,20 @@ def scan(
         t1 = time.perf_counter()
         timings["read_sketch"] = t1 - t0
         pairs, stats = find_pairs(corpus, config, progress, timings, workers)
+        documents, arrival = corpus.documents, corpus.arrival
+        del corpus  # the sketches are not needed any more: free them before alignment forks workers
         if align:
             t_align = time.perf_counter()
-            rank = {d.id: r for r, d in enumerate(corpus.documents)}
-            pairs = align_pairs(pairs, lambda i: store.get(int(corpus.arrival[rank[i]])), config.align,
+            rank = {d.id: r for r, d in enumerate(documents)}
+            pairs = align_pairs(pairs, lambda i: store.get(int(arrival[rank[i]])), config.align,
                                 workers=workers, progress=progress)
             timings["align"] = time.perf_counter() - t_align
     t2 = time.perf_counter()
-    clusters = cluster(pairs, corpus.documents, config.cluster)
+    clusters = cluster(pairs, documents, config.cluster)
     timings["cluster"] = time.perf_counter() - t2
     timings["total"] = time.perf_counter() - t0
     problems.sort(key=lambda p: (p.origin, p.reason))
-    return ScanResult(corpus.documents, pairs, clusters, tuple(problems), config, stats, timings)
+    return ScanResult(documents, pairs, clusters, tuple(problems), config, stats, timings)
 
 
 def as_path_list(source: Source) -> list[Path] | None:

@@ -8,7 +8,6 @@ passes, and read back by position when needed. The file is deleted on close.
 
 from __future__ import annotations
 
-import mmap
 import os
 import tempfile
 from typing import Iterable
@@ -23,7 +22,7 @@ class TextStore:
         self._starts: list[int] = []
         self._ends: list[int] = []
         self._pos = 0
-        self._map: mmap.mmap | None = None
+        self._flushed = True
 
     def __len__(self) -> int:
         return len(self._starts)
@@ -41,24 +40,21 @@ class TextStore:
         self._starts.append(self._pos)
         self._pos += len(data)
         self._ends.append(self._pos)
-        self._map = None
+        self._flushed = False
         return len(self._starts) - 1
 
     def get(self, index: int) -> str:
-        if self._map is None:
+        # pread rather than mmap: reading many texts must not grow the resident memory
+        if not self._flushed:
             self._fh.flush()
-            self._map = mmap.mmap(self._fh.fileno(), 0, access=mmap.ACCESS_READ) if self._pos else None
-        if self._map is None:
-            return ""
-        return self._map[self._starts[index] : self._ends[index]].decode("utf-8", "surrogatepass")
+            self._flushed = True
+        start, end = self._starts[index], self._ends[index]
+        return os.pread(self._fh.fileno(), end - start, start).decode("utf-8", "surrogatepass")
 
     def get_many(self, indices: Iterable[int]) -> dict[int, str]:
         return {i: self.get(i) for i in indices}
 
     def close(self) -> None:
-        if self._map is not None:
-            self._map.close()
-            self._map = None
         if not self._fh.closed:
             self._fh.close()
         if os.path.exists(self.path):
