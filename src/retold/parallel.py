@@ -23,6 +23,20 @@ R = TypeVar("R")
 SHARED: dict[str, Any] = {}
 
 
+def release_free_memory() -> None:
+    """Give freed heap memory back to the OS (glibc keeps it after many mid-size frees).
+
+    Sketch batches arrive as thousands of few-MB arrays; once they are copied into the
+    corpus and freed, glibc would keep their pages, doubling the resident size.
+    """
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        pass
+
+
 def default_workers() -> int:
     return os.cpu_count() or 1
 

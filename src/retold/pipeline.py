@@ -24,7 +24,7 @@ from .cluster import cluster
 from .config import AlignConfig, ReadConfig, ScanConfig
 from .errors import InputError
 from .models import DocInfo, Document, Pair, Passage, Problem, ScanResult
-from .parallel import SHARED, check_workers, fork_map, ordered_map, process_pool
+from .parallel import SHARED, check_workers, fork_map, ordered_map, process_pool, release_free_memory
 from .progress import NullProgress, Progress
 from .sketch import SketchBatch, sketch_texts
 from .textstore import TextStore
@@ -207,7 +207,10 @@ def sketch_corpus(
             batches.append(batch)
             progress.advance(len(batch))
     progress.finish()
-    return assemble(infos, batches, config)
+    corpus = assemble(infos, batches, config)
+    del infos
+    release_free_memory()
+    return corpus
 
 
 def _align_chunk(task: tuple[list[tuple[str, str]], AlignConfig]) -> list[tuple[Passage, ...]]:
@@ -330,6 +333,7 @@ def scan(
         pairs, stats = find_pairs(corpus, config, progress, timings, workers)
         documents, arrival = corpus.documents, corpus.arrival
         del corpus  # the sketches are not needed any more: free them before alignment forks workers
+        release_free_memory()
         if align:
             t_align = time.perf_counter()
             rank = {d.id: r for r, d in enumerate(documents)}
