@@ -5,7 +5,7 @@ records with character offsets into the ORIGINAL texts. The method, in five step
 near-linear in the length of the texts (two 50,000-word documents take a fraction of a
 second, see ``bench/align.py``):
 
-1. **Seeds.** Every run of ``seed_size`` normalised tokens is hashed (the same xxh3
+1. **Seeds.** Every run of ``seed_size`` normalised tokens is hashed (the same
    token hashes as the shingles); an n-gram found in both texts, and at most
    ``max_seed_occurrences`` times in each, gives one seed per pair of positions.
    Frequent n-grams ("one of the") would only add noise and quadratic work.
