@@ -1,7 +1,7 @@
 """Shingles and MinHash signatures: the fixed-size summaries every later stage works on.
 
 Definitions (fixed: the same bytes on every machine, worker count and engine; never
-Python's ``hash()``):
+Python's built-in, per-process salted string hash):
 
 - **token hash.** A normalised token ``t`` (exactly the strings
   :func:`retold.normalize.tokenize` returns) is hashed over its Unicode code points
