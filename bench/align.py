@@ -31,6 +31,12 @@ word-level diff (retold.diff) of the same pairs is timed once, for reference.
 
 **Seeds.** The two seed articles: the share of the shorter one (001) inside passages,
 ``sum(b_end - b_start) / len(text)``, and whether the extra paragraphs of 000 stay out.
+
+**Regression check** (``--record FILE`` before changing align, ``--check FILE`` after):
+the pairs that ``retold.scan(..., align=False)`` reports on ``--corpus`` (default the
+10k-document bench corpus) are aligned; ``--record`` stores every pair's passages,
+``--check`` asserts that align returns exactly those (and their mirror for the swapped
+pair) and prints the time per pair (best of 3, in scan order).
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import inspect
+import json
 import math
 import random
 import re
@@ -305,12 +312,76 @@ def run_seeds(config: AlignConfig) -> None:
           f"extra paragraphs of 000 outside every passage: {all(p.a_end <= extra for p in passages)}")
 
 
+# -- regression check on the bench corpus ------------------------------------------------------
+
+CORPUS = ROOT / "bench" / "data" / "corpus-10000-s0" / "corpus.jsonl"
+
+
+def corpus_pairs(corpus: Path) -> list[tuple[str, str, str, str]]:
+    """(id a, id b, text a, text b) of every pair the scan reports, in its order."""
+    import retold
+
+    texts = {}
+    with open(corpus, encoding="utf-8") as f:
+        for line in f:
+            d = json.loads(line)
+            texts[d["id"]] = d["text"]
+    pairs = retold.scan(corpus, align=False).pairs
+    return [(p.a, p.b, texts[p.a], texts[p.b]) for p in pairs]
+
+
+def record(corpus: Path, out: Path, config: AlignConfig, align_fn=align) -> None:
+    pairs = corpus_pairs(corpus)
+    rows = [[ia, ib, [[p.a_start, p.a_end, p.b_start, p.b_end, p.score] for p in align_fn(a, b, config)]]
+            for ia, ib, a, b in pairs]
+    out.write_text(json.dumps({"corpus": str(corpus), "config": repr(config), "pairs": rows}), encoding="utf-8")
+    print(f"recorded the passages of {len(rows)} pairs to {out}")
+
+
+def check(corpus: Path, ref: Path, config: AlignConfig) -> None:
+    stored = json.loads(ref.read_text(encoding="utf-8"))
+    if stored["config"] != repr(config):
+        sys.exit(f"{ref} was recorded with {stored['config']}")
+    expected = {(ia, ib): [tuple(p) for p in ps] for ia, ib, ps in stored["pairs"]}
+    pairs = corpus_pairs(corpus)
+    if {(ia, ib) for ia, ib, _, _ in pairs} != set(expected):
+        sys.exit(f"the scan's pairs differ from those recorded in {ref}")
+    bad = 0
+    for ia, ib, a, b in pairs:
+        got = align(a, b, config)
+        want = expected[(ia, ib)]
+        mirror = sorted((p.mirrored() for p in got), key=lambda p: p.a_start)
+        if [(p.a_start, p.a_end, p.b_start, p.b_end, p.score) for p in got] != want or align(b, a, config) != mirror:
+            bad += 1
+            if bad <= 5:
+                print(f"  MISMATCH {ia} {ib}: {got} != {want}")
+    best = float("inf")
+    for _ in range(3):
+        t = time.perf_counter()
+        for _, _, a, b in pairs:
+            align(a, b, config)
+        best = min(best, time.perf_counter() - t)
+    print(f"{len(pairs)} pairs: {bad} differ from {ref.name}; align {best / len(pairs) * 1e3:.3f} ms per pair"
+          f" (best of 3)")
+    if bad:
+        sys.exit(1)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--cases", type=int, default=60, help="pairs with reuse per edit rate")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--corpus", type=Path, default=CORPUS, help="JSONL corpus of --record/--check")
+    ap.add_argument("--record", type=Path, metavar="FILE", help="store the passages of the corpus pairs")
+    ap.add_argument("--check", type=Path, metavar="FILE", help="assert the passages equal those recorded")
     args = ap.parse_args()
     config = AlignConfig()
+    if args.record or args.check:
+        if args.record:
+            record(args.corpus, args.record, config)
+        if args.check:
+            check(args.corpus, args.check, config)
+        return
     paras = prose_paragraphs()
     print(f"{len(paras)} stdlib docstring paragraphs, {sum(len(p.split()) for p in paras):,} words; {config}\n")
     run_quality(paras, args.cases, args.seed, config)

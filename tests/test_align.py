@@ -192,3 +192,69 @@ def test_passages_are_well_formed_and_symmetric(pair, config):
     passages = align(a, b, config)
     check_passages(passages, a, b)
     assert align(b, a, config) == sorted((p.mirrored() for p in passages), key=lambda p: p.a_start)
+
+
+# -- fast paths: identical results ----------------------------------------------------------
+
+from retold.align import _ascii_pair, _fragments, _seed_pairs  # noqa: E402
+from retold.sketch import token_hashes  # noqa: E402
+
+from conftest import edit_words  # noqa: E402
+
+#: passages of the implementation before the fast paths (2026-11-21), which must not change:
+#: (a, b, edit rate of b, edit seed, transform of b) -> passages as tuples
+_GOLDEN = [
+    ("long", "short", None, 0, None, [(57, 2673, 81, 2687, 0.9772)]),
+    ("long", "long", 0.05, 1, None, [(0, 3246, 0, 3312, 0.9647)]),
+    ("long", "long", 0.2, 2, None, [(0, 3227, 0, 3332, 0.9189)]),
+    ("short", "long", 0.35, 3, None, [(81, 2687, 34, 2725, 0.8039)]),
+    ("short", "short", 0.1, 4, None, [(0, 2687, 0, 2696, 0.9545)]),
+    ("long", "short", 0.1, 5, "non-ascii", [(57, 2673, 81, 2747, 0.9039)]),
+    ("long", "short", 0.1, 6, "reversed", [(57, 408, 2358, 2658, 0.9057), (410, 2673, 0, 2274, 0.9224)]),
+]
+
+
+@pytest.mark.parametrize("case", _GOLDEN, ids=lambda c: f"{c[0]}-{c[1]}-{c[2]}-{c[4]}")
+def test_passages_are_unchanged(seed_texts, case):
+    name = {"long": SEED_LONG, "short": SEED_SHORT}
+    a_name, b_name, rate, seed, transform, expected = case
+    a, b = seed_texts[name[a_name]], seed_texts[name[b_name]]
+    if rate is not None:
+        b = edit_words(b, rate, seed)
+    if transform == "non-ascii":
+        b = b.replace("Syria", "Syr\u00efa")  # a non-ASCII word character: the general path
+    elif transform == "reversed":
+        b = ". ".join(b.split(". ")[::-1])
+    got = [(p.a_start, p.a_end, p.b_start, p.b_end, p.score) for p in align(a, b)]
+    assert got == expected
+    assert align(a, b) == align_tokens(tokenize_spans(a), tokenize_spans(b))
+
+
+#: characters of every class: ASCII word characters, joiners, separators, and non-ASCII
+#: joiners, separators and word characters (those send the text to the general path)
+_CHARS = "ab Z9-'_ .\n\u2019\u201c\u2014\u00e9\u00df"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=_CHARS, max_size=40), st.text(alphabet=_CHARS[:10] + "\u2019\u201c", max_size=40))
+def test_ascii_tokens_equal_tokenize_spans(a, b):
+    ta, tb = tokenize_spans(a), tokenize_spans(b)
+    if a.isascii() and b.isascii():
+        ha, hb, oa, ob = _ascii_pair(a, b, 0)
+        assert ha.tolist() == token_hashes(ta.tokens).tolist() and hb.tolist() == token_hashes(tb.tokens).tolist()
+        assert oa[0].tolist() == ta.starts.tolist() and oa[1].tolist() == ta.ends.tolist()
+        assert ob[0].tolist() == tb.starts.tolist() and ob[1].tolist() == tb.ends.tolist()
+    assert align(a, b) == align_tokens(ta, tb)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text_pairs(), st.sampled_from([AlignConfig(), AlignConfig(seed_size=2, max_seed_occurrences=2)]))
+def test_seed_and_fragment_fast_paths_match_the_general_ones(pair, config):
+    ha = token_hashes(tokenize_spans(pair[0]).tokens)
+    hb = token_hashes(tokenize_spans(pair[1]).tokens)
+    ia, ib, unique = _seed_pairs(ha, hb, config)
+    ja, jb, _ = _seed_pairs(ha, hb, config, pack=False)
+    assert sorted(zip(ia.tolist(), ib.tolist())) == sorted(zip(ja.tolist(), jb.tolist()))
+    frags = _fragments(ia, ib, unique, config.seed_size)
+    assert frags == _fragments(ja, jb, False, config.seed_size)
+    assert align(*pair, config) == align_tokens(tokenize_spans(pair[0]), tokenize_spans(pair[1]), config)

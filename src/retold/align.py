@@ -45,8 +45,10 @@ from rapidfuzz.distance import Indel
 
 from .config import AlignConfig
 from .models import Passage
-from .normalize import Tokens, tokenize_spans
-from .sketch import shingle_hashes, token_hashes
+from .normalize import JOINERS, TOKEN_RE, Tokens, tokenize_spans
+# the scan's own batch tokeniser+hasher (ASCII) and its separator/joiner mapping, so the
+# fast path hashes exactly as the sketches do (without counting in sketch.STATS)
+from .sketch import _FOLD, _ascii_token_hashes, _asciify, token_hashes
 
 #: a fragment or chain piece on one diagonal: (a_start, b_start, length) in tokens
 Segment = tuple[int, int, int]
@@ -60,17 +62,87 @@ _GAP_COST = 0.25
 
 def align(text_a: str, text_b: str, config: AlignConfig = AlignConfig()) -> list[Passage]:
     """The reused passages of two texts, sorted by ``a_start`` (see the module docstring)."""
-    return align_tokens(tokenize_spans(text_a), tokenize_spans(text_b), config)
+    a, b = _ascii_form(text_a), _ascii_form(text_b)
+    if a is None or b is None:
+        return align_tokens(tokenize_spans(text_a), tokenize_spans(text_b), config)
+    ha, hb, oa, ob = _ascii_pair(a, b, config.seed)
+    return _align_ordered(ha, hb, oa, ob, config)
 
 
 def align_tokens(ta: Tokens, tb: Tokens, config: AlignConfig = AlignConfig()) -> list[Passage]:
     """:func:`align` for texts already tokenised with :func:`~retold.normalize.tokenize_spans`."""
-    ha = token_hashes(ta.tokens, config.seed)
-    hb = token_hashes(tb.tokens, config.seed)
+    return _align_ordered(token_hashes(ta.tokens, config.seed), token_hashes(tb.tokens, config.seed),
+                          (ta.starts, ta.ends), (tb.starts, tb.ends), config)
+
+
+#: (token starts, token ends) in characters of the original text
+_Offsets = tuple[np.ndarray, np.ndarray]
+
+
+def _align_ordered(ha: np.ndarray, hb: np.ndarray, oa: _Offsets, ob: _Offsets,
+                   config: AlignConfig) -> list[Passage]:
+    """Put the pair in canonical order, align it, and mirror the passages back if needed."""
     if (len(ha), ha.tobytes()) > (len(hb), hb.tobytes()):
-        return sorted((p.mirrored() for p in _align_canonical(tb, ta, hb, ha, config)),
+        return sorted((p.mirrored() for p in _align_canonical(ob, oa, hb, ha, config)),
                       key=lambda p: p.a_start)
-    return _align_canonical(ta, tb, ha, hb, config)
+    return _align_canonical(oa, ob, ha, hb, config)
+
+
+# -- ASCII fast path: token spans and hashes without a Python loop over tokens -------------
+
+
+def _ascii_pair(a: str, b: str, seed: int) -> tuple[np.ndarray, np.ndarray, _Offsets, _Offsets]:
+    """Token hashes and spans of two ASCII texts (one pass over both for each)."""
+    hashes, ntok = _ascii_token_hashes([a, b], seed)
+    starts, ends = _ascii_spans(a + "\n" + b)  # "\n" separates: no token spans both
+    na = int(ntok[0])
+    if len(starts) != len(hashes):  # pragma: no cover - same classes by construction
+        raise AssertionError("ASCII token spans and hashes disagree")
+    shift = len(a) + 1
+    return hashes[:na], hashes[na:], (starts[:na], ends[:na]), (starts[na:] - shift, ends[na:] - shift)
+
+
+def _class_table() -> bytes:
+    """bytes.translate table: the class of each ASCII character in TOKEN_RE, as a byte:
+    0 separator, 1 word character ``[^\\W_]``, 2 joiner (bytes >= 128 never occur)."""
+    table = bytearray(256)
+    for c in range(128):
+        if TOKEN_RE.fullmatch(chr(c)):
+            table[c] = 1
+        elif chr(c) in JOINERS:
+            table[c] = 2
+    return bytes(table)
+
+
+_CLASS_TABLE = _class_table()
+
+
+def _ascii_form(text: str) -> str | None:
+    """``text`` if ASCII, or with its non-ASCII separators/joiners replaced one for one by
+    ASCII ones of the same class (same tokens, offsets and hashes); None if it has
+    non-ASCII word characters (those take the general path)."""
+    return text if text.isascii() else _asciify(text)
+
+
+def _ascii_spans(text: str) -> _Offsets:
+    """Token spans of an ASCII text (= those of ``TOKEN_RE.finditer``).
+
+    A token runs from a word character to the last word character reachable through
+    word characters and joiners only; so with the joiners left out, tokens are exactly
+    the runs of word characters.
+    """
+    buf = b"\0" + text.encode("ascii").translate(_CLASS_TABLE) + b"\0"  # padded: 0 = separator
+    cls = np.frombuffer(buf, dtype=np.uint8)
+    if b"\2" in buf:
+        pos = np.flatnonzero(cls != 2)
+        cls = cls[pos]
+    else:
+        pos = None
+    edges = np.flatnonzero(cls[1:] != cls[:-1])  # alternately: last before a token, last of it
+    first, last = edges[0::2] + 1, edges[1::2]
+    if pos is None:
+        return first - 1, last  # - 1: the padding
+    return pos[first] - 1, pos[last]
 
 
 @dataclass(slots=True)
@@ -84,95 +156,136 @@ class _Span:
     matched: float = 0.0
 
 
-def _align_canonical(ta: Tokens, tb: Tokens, ha: np.ndarray, hb: np.ndarray,
+def _align_canonical(oa: _Offsets, ob: _Offsets, ha: np.ndarray, hb: np.ndarray,
                      config: AlignConfig) -> list[Passage]:
     """Align a pair already in canonical order; token-identical texts are one passage."""
     if len(ha) == len(hb) and np.array_equal(ha, hb):
         spans = [_Span(0, len(ha), 0, len(hb), float(len(ha)))] if len(ha) else []
     else:
-        la, lb = ha.tolist(), hb.tolist()
         frags = _fragments(*_seed_pairs(ha, hb, config), config.seed_size)
-        chains = [c for c in _chains(frags, config) if _matched(c) >= config.min_chain_tokens]
-        spans = [_span_of(c, la, lb) for c in _select(chains, config)]
-        spans.sort(key=lambda s: s.a0)
-        if config.extend:
-            _extend_all(spans, la, lb, config)
+        chains = _chains(frags, config)
+        if chains:
+            la, lb = ha.tolist(), hb.tolist()
+            spans = [_span_of(c, la, lb) for c in _select(chains, config)]
+            spans.sort(key=lambda s: s.a0)
+            if config.extend:
+                _extend_all(spans, la, lb, config)
+        else:
+            spans = []
     passages = []
     for s in spans:
         score = 2.0 * s.matched / ((s.a1 - s.a0) + (s.b1 - s.b0))
         if min(s.a1 - s.a0, s.b1 - s.b0) >= config.min_passage_tokens and score >= config.min_score:
-            passages.append(Passage(int(ta.starts[s.a0]), int(ta.ends[s.a1 - 1]),
-                                    int(tb.starts[s.b0]), int(tb.ends[s.b1 - 1]), round(score, 4)))
+            passages.append(Passage(int(oa[0][s.a0]), int(oa[1][s.a1 - 1]),
+                                    int(ob[0][s.b0]), int(ob[1][s.b1 - 1]), round(score, 4)))
     return passages
 
 
 # -- 1, 2: seeds and fragments ------------------------------------------------------------
 
+_NO_TOKENS = np.empty(0, dtype=np.int64)
+_U64 = np.uint64
 
-def _seed_pairs(ha: np.ndarray, hb: np.ndarray, config: AlignConfig) -> tuple[np.ndarray, np.ndarray]:
-    """Positions (i in a, j in b) of every shared, not too frequent seed n-gram."""
-    ga = shingle_hashes(ha, config.seed_size)
-    gb = shingle_hashes(hb, config.seed_size)
-    if len(ga) == 0 or len(gb) == 0:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
-    ua, start_a, count_a, order_a = _groups(ga)
-    ub, start_b, count_b, order_b = _groups(gb)
-    _, ka, kb = np.intersect1d(ua, ub, assume_unique=True, return_indices=True)
-    keep = (count_a[ka] <= config.max_seed_occurrences) & (count_b[kb] <= config.max_seed_occurrences)
-    ka, kb = ka[keep], kb[keep]
-    ca, cb = count_a[ka], count_b[kb]
+
+def _seed_pairs(ha: np.ndarray, hb: np.ndarray, config: AlignConfig,
+                pack: bool = True) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Positions (i in a, j in b) of every shared, not too frequent seed n-gram (any order),
+    and whether no n-gram occurs more than twice in the two texts together (see
+    :func:`_fragments`).
+
+    One sort of both texts' n-gram hashes with their positions (a's first, then b's)
+    packed into the low bits: in each run of equal hashes a's positions come first, then
+    b's, both ascending. Should two different hashes agree above the packed bits, a
+    stable argsort of the full hashes is used instead (as always with ``pack=False``).
+    """
+    n = config.seed_size
+    na, nb = len(ha) - n + 1, len(hb) - n + 1
+    if na <= 0 or nb <= 0:
+        return _NO_TOKENS, _NO_TOKENS, True
+    # n-gram keys: the shingle hash before its finaliser (a bijection), so equal exactly
+    # when the shingle hashes are equal; a's na, then b's nb
+    keys = np.empty(na + nb, dtype=np.uint64)
+    for h, k in ((ha, keys[:na]), (hb, keys[na:])):
+        k[:] = h[: len(k)]
+        for j in range(1, n):
+            k *= _FOLD
+            k += h[j: j + len(k)]
+    bits = _U64((na + nb).bit_length())
+    packed = keys >> bits << bits
+    packed |= np.arange(na + nb, dtype=np.uint64)
+    packed.sort()
+    order = (packed & ((_U64(1) << bits) - _U64(1))).astype(np.int64)
+    packed >>= bits
+    same = packed[1:] == packed[:-1]  # same[i]: sorted entries i and i + 1 share a hash
+    full = keys[order]
+    if not pack or (same & (full[1:] != full[:-1])).any():
+        order = np.argsort(keys, kind="stable")
+        full = keys[order]
+        same = full[1:] == full[:-1]
+    if not (same[1:] & same[:-1]).any():  # the usual case: every hash at most twice
+        i = np.flatnonzero(same & (order[:-1] < na) & (order[1:] >= na))
+        return order[i], order[i + 1] - na, True
+    new = np.empty(len(order), dtype=bool)
+    new[0] = True
+    np.logical_not(same, out=new[1:])
+    start = np.flatnonzero(new)
+    count = np.diff(start, append=len(order))
+    ca = np.add.reduceat(order < na, start)  # a's positions in each run
+    cb = count - ca
+    m = config.max_seed_occurrences
+    keep = (ca > 0) & (cb > 0) & (ca <= m) & (cb <= m)
+    start, ca, cb = start[keep], ca[keep], cb[keep]
     per = ca * cb  # pairs contributed by each shared n-gram
     first = np.concatenate(([0], np.cumsum(per)[:-1]))
     group = np.repeat(np.arange(len(per)), per)
     local = np.arange(int(per.sum())) - first[group]
-    ia = order_a[start_a[ka][group] + local // cb[group]]
-    ib = order_b[start_b[kb][group] + local % cb[group]]
-    return ia, ib
+    ia = order[start[group] + local // cb[group]]
+    ib = order[start[group] + ca[group] + local % cb[group]] - na
+    return ia, ib, False
 
 
-def _groups(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(unique values, start of each in ``order``, its count, positions sorted by value)."""
-    order = np.argsort(values, kind="stable")
-    uniq, start, count = np.unique(values[order], return_index=True, return_counts=True)
-    return uniq, start, count, order
+def _fragments(ia: np.ndarray, ib: np.ndarray, unique: bool, n: int) -> list[Segment]:
+    """Merge seeds that touch on one diagonal into maximal exact runs, sorted by end.
 
-
-def _fragments(ia: np.ndarray, ib: np.ndarray, n: int) -> list[Segment]:
-    """Merge seeds that touch on one diagonal into maximal exact runs, sorted by end."""
+    ``unique``: no n-gram occurs more than twice in the two texts together, so every
+    position has at most one seed, and two seeds on one diagonal at most ``n`` apart have
+    seeds at every position between them (the n-grams there match too, so they occur
+    once in each text and are seeds).
+    Fragments are then runs of seeds at consecutive positions on both sides, found in
+    order of a without sorting; on a they are disjoint, so their ends are increasing.
+    """
     if len(ia) == 0:
         return []
-    diag = ib - ia
-    order = np.lexsort((ia, diag))
-    ia, diag = ia[order], diag[order]
+    if unique:
+        mate = np.full(int(ia.max()) + 1, -1, dtype=np.int64)
+        mate[ia] = ib
+        ia = np.flatnonzero(mate >= 0)
+        ib = mate[ia]
+        new = np.empty(len(ia), dtype=bool)
+        new[0] = True
+        np.not_equal(ib[1:] - ib[:-1], 1, out=new[1:])
+        new[1:] |= ia[1:] - ia[:-1] != 1
+        first = np.flatnonzero(new)
+        last = np.append(first[1:], len(ia)) - 1
+        a0 = ia[first]
+        return list(zip(a0.tolist(), ib[first].tolist(), (ia[last] - a0 + n).tolist()))
+    # sort by (diagonal, ia) as one integer key: ia < span, 0 <= ib - ia + span < 2 * span
+    span = int(max(ia.max(), ib.max())) + 1
+    key = np.sort((ib - ia + span) * span + ia)
+    ia = key % span
+    diag = key // span - span
     new = np.ones(len(ia), dtype=bool)
     new[1:] = (diag[1:] != diag[:-1]) | (ia[1:] > ia[:-1] + n)
     first = np.flatnonzero(new)
-    last = np.concatenate((first[1:], [len(ia)])) - 1
+    last = np.append(first[1:], len(ia)) - 1
     a0, length = ia[first], ia[last] - ia[first] + n
     b0 = a0 + diag[first]
-    end_order = np.lexsort((b0 + length, a0 + length))
+    # by end (a_end, b_end); fragments are disjoint on a diagonal, so no two share an end
+    end_order = np.argsort((a0 + length) * (2 * span + n) + (b0 + length))
     return list(zip(a0[end_order].tolist(), b0[end_order].tolist(), length[end_order].tolist()))
 
 
 # -- 3: chains ----------------------------------------------------------------------------
-
-
-def _link(g: Segment, f: Segment, config: AlignConfig) -> tuple[int, int, int] | None:
-    """How fragment ``f`` can follow ``g`` in one passage: (clip, gap_a, gap_b) or None.
-
-    ``clip`` tokens are cut from the start of ``f`` so the two do not overlap.
-    """
-    ga0, gb0, gl = g
-    fa0, fb0, fl = f
-    if not (ga0 < fa0 and gb0 < fb0 and ga0 + gl < fa0 + fl and gb0 + gl < fb0 + fl):
-        return None
-    clip = max(0, ga0 + gl - fa0, gb0 + gl - fb0)
-    if clip >= fl:
-        return None
-    gap_a, gap_b = fa0 + clip - ga0 - gl, fb0 + clip - gb0 - gl
-    if not _gap_ok(gap_a, gap_b, config):
-        return None
-    return clip, gap_a, gap_b
 
 
 def _gap_ok(gap_a: int, gap_b: int, config: AlignConfig) -> bool:
@@ -181,36 +294,79 @@ def _gap_ok(gap_a: int, gap_b: int, config: AlignConfig) -> bool:
 
 
 def _chains(frags: list[Segment], config: AlignConfig) -> list[list[Segment]]:
-    """Best monotone chains of fragments (DP over predecessors, then best-first backtrack).
+    """Best monotone chains of fragments (DP over predecessors, then best-first backtrack),
+    those of at least ``min_chain_tokens`` matched tokens.
 
     A predecessor's diagonal differs by at most ``max_shift`` (that is the skip
     difference), so candidates are looked up in three diagonal bins of that width,
-    newest first, down to those ending ``max_gap`` tokens before the fragment starts.
+    newest first (at most ``_MAX_PREDECESSORS`` per bin), down to those ending
+    ``max_gap`` tokens before the fragment starts. A candidate ``g`` can precede ``f`` if
+    it starts before and ends before ``f`` on both sides; ``clip`` tokens are cut from the
+    start of ``f`` so the two do not overlap, and the skips then left must pass
+    :func:`_gap_ok` (inlined here: this loop is the hot spot of a typical pair).
     """
     width = config.max_shift + 1
+    max_gap, max_shift = config.max_gap, config.max_shift
     bins: dict[int, list[int]] = {}
     score: list[float] = []
     pred: list[int] = []
     clips: list[int] = []
-    for k, f in enumerate(frags):
-        best, best_g, best_clip = float(f[2]), -1, 0
-        home = (f[1] - f[0]) // width
-        for g in _candidates(frags, [bins.get(home + o, ()) for o in (-1, 0, 1)], f[0] - config.max_gap):
-            link = _link(frags[g], f, config)
-            if link is None:
+    starts_a: list[int] = []
+    starts_b: list[int] = []
+    ends_a: list[int] = []
+    ends_b: list[int] = []
+    for k, (a0, b0, fl) in enumerate(frags):
+        best, best_g, best_clip = float(fl), -1, 0
+        home = (b0 - a0) // width
+        min_end = a0 - max_gap
+        a1, b1 = a0 + fl, b0 + fl
+        for o in (-1, 0, 1):
+            members = bins.get(home + o)
+            if members is None:
                 continue
-            clip, gap_a, gap_b = link
-            total = score[g] + f[2] - clip - _SHIFT_COST * abs(gap_a - gap_b) - _GAP_COST * min(gap_a, gap_b)
-            if total > best:
-                best, best_g, best_clip = total, g, clip
+            for g in members[: -_MAX_PREDECESSORS - 1: -1]:
+                ga1 = ends_a[g]
+                if ga1 < min_end:
+                    break
+                gb1 = ends_b[g]
+                if not (starts_a[g] < a0 and starts_b[g] < b0 and ga1 < a1 and gb1 < b1):
+                    continue
+                clip = ga1 - a0
+                if gb1 - b0 > clip:
+                    clip = gb1 - b0
+                if clip < 0:
+                    clip = 0
+                elif clip >= fl:
+                    continue
+                gap_a, gap_b = a0 + clip - ga1, b0 + clip - gb1
+                if gap_a > max_gap or gap_b > max_gap:
+                    continue
+                shift = gap_a - gap_b if gap_a >= gap_b else gap_b - gap_a
+                if shift > max_shift:
+                    continue
+                total = (score[g] + fl - clip - _SHIFT_COST * shift
+                         - _GAP_COST * (gap_a if gap_a < gap_b else gap_b))
+                if total > best:
+                    best, best_g, best_clip = total, g, clip
         score.append(best)
         pred.append(best_g)
         clips.append(best_clip)
-        bins.setdefault(home, []).append(k)
+        starts_a.append(a0)
+        starts_b.append(b0)
+        ends_a.append(a1)
+        ends_b.append(b1)
+        members = bins.get(home)
+        if members is None:
+            bins[home] = [k]
+        else:
+            members.append(k)
     used = [False] * len(frags)
     chains: list[list[Segment]] = []
-    for k in sorted(range(len(frags)), key=lambda i: (-score[i], i)):
+    min_tokens = config.min_chain_tokens
+    # best first, ties by index (sorted() is stable, also with reverse=True)
+    for k in sorted(range(len(frags)), key=score.__getitem__, reverse=True):
         chain: list[Segment] = []
+        matched = 0
         x = k
         while x != -1 and not used[x]:
             used[x] = True
@@ -218,18 +374,12 @@ def _chains(frags: list[Segment], config: AlignConfig) -> list[list[Segment]]:
             c = clips[x] if p != -1 and not used[p] else 0
             a0, b0, length = frags[x]
             chain.append((a0 + c, b0 + c, length - c))
+            matched += length - c
             x = p
-        chains.append(chain[::-1])
+        if matched >= min_tokens:
+            chain.reverse()
+            chains.append(chain)
     return chains
-
-
-def _candidates(frags: list[Segment], lists: list, min_end: int):
-    """Fragment indices from each bin list (ordered by end), newest first, ending >= min_end."""
-    for members in lists:
-        for g in members[: -_MAX_PREDECESSORS - 1: -1]:
-            if frags[g][0] + frags[g][2] < min_end:
-                break
-            yield g
 
 
 def _matched(chain: list[Segment]) -> int:
@@ -270,7 +420,11 @@ def _select(chains: list[list[Segment]], config: AlignConfig) -> list[list[Segme
     accepted = []
     while heap:
         chain = heapq.heappop(heap)[3]
-        pieces = _split(_trim(chain, side_a, side_b), side_a, side_b, config)
+        if side_a.hits(chain[0][0], chain[-1][0] + chain[-1][2]) or \
+                side_b.hits(chain[0][1], chain[-1][1] + chain[-1][2]):
+            pieces = _split(_trim(chain, side_a, side_b), side_a, side_b, config)
+        else:  # clear of every accepted passage: nothing to trim, no gap holds one
+            pieces = _split(chain, side_a, side_b, config, clear=True)
         if pieces == [chain]:
             accepted.append(chain)
             side_a.add(chain[0][0], chain[-1][0] + chain[-1][2])
@@ -299,15 +453,16 @@ def _trim(chain: list[Segment], side_a: _Intervals, side_b: _Intervals) -> list[
 
 
 def _split(segs: list[Segment], side_a: _Intervals, side_b: _Intervals,
-           config: AlignConfig) -> list[list[Segment]]:
-    """Cut a trimmed chain where a gap grew too long or holds an accepted interval."""
+           config: AlignConfig, clear: bool = False) -> list[list[Segment]]:
+    """Cut a trimmed chain where a gap grew too long or holds an accepted interval
+    (``clear``: the chain's extent is known to hold none)."""
     pieces: list[list[Segment]] = []
     for s in segs:
         if pieces:
             g = pieces[-1][-1]
             ga1, gb1 = g[0] + g[2], g[1] + g[2]
-            if (_gap_ok(s[0] - ga1, s[1] - gb1, config) and not side_a.hits(ga1, s[0])
-                    and not side_b.hits(gb1, s[1])):
+            if (_gap_ok(s[0] - ga1, s[1] - gb1, config)
+                    and (clear or (not side_a.hits(ga1, s[0]) and not side_b.hits(gb1, s[1])))):
                 pieces[-1].append(s)
                 continue
         pieces.append([s])
