@@ -48,7 +48,7 @@ from .models import Passage
 from .normalize import JOINERS, TOKEN_RE, Tokens, tokenize_spans
 # the scan's own batch tokeniser+hasher (ASCII) and its separator/joiner mapping, so the
 # fast path hashes exactly as the sketches do (without counting in sketch.STATS)
-from .sketch import _FOLD, _ascii_token_hashes, _asciify, token_hashes
+from .sketch import FOLD, ascii_token_hashes, asciify, token_hashes
 
 #: a fragment or chain piece on one diagonal: (a_start, b_start, length) in tokens
 Segment = tuple[int, int, int]
@@ -93,7 +93,7 @@ def _align_ordered(ha: np.ndarray, hb: np.ndarray, oa: _Offsets, ob: _Offsets,
 
 def _ascii_pair(a: str, b: str, seed: int) -> tuple[np.ndarray, np.ndarray, _Offsets, _Offsets]:
     """Token hashes and spans of two ASCII texts (one pass over both for each)."""
-    hashes, ntok = _ascii_token_hashes([a, b], seed)
+    hashes, ntok = ascii_token_hashes([a, b], seed)
     starts, ends = _ascii_spans(a + "\n" + b)  # "\n" separates: no token spans both
     na = int(ntok[0])
     if len(starts) != len(hashes):  # pragma: no cover - same classes by construction
@@ -121,7 +121,7 @@ def _ascii_form(text: str) -> str | None:
     """``text`` if ASCII, or with its non-ASCII separators/joiners replaced one for one by
     ASCII ones of the same class (same tokens, offsets and hashes); None if it has
     non-ASCII word characters (those take the general path)."""
-    return text if text.isascii() else _asciify(text)
+    return text if text.isascii() else asciify(text)
 
 
 def _ascii_spans(text: str) -> _Offsets:
@@ -208,7 +208,7 @@ def _seed_pairs(ha: np.ndarray, hb: np.ndarray, config: AlignConfig,
     for h, k in ((ha, keys[:na]), (hb, keys[na:])):
         k[:] = h[: len(k)]
         for j in range(1, n):
-            k *= _FOLD
+            k *= FOLD
             k += h[j: j + len(k)]
     bits = _U64((na + nb).bit_length())
     packed = keys >> bits << bits

@@ -65,7 +65,7 @@ SKETCH_VERSION = 2
 _U64 = np.uint64
 _MASK = (1 << 64) - 1
 _FOLD_INT = 0x9E3779B97F4A7C15  # golden-ratio odd constant
-_FOLD = _U64(_FOLD_INT)
+FOLD = _U64(_FOLD_INT)
 _M1_INT = 0xBF58476D1CE4E5B9  # splitmix64 finaliser constants
 _M2_INT = 0x94D049BB133111EB
 _M1 = _U64(_M1_INT)
@@ -315,7 +315,7 @@ def token_hashes(tokens: Sequence[str], seed: int = 0) -> np.ndarray:
             out[nonempty] = _poly_tokens(cps.astype(np.uint64), np.ones(len(cps), dtype=np.int64),
                                          (ends - lengths)[nonempty], seed)
         return out
-    # prefix sums as in _ascii_token_hashes: sum_{s<=i<e} c_i P**(e-1-i) = P**(e-1) (C[e] - C[s])
+    # prefix sums as in ascii_token_hashes: sum_{s<=i<e} c_i P**(e-1-i) = P**(e-1) (C[e] - C[s])
     pw, pinv = _PREFIX(len(cps) + 1)
     c = np.zeros(len(cps) + 1, dtype=np.uint64)
     np.multiply(cps, pinv[: len(cps)], out=c[1:], dtype=np.uint64)
@@ -334,7 +334,7 @@ def shingle_hashes(thashes: np.ndarray, size: int) -> np.ndarray:
         return EMPTY
     acc = thashes[:n].astype(np.uint64, copy=True)
     for j in range(1, size):
-        acc *= _FOLD
+        acc *= FOLD
         acc += thashes[j : j + n]
     return mix64(acc)
 
@@ -388,7 +388,7 @@ class _PrefixPowers:
 _PREFIX = _PrefixPowers()
 
 
-def _ascii_token_hashes(texts: Sequence[str], seed: int) -> tuple[np.ndarray, np.ndarray]:
+def ascii_token_hashes(texts: Sequence[str], seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Token hashes of ASCII texts (concatenated) and tokens per text.
 
     Joiners are deleted and other non-word bytes become spaces (``bytes.translate``), so
@@ -474,7 +474,7 @@ def _unicode_token_hashes(texts: Sequence[str], seed: int) -> tuple[np.ndarray, 
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
-def _asciify(text: str) -> str | None:
+def asciify(text: str) -> str | None:
     """``text`` with its non-ASCII characters replaced by ASCII ones of the same class, when
     they are all separators (curly double quotes, dashes, currency signs, ...) or joiners
     (``’``), which tokenise and normalise exactly like a space or ``'``; else None."""
@@ -500,17 +500,17 @@ def _batch_token_hashes(texts: Sequence[str], seed: int) -> tuple[np.ndarray, np
     if not ascii_mask.all():
         texts = list(texts)
         for i in np.flatnonzero(~ascii_mask).tolist():
-            t = _asciify(texts[i])
+            t = asciify(texts[i])
             if t is not None:
                 texts[i] = t
                 ascii_mask[i] = True
     if ascii_mask.all():
-        return _ascii_token_hashes(texts, seed)
+        return ascii_token_hashes(texts, seed)
     STATS.unicode_docs += int(n - ascii_mask.sum())
     if not ascii_mask.any():
         return _unicode_token_hashes(texts, seed)
     ia, iu = np.flatnonzero(ascii_mask), np.flatnonzero(~ascii_mask)
-    tha, na = _ascii_token_hashes([texts[i] for i in ia.tolist()], seed)
+    tha, na = ascii_token_hashes([texts[i] for i in ia.tolist()], seed)
     thu, nu = _unicode_token_hashes([texts[i] for i in iu.tolist()], seed)
     ntok = np.empty(n, dtype=np.int64)
     ntok[ia], ntok[iu] = na, nu
