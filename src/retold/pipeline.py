@@ -22,7 +22,6 @@ from .align import align as align_texts
 from .candidates import Candidates, find_candidates
 from .cluster import cluster
 from .config import AlignConfig, ReadConfig, ScanConfig
-from .errors import InputError
 from .models import DocInfo, Document, Pair, Passage, Problem, ScanResult
 from .parallel import SHARED, check_workers, fork_map, ordered_map, process_pool, release_free_memory
 from .progress import NullProgress, Progress
@@ -60,29 +59,18 @@ def iter_documents(
         paths = [source] if isinstance(source, (str, os.PathLike)) else list(source)
         yield from read_documents(paths, read, on_problem=on_problem, strict=strict)
         return
-    seen: dict[str, str] = {}
-    for i, item in enumerate(source):  # type: ignore[union-attr]
-        origin = f"<documents>#{i}"
-        if isinstance(item, Document):
-            doc: Document | None = item
-        else:
-            from .readers import record_to_document
+    from .readers import record_to_document, reporter, unique_ids
 
-            doc = record_to_document(dict(item), read, origin, on_problem)
-        if doc is None:
-            if strict:
-                raise InputError(f"{origin}: unusable record (see the problem reported)")
-            continue
-        if not doc.origin:
-            doc = Document(doc.id, doc.text, doc.date, doc.source, doc.url, doc.title, origin, doc.meta)
-        if doc.id in seen:
-            problem = Problem(doc.origin, "duplicate_id", f"duplicate id {doc.id!r} (first seen at {seen[doc.id]}); skipped")
-            if strict:
-                raise InputError(str(problem))
-            on_problem(problem)
-            continue
-        seen[doc.id] = doc.origin
-        yield doc
+    report = reporter(on_problem, strict)
+
+    def records() -> Iterator[Document]:
+        for i, item in enumerate(source):  # type: ignore[union-attr]
+            origin = f"<documents>#{i}"
+            doc = item if isinstance(item, Document) else record_to_document(dict(item), read, origin, report)
+            if doc is not None:
+                yield doc if doc.origin else replace(doc, origin=origin)
+
+    yield from unique_ids(records(), report)
 
 
 @dataclass(frozen=True, slots=True)

@@ -90,7 +90,7 @@ def _display(path: Path) -> Path:
     return path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path
 
 
-def _reporter(on_problem: Report | None, strict: bool) -> Report:
+def reporter(on_problem: Report | None, strict: bool) -> Report:
     """Where problems go: raise in strict mode, else the callback, else a logged warning."""
 
     def report(problem: Problem) -> None:
@@ -124,7 +124,7 @@ def expand_inputs(inputs: Sequence[str | os.PathLike], *, on_problem: Report | N
     """
     if isinstance(inputs, (str, os.PathLike)):
         inputs = [inputs]
-    report = _reporter(on_problem, strict=False)
+    report = reporter(on_problem, strict=False)
     files: list[InputFile] = []
     for given in inputs:
         path = _display(Path(given))
@@ -399,7 +399,7 @@ def read_documents(
     """
     if isinstance(inputs, (str, os.PathLike)):
         inputs = [inputs]
-    report = _reporter(on_problem, strict)
+    report = reporter(on_problem, strict)
     items = list(inputs)
     given = [i for i in items if isinstance(i, InputFile)]
     paths = [i for i in items if not isinstance(i, InputFile)]
@@ -408,17 +408,21 @@ def read_documents(
 
 
 def _documents(files: list[InputFile], config: ReadConfig, report: Report) -> Iterator[Document]:
-    """Documents of ``files`` in order; an id seen before is reported and skipped, so the first one wins."""
+    """Documents of ``files`` in order, each id once."""
+    return unique_ids((doc for f in files for doc in _file_documents(f, config, report)), report)
+
+
+def unique_ids(docs: Iterable[Document], report: Report) -> Iterator[Document]:
+    """``docs`` in order; an id seen before is reported and skipped, so the first one wins."""
     seen: dict[str, str] = {}
-    for f in files:
-        for doc in _file_documents(f, config, report):
-            first = seen.get(doc.id)
-            if first is not None:
-                report(Problem(doc.origin, "duplicate_id",
-                               f"duplicate id {doc.id!r} at {doc.origin} (first seen at {first}); skipped"))
-                continue
-            seen[doc.id] = doc.origin
-            yield doc
+    for doc in docs:
+        first = seen.get(doc.id)
+        if first is not None:
+            report(Problem(doc.origin, "duplicate_id",
+                           f"duplicate id {doc.id!r} at {doc.origin} (first seen at {first}); skipped"))
+            continue
+        seen[doc.id] = doc.origin
+        yield doc
 
 
 # ---------------------------------------------------------------------------- writing
