@@ -8,7 +8,7 @@ from math import ceil
 import numpy as np
 from hypothesis import given, settings, strategies as st
 
-from retold.candidates import find_candidates, index_candidates, lsh_candidates
+from retold.candidates import band_keys, find_candidates, index_candidates, lsh_candidates
 from retold.config import CandidateConfig, MinHashConfig, VerifyConfig
 
 
@@ -21,11 +21,16 @@ def flatten(sets: list[set[int]]) -> tuple[np.ndarray, np.ndarray]:
 
 @settings(max_examples=80, deadline=None)
 @given(st.lists(st.sets(st.integers(0, 2**64 - 1) | st.integers(0, 60), max_size=30), min_size=2, max_size=12),
-       st.integers(2, 6), st.integers(1, 8), st.sampled_from([None, 1, 2, 4, 16]))
-def test_index_candidates_match_brute_force(sets, max_df, min_shared, partitions):
-    flat, offsets = flatten(sets)
+       st.integers(2, 6), st.integers(1, 8), st.sampled_from([None, 1, 2, 4, 16]), st.randoms(use_true_random=False))
+def test_index_candidates_match_brute_force(sets, max_df, min_shared, partitions, rnd):
+    """Small integers make hashes that clash in their high bits: the exact side path is exercised."""
+    # the sets are stored in a shuffled order; rank_of says which rank each stored set has
+    store = list(range(len(sets)))
+    rnd.shuffle(store)
+    flat, offsets = flatten([sets[r] for r in store])
     verify = VerifyConfig(min_shared=min_shared)
-    keys, boiler, stats = index_candidates(flat, offsets, CandidateConfig(max_df=max_df), verify, partitions)
+    keys, boiler, own, stats = index_candidates(flat, offsets, CandidateConfig(max_df=max_df), verify, partitions,
+                                                rank_of=np.asarray(store, dtype=np.int64))
     df: dict[int, int] = {}
     for s in sets:
         for h in s:
@@ -40,7 +45,9 @@ def test_index_candidates_match_brute_force(sets, max_df, min_shared, partitions
         if shared >= need:
             expected.add(a * n + b)
     assert set(keys.tolist()) == expected
+    assert own.tolist() == [len(s - boiler_ref) for s in sets]
     assert stats["boilerplate_shingles"] == len(boiler_ref)
+    assert stats["distinct_shingles"] == len(df)
 
 
 def test_lsh_finds_identical_signatures_and_stars_large_buckets():
@@ -51,7 +58,7 @@ def test_lsh_finds_identical_signatures_and_stars_large_buckets():
     sigs[[2, 3, 5, 8, 9]] = sigs[2]  # five identical: larger than max_bucket, linked as a star
     eligible = np.ones(10, dtype=bool)
     eligible[9] = False
-    keys, stats = lsh_candidates(sigs, eligible, cfg)
+    keys, stats = lsh_candidates(band_keys(sigs, cfg), eligible, cfg)
     pairs = {(int(k) // 10, int(k) % 10) for k in keys}
     assert pairs == {(1, 4), (1, 7), (4, 7), (2, 3), (2, 5), (2, 8)}
     assert stats["lsh_large_buckets"] == 4  # one per band
@@ -62,7 +69,8 @@ def test_find_candidates_sorted_and_unique():
     flat, offsets = flatten(sets)
     sigs = np.zeros((4, 128), dtype=np.uint64)
     sigs[2] = 7
-    c = find_candidates(flat, offsets, sigs, CandidateConfig(), MinHashConfig(), VerifyConfig())
+    c = find_candidates(flat, offsets, band_keys(sigs, MinHashConfig()), CandidateConfig(), MinHashConfig(),
+                        VerifyConfig())
     got = list(zip(c.a.tolist(), c.b.tolist()))
     assert got == sorted(set(got))
     assert got == [(0, 1), (0, 3), (1, 3)]
@@ -78,5 +86,5 @@ def test_index_candidates_same_with_workers_and_partitions():
     for partitions, workers in ((4, 1), (4, 2), (16, 2)):
         got = index_candidates(*args, partitions=partitions, workers=workers)
         assert got[0].tolist() == base[0].tolist() and got[1].tolist() == base[1].tolist()
-        assert got[2] == base[2]
+        assert got[2].tolist() == base[2].tolist() and got[3] == base[3]
     assert len(base[0]) > 0

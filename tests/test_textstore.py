@@ -1,15 +1,51 @@
-"""The temporary text store gives back exactly what was put in."""
+"""Spill files give back exactly what was put in, from any process."""
 
+import os
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+
+import numpy as np
 from hypothesis import given, strategies as st
 
-from retold.textstore import TextStore
+from retold.textstore import SpillDir, TextStore, append_texts
 
 
-@given(st.lists(st.text(), max_size=20))
-def test_round_trip(texts):
-    with TextStore() as store:
-        idx = [store.append(t) for t in texts]
-        assert [store.get(i) for i in reversed(idx)] == list(reversed(texts))
-        store.append("more")
-        assert [store.get(i) for i in idx] == texts
-    assert not __import__("os").path.exists(store.path)
+def _store(texts_by_batch, spill, appended):
+    files: dict[str, int] = {}
+    file_of, starts, ends = [], [], []
+    for name, bounds in appended:
+        for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
+            file_of.append(files.setdefault(name, len(files)))
+            starts.append(lo)
+            ends.append(hi)
+    return TextStore(spill, tuple(files), np.asarray(file_of, np.int32), np.asarray(starts, np.int64),
+                     np.asarray(ends, np.int64))
+
+
+@given(st.lists(st.lists(st.text()), max_size=5))
+def test_round_trip(batches):
+    with SpillDir() as spill:
+        appended = [append_texts(spill, b) for b in batches]
+        store = _store(batches, spill, appended)
+        flat = [t for b in batches for t in b]
+        assert [store.get(i) for i in reversed(range(len(flat)))] == list(reversed(flat))
+        assert len(store) == len(flat)
+    assert not os.path.exists(spill.path)
+
+
+def _append_in_child(args):
+    spill, texts = args
+    name, bounds = append_texts(spill, texts)
+    arr_name, at = spill.append("shingles", np.arange(len(texts), dtype=np.uint64))
+    return name, bounds, arr_name, at, os.getpid()
+
+
+def test_workers_append_to_their_own_files_and_the_parent_reads_them():
+    batches = [[f"text {i}.{j} \ud800 é" for j in range(i + 1)] for i in range(6)]
+    with SpillDir() as spill, ProcessPoolExecutor(2, mp_context=get_context("fork")) as pool:
+        got = list(pool.map(_append_in_child, [(spill, b) for b in batches]))
+        assert {g[4] for g in got} != {os.getpid()}
+        store = _store(batches, spill, [(g[0], g[1]) for g in got])
+        assert [store.get(i) for i in range(len(store))] == [t for b in batches for t in b]
+        for (_, _, arr_name, at, _), b in zip(got, batches):
+            assert spill.read_array(arr_name, at, len(b)).tolist() == list(range(len(b)))

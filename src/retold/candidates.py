@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .arrays import count_sorted, group_bounds, postings, segment_members, unique_sorted
 from .config import CandidateConfig, MinHashConfig, VerifyConfig
 from .parallel import SHARED, fork_map
 from .sketch import mix64
@@ -40,31 +41,22 @@ class Candidates:
     a: np.ndarray  # int64
     b: np.ndarray  # int64
     boilerplate: np.ndarray  # sorted uint64 shingle hashes with df > max_df
+    own: np.ndarray  # int64 by rank: shingles that are not boilerplate
     stats: dict[str, int]
 
     def __len__(self) -> int:
         return len(self.a)
 
 
-def _group_bounds(sorted_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Start index and size of each run of equal values in a sorted array."""
-    if len(sorted_keys) == 0:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
-    change = np.flatnonzero(sorted_keys[1:] != sorted_keys[:-1]) + 1
-    starts = np.concatenate(([0], change)).astype(np.int64)
-    sizes = np.diff(np.concatenate((starts, [len(sorted_keys)])))
-    return starts, sizes
-
-
 def _pairs_in_groups(members: np.ndarray, starts: np.ndarray, sizes: np.ndarray, n: int) -> np.ndarray:
     """Encoded pairs (a*n+b) of all members of each group; members ascend within a group."""
     out: list[np.ndarray] = []
-    for d in np.unique(sizes):
+    for d in unique_sorted(sizes).tolist():
         if d < 2:
             continue
         st = starts[sizes == d]
         block = members[st[:, None] + np.arange(d)]  # (groups, d)
-        iu, ju = np.triu_indices(int(d), 1)
+        iu, ju = np.triu_indices(d, 1)
         out.append((block[:, iu].astype(_U64) * _U64(n) + block[:, ju].astype(_U64)).ravel())
     return np.concatenate(out) if out else np.empty(0, _U64)
 
@@ -84,9 +76,9 @@ def _partition_ids(shingles: np.ndarray, bits: int, chunk: int = 1 << 24) -> np.
 
 def _sum_by_key(keys: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Unique keys (sorted) with their counts added up."""
-    order = np.argsort(keys, kind="stable")
+    order = np.argsort(keys)
     keys, counts = keys[order], counts[order]
-    starts, _ = _group_bounds(keys)
+    starts, _ = group_bounds(keys)
     return keys[starts], np.add.reduceat(counts, starts) if len(starts) else counts
 
 
@@ -97,16 +89,23 @@ def index_candidates(
     verify: VerifyConfig,
     partitions: int | None = None,
     workers: int = 1,
-) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
-    """Pairs proposed by the inverted index, the boilerplate hashes, and counts.
+    rank_of: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, int]]:
+    """Pairs proposed by the inverted index, the boilerplate hashes, own sizes and counts.
 
-    ``shingles[offsets[r]:offsets[r+1]]`` is the sorted shingle set of the document of
-    rank r (empty for documents that are not paired). The index is built one hash
-    partition at a time (``partitions``, a power of two, default from the corpus size),
-    so its memory stays bounded; the result does not depend on the number of partitions.
+    ``shingles[offsets[i]:offsets[i+1]]`` is the sorted shingle set of the i-th stored
+    document (empty for documents that are not paired), whose rank is ``rank_of[i]``
+    (default: i). The index is built one hash partition at a time (``partitions``, a
+    power of two, default from the corpus size), so its memory stays bounded; the result
+    does not depend on the number of partitions. ``own[r]`` counts the shingles of rank r
+    that are not boilerplate.
     """
     n = len(offsets) - 1
     lengths = np.diff(offsets)
+    if rank_of is not None:
+        by_rank = np.empty_like(lengths)
+        by_rank[rank_of] = lengths
+        lengths = by_rank
     if partitions is None:
         partitions = -(-len(shingles) // PARTITION_OCCURRENCES)
     bits = min(8, max(0, int(partitions - 1).bit_length()))
@@ -114,11 +113,14 @@ def index_candidates(
     stats = dict.fromkeys(("distinct_shingles", "boilerplate_shingles", "boilerplate_occurrences",
                            "shared_shingles", "index_pair_hits"), 0)
     boiler_parts: list[np.ndarray] = []
+    own = lengths.copy()
     with _PairCounts(n, 1 << bits) as counter:
         jobs = range(1 << bits)
-        for boiler, part_stats in fork_map(_index_partition, jobs, workers if bits else 1, shingles=shingles,
-                                           offsets=offsets, part=part, max_df=config.max_df, counter=counter):
+        for boiler, boiler_docs, part_stats in fork_map(
+                _index_partition, jobs, workers if bits else 1, shingles=shingles, offsets=offsets, part=part,
+                rank_of=rank_of, max_df=config.max_df, counter=counter):
             boiler_parts.append(boiler)
+            own -= np.bincount(boiler_docs, minlength=n)
             for k, v in part_stats.items():
                 stats[k] += v
 
@@ -130,31 +132,38 @@ def index_candidates(
         keys = counter.at_least(need)
     boilerplate = np.sort(np.concatenate(boiler_parts)) if boiler_parts else np.empty(0, _U64)
     stats["index_candidates"] = int(len(keys))
-    return keys, boilerplate, stats
+    return keys, boilerplate, own, stats
 
 
-def _index_partition(p: int) -> tuple[np.ndarray, dict[str, int]]:
-    """One hash partition of the index: its pair hits go to the shared counter (files)."""
+def _index_partition(p: int) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
+    """One hash partition of the index: its pair hits go to the shared counter (files).
+
+    Returns the partition's boilerplate hashes, the ranks of their occurrences, and counts.
+    """
     sh = SHARED
-    shingles, offsets, part, counter = sh["shingles"], sh["offsets"], sh["part"], sh["counter"]
+    shingles, offsets, part, counter, rank_of = sh["shingles"], sh["offsets"], sh["part"], sh["counter"], sh["rank_of"]
+    n = len(offsets) - 1
     idx = np.flatnonzero(part == p) if part is not None else np.arange(len(shingles))
     hs = shingles[idx]
-    ds = np.searchsorted(offsets, idx, side="right") - 1  # ascending with idx
+    ds = np.searchsorted(offsets, idx, side="right") - 1
     del idx
-    order = np.argsort(hs, kind="stable")  # stable: docs stay ascending per hash
-    hs, ds = hs[order], ds[order]
-    del order
-    starts, sizes = _group_bounds(hs)
-    boiler = sizes > sh["max_df"]
+    if rank_of is not None:
+        ds = rank_of[ds]
+    distinct, df = count_sorted(hs)
+    members, starts, sizes = postings(hs, ds, n, distinct)
+    del hs, ds
+    max_df = sh["max_df"]
+    boiler = sizes > max_df
     keep = (sizes >= 2) & ~boiler
-    keys = _pairs_in_groups(ds, starts[keep], sizes[keep], len(offsets) - 1)
-    stats = {"distinct_shingles": int(len(starts)), "boilerplate_shingles": int(boiler.sum()),
-             "boilerplate_occurrences": int(sizes[boiler].sum()), "shared_shingles": int(keep.sum()),
+    keys = _pairs_in_groups(members, starts[keep], sizes[keep], n)
+    boiler_docs = segment_members(members, starts[boiler], sizes[boiler])
+    stats = {"distinct_shingles": int(len(distinct)), "boilerplate_shingles": int((df > max_df).sum()),
+             "boilerplate_occurrences": int(df[df > max_df].sum()), "shared_shingles": int(keep.sum()),
              "index_pair_hits": int(len(keys))}
-    boilerplate = hs[starts[boiler]]
-    del hs, ds, starts, sizes
+    boilerplate = distinct[df > max_df]
+    del members, starts, sizes, distinct, df
     counter.add(keys, tag=p)
-    return boilerplate, stats
+    return boilerplate, boiler_docs, stats
 
 
 class _PairCounts:
@@ -189,7 +198,7 @@ class _PairCounts:
 
     def add(self, keys: np.ndarray, tag: int = 0) -> None:
         """Count ``keys``; ``tag`` names this addition's files (one writer per tag)."""
-        keys, counts = np.unique(keys, return_counts=True)
+        keys, counts = count_sorted(keys)
         counts = counts.astype(np.uint32)
         if self.tmp is None:
             self.memory.append((keys, counts))
@@ -235,48 +244,54 @@ def band_keys(signatures: np.ndarray, config: MinHashConfig) -> np.ndarray:
     return mix64(acc ^ np.arange(config.bands, dtype=_U64))
 
 
-def lsh_candidates(signatures: np.ndarray, eligible: np.ndarray, config: MinHashConfig) -> tuple[np.ndarray, dict[str, int]]:
-    """Pairs of eligible documents that share at least one LSH band (encoded, unique)."""
-    n = signatures.shape[0]
+def lsh_candidates(bands: np.ndarray, eligible: np.ndarray, config: MinHashConfig) -> tuple[np.ndarray, dict[str, int]]:
+    """Pairs of eligible documents that share at least one LSH band key (encoded, unique).
+
+    ``bands``: the (n, bands) keys of :func:`band_keys`, by rank.
+    """
+    n = bands.shape[0]
     ranks = np.flatnonzero(eligible).astype(np.int64)
     if len(ranks) < 2:
         return np.empty(0, _U64), {"lsh_candidates": 0, "lsh_large_buckets": 0}
-    keys = band_keys(signatures[ranks], config).T.ravel()  # band-major
-    members = np.tile(ranks, config.bands)
-    order = np.lexsort((members, keys))
-    ks, ms = keys[order], members[order]
-    starts, sizes = _group_bounds(ks)
+    keys = bands[ranks].T.ravel()  # band-major
+    members, starts, sizes = postings(keys, np.tile(ranks, bands.shape[1]), n)
+    del keys
     small = (sizes >= 2) & (sizes <= config.max_bucket)
-    parts = [_pairs_in_groups(ms, starts[small], sizes[small], n)]
+    parts = [_pairs_in_groups(members, starts[small], sizes[small], n)]
     large = sizes > config.max_bucket
-    for st, sz in zip(starts[large], sizes[large]):
-        first = ms[st]
-        rest = ms[st + 1 : st + sz]
+    for st, sz in zip(starts[large].tolist(), sizes[large].tolist()):
+        first = members[st]
+        rest = members[st + 1 : st + sz]
         parts.append(_U64(first) * _U64(n) + rest.astype(_U64))
-    pairs = np.unique(np.concatenate(parts))
+    pairs = unique_sorted(np.concatenate(parts))
     return pairs, {"lsh_candidates": int(len(pairs)), "lsh_large_buckets": int(large.sum())}
 
 
 def find_candidates(
     shingles: np.ndarray,
     offsets: np.ndarray,
-    signatures: np.ndarray,
+    bands: np.ndarray,
     candidates: CandidateConfig,
     minhash: MinHashConfig,
     verify: VerifyConfig,
     *,
     workers: int = 1,
+    rank_of: np.ndarray | None = None,
 ) -> Candidates:
-    """All candidate pairs (inverted index + LSH), sorted by (a, b) rank."""
+    """All candidate pairs (inverted index + LSH), sorted by (a, b) rank.
+
+    ``shingles``/``offsets``/``rank_of`` as in :func:`index_candidates`; ``bands`` by rank.
+    """
     n = len(offsets) - 1
-    idx_keys, boilerplate, stats = index_candidates(shingles, offsets, candidates, verify, workers=workers)
-    eligible = np.diff(offsets) > 0
-    lsh_keys, lsh_stats = lsh_candidates(signatures, eligible, minhash)
-    keys = np.union1d(idx_keys, lsh_keys)
-    keys = keys[keys // _U64(max(n, 1)) != keys % _U64(max(n, 1))]  # never a document with itself
+    idx_keys, boilerplate, own, stats = index_candidates(shingles, offsets, candidates, verify, workers=workers,
+                                                         rank_of=rank_of)
+    sizes = np.diff(offsets)
+    eligible = np.zeros(n, dtype=bool)
+    eligible[np.arange(n) if rank_of is None else rank_of] = sizes > 0
+    lsh_keys, lsh_stats = lsh_candidates(bands, eligible, minhash)
+    keys = unique_sorted(np.concatenate((idx_keys, lsh_keys)))
+    nn = _U64(max(n, 1))
+    keys = keys[keys // nn != keys % nn]  # never a document with itself
     stats |= lsh_stats
     stats["candidates"] = int(len(keys))
-    nn = _U64(max(n, 1))
-    return Candidates(
-        (keys // nn).astype(np.int64), (keys % nn).astype(np.int64), boilerplate, stats
-    )
+    return Candidates((keys // nn).astype(np.int64), (keys % nn).astype(np.int64), boilerplate, own, stats)

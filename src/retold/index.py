@@ -290,6 +290,8 @@ class Index:
         self.path = path
         self.readonly = readonly
         self._conn = conn
+        self._pid = os.getpid()
+        self._child_conn: sqlite3.Connection | None = None
         self.meta = meta
         self.config = ScanConfig.from_dict(json.loads(meta["config"]))
         self.store_text = meta["store_text"] == "1"
@@ -562,9 +564,17 @@ class Index:
         """Every indexed id, sorted."""
         return [r[0] for r in self._conn.execute("SELECT id FROM docs ORDER BY id")]
 
+    def _reader(self) -> sqlite3.Connection:
+        """This process's connection: a forked worker (alignment) must not use its parent's."""
+        if os.getpid() == self._pid:
+            return self._conn
+        if self._child_conn is None:
+            self._child_conn = _connect(self.path, True, 30.0)
+        return self._child_conn
+
     def text(self, doc_id: str) -> str:
         """The text of a document (from the index, or re-read and hash-checked from its file)."""
-        row = self._conn.execute("SELECT text, pointer, content_hash FROM docs WHERE id = ?", (doc_id,)).fetchone()
+        row = self._reader().execute("SELECT text, pointer, content_hash FROM docs WHERE id = ?", (doc_id,)).fetchone()
         if row is None:
             raise InputError(f"{self.path}: no document with id {doc_id!r}")
         if row[0] is not None:
@@ -592,7 +602,8 @@ class Index:
             pos += k
             offsets[r + 1] = pos
             sigs[r] = np.frombuffer(sig, dtype=_LE)
-        return Corpus(tuple(docs), shingles, offsets, sigs, np.arange(n, dtype=np.int64))
+        bands = band_keys(sigs, self.config.minhash)
+        return Corpus(tuple(docs), shingles, offsets, np.arange(n, dtype=np.int64), bands)
 
     def scan(self, *, align: bool = True, workers: int | None = None, progress: Progress | None = None) -> ScanResult:
         """All pairs and families of the indexed documents: the same functions as :func:`retold.scan`."""

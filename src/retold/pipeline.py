@@ -1,10 +1,11 @@
 """The scan pipeline: read -> sketch -> candidates -> verify -> cluster.
 
-Texts are streamed: the reader yields documents one at a time, texts are sent to the
-sketching workers in bounded batches and dropped once sketched. What stays in memory
+Texts are streamed: the input is cut into blocks (raw JSON lines or read documents)
+that workers parse and sketch; they write shingle sets and texts to temporary files
+(:mod:`retold.textstore`) and send back metadata and LSH band keys. What stays in memory
 for the rest of the run is, per document, its :class:`~retold.models.DocInfo`, its
-sorted shingle set (8 bytes a shingle, about one per word) and its MinHash signature
-(8 bytes x ``num_perm``); see docs/method.md.
+sorted shingle set (8 bytes a shingle, about one per word) and its band keys (8 bytes x
+``bands``); texts stay on disk until alignment reads them; see docs/method.md.
 """
 
 from __future__ import annotations
@@ -19,15 +20,18 @@ from typing import Any, Callable, Mapping, TypeVar
 import numpy as np
 
 from .align import align as align_texts
-from .candidates import Candidates, find_candidates
+from .arrays import within
+from .candidates import Candidates, band_keys, find_candidates
 from .cluster import cluster
 from .config import AlignConfig, ReadConfig, ScanConfig
 from .models import DocInfo, Document, Pair, Passage, Problem, ScanResult
 from .parallel import SHARED, check_workers, fork_map, ordered_map, process_pool, release_free_memory
 from .progress import NullProgress, Progress
-from .sketch import SketchBatch, sketch_texts
-from .textstore import TextStore
-from .verify import NO_RELATION, Scores, classify, own_sizes, score_pairs
+from .readers import (DocumentBlock, block_documents, read_blocks, read_documents, record_to_document, reporter,
+                      unique_ids)
+from .sketch import sketch_texts
+from .textstore import SpillDir, TextStore, append_texts
+from .verify import NO_RELATION, Scores, classify, score_pairs
 
 #: what ``scan`` and ``dedup`` accept as their source
 Source = str | os.PathLike | Sequence[str | os.PathLike] | Iterable[Document | Mapping[str, Any]]
@@ -54,13 +58,9 @@ def iter_documents(
 ) -> Iterator[Document]:
     """Documents from paths (via :mod:`retold.readers`) or from an iterable of records."""
     if is_paths(source):
-        from .readers import read_documents
-
         paths = [source] if isinstance(source, (str, os.PathLike)) else list(source)
         yield from read_documents(paths, read, on_problem=on_problem, strict=strict)
         return
-    from .readers import record_to_document, reporter, unique_ids
-
     report = reporter(on_problem, strict)
 
     def records() -> Iterator[Document]:
@@ -74,49 +74,71 @@ def iter_documents(
 
 
 @dataclass(frozen=True, slots=True)
-class _SketchTask:
-    texts: list[str]
-    config: ScanConfig
+class SketchedBlock:
+    """What a worker sends back for a block: metadata and small arrays; the shingle sets
+    and texts went to its files in the spill directory (see :mod:`retold.textstore`)."""
 
-    def __call__(self) -> SketchBatch:
-        return sketch_texts(self.texts, self.config.shingle, self.config.minhash)
+    documents: list[DocInfo]
+    problems: list[Problem]
+    bands: np.ndarray  # uint64 (n, bands)
+    shingles_at: tuple[str, int]  # (file, byte offset) of the concatenated sets
+    texts_at: tuple[str, np.ndarray] | None  # (file, byte bounds), when texts are kept
 
 
-def _run_task(task: _SketchTask) -> SketchBatch:
-    return task()
+def _sketch_block(task: tuple[DocumentBlock, ScanConfig, ReadConfig, SpillDir, bool]) -> SketchedBlock:
+    block, config, read, spill, keep_texts = task
+    problems: list[Problem] = []
+    docs = list(block_documents(block, read, problems.append))
+    texts = [d.text for d in docs]
+    batch = sketch_texts(texts, config.shingle, config.minhash)
+    infos = [DocInfo(d.id, len(d.text), int(k), d.date, d.source, d.origin, doc_status(int(k), config), int(m))
+             for d, k, m in zip(docs, batch.tokens.tolist(), np.diff(batch.offsets).tolist())]
+    return SketchedBlock(infos, problems, band_keys(batch.signatures, config.minhash),
+                         spill.append("shingles", batch.shingles), append_texts(spill, texts) if keep_texts else None)
 
 
-def _batches(
-    docs: Iterator[Document], config: ScanConfig, infos: list[dict[str, Any]], store: TextStore | None
-) -> Iterator[_SketchTask]:
-    """Group texts into tasks, recording each document's metadata (and text) as it passes."""
-    texts: list[str] = []
+def _blocks(source: Source, read: ReadConfig, report: Callable[[Problem], None]) -> Iterator[DocumentBlock]:
+    """The source as blocks: raw JSON lines or read documents (see :class:`~retold.readers.DocumentBlock`)."""
+    if is_paths(source):
+        paths = [source] if isinstance(source, (str, os.PathLike)) else list(source)
+        yield from read_blocks(paths, read, report=report, max_items=BATCH_DOCS, max_bytes=BATCH_CHARS)
+        return
+    docs: list[Document] = []
     chars = 0
-    for doc in docs:
-        infos.append({"id": doc.id, "chars": len(doc.text), "date": doc.date, "source": doc.source, "origin": doc.origin})
-        if store is not None:
-            store.append(doc.text)
-        texts.append(doc.text)
+    for doc in iter_documents(source, read, on_problem=report):
+        docs.append(doc)
         chars += len(doc.text)
-        if len(texts) >= BATCH_DOCS or chars >= BATCH_CHARS:
-            yield _SketchTask(texts, config)
-            texts, chars = [], 0
-    if texts:
-        yield _SketchTask(texts, config)
+        if len(docs) >= BATCH_DOCS or chars >= BATCH_CHARS:
+            yield DocumentBlock(documents=tuple(docs))
+            docs, chars = [], 0
+    if docs:
+        yield DocumentBlock(documents=tuple(docs))
 
 
 @dataclass(frozen=True, slots=True)
 class Corpus:
-    """Sketched documents in id order (rank r = r-th smallest id): what later stages read."""
+    """Sketched documents: what later stages read.
 
-    documents: tuple[DocInfo, ...]
-    shingles: np.ndarray  # uint64, concatenated per-rank sorted sets
-    offsets: np.ndarray  # int64, len n+1
-    signatures: np.ndarray  # uint64 (n, num_perm)
-    arrival: np.ndarray  # int64: rank -> position in the order documents were read
+    Documents are referred to by rank (rank r = r-th smallest id). Their shingle sets are
+    stored in the order they were read: rank r's set is ``shingles[offsets[s]:offsets[s+1]]``
+    with ``s = slot[r]``.
+    """
+
+    documents: tuple[DocInfo, ...]  # by rank
+    shingles: np.ndarray  # uint64, concatenated sorted sets, in storage order
+    offsets: np.ndarray  # int64, len n+1, storage order
+    slot: np.ndarray  # int64: rank -> storage position
+    bands: np.ndarray  # uint64 (n, bands) LSH band keys, by rank
 
     def __len__(self) -> int:
         return len(self.documents)
+
+    @property
+    def rank_of(self) -> np.ndarray:
+        """storage position -> rank"""
+        rank = np.empty_like(self.slot)
+        rank[self.slot] = np.arange(len(self.slot), dtype=np.int64)
+        return rank
 
 
 def doc_status(tokens: int, config: ScanConfig) -> str:
@@ -125,85 +147,92 @@ def doc_status(tokens: int, config: ScanConfig) -> str:
     return "too_short" if tokens < config.shingle.min_tokens else "ok"
 
 
-def _within(lengths: np.ndarray) -> np.ndarray:
-    """For segments of the given lengths laid end to end: each element's index in its segment."""
-    total = int(lengths.sum())
-    starts = np.cumsum(lengths) - lengths
-    return np.arange(total, dtype=np.int64) - np.repeat(starts, lengths)
-
-
-def assemble(infos: list[dict[str, Any]], batches: list[SketchBatch], config: ScanConfig) -> Corpus:
-    """Put sketched batches (in arrival order) into id order.
-
-    Each batch is copied to its documents' rank positions and released at once, so the
-    peak memory is one copy of all shingle sets plus one batch. ``batches`` is emptied.
-    """
-    n = len(infos)
-    order = np.asarray(sorted(range(n), key=lambda i: infos[i]["id"]), dtype=np.int64)
-    rank = np.empty(n, dtype=np.int64)
-    rank[order] = np.arange(n, dtype=np.int64)
-    tokens = np.concatenate([b.tokens for b in batches]) if batches else np.empty(0, np.int64)
-    arrival_lengths = np.concatenate([np.diff(b.offsets) for b in batches]) if batches else np.empty(0, np.int64)
-    offsets = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(arrival_lengths[order], out=offsets[1:])
-    shingles = np.empty(int(offsets[-1]), dtype=np.uint64)
-    signatures = np.empty((n, config.minhash.num_perm), dtype=np.uint64)
-    first = 0
-    batches.reverse()
-    while batches:
-        batch = batches.pop()
-        ranks = rank[first : first + len(batch)]
-        lengths = np.diff(batch.offsets)
-        shingles[np.repeat(offsets[ranks], lengths) + _within(lengths)] = batch.shingles
-        signatures[ranks] = batch.signatures
-        first += len(batch)
-        del batch
-    docs = tuple(
-        DocInfo(
-            id=infos[i]["id"], chars=infos[i]["chars"], tokens=int(tokens[i]), date=infos[i]["date"],
-            source=infos[i]["source"], origin=infos[i]["origin"], status=doc_status(int(tokens[i]), config),
-            shingles=int(arrival_lengths[i]),
-        )
-        for i in order.tolist()
-    )
-    return Corpus(docs, shingles, offsets, signatures, order)
-
-
 def sketch_corpus(
     source: Source,
     config: ScanConfig,
+    spill: SpillDir,
     *,
     read: ReadConfig = ReadConfig(),
     workers: int | None = None,
     strict: bool = False,
     progress: Progress | None = None,
     problems: list[Problem],
-    store: TextStore | None = None,
-) -> Corpus:
-    """Read and sketch every document (in parallel), returning them in id order.
+    keep_texts: bool = False,
+) -> tuple[Corpus, TextStore | None]:
+    """Read and sketch every document in parallel: the corpus, and its texts if ``keep_texts``.
 
-    Texts are appended to ``store`` (in reading order) when one is given.
+    Workers parse and sketch blocks of input and write shingle sets (and texts) to
+    ``spill``; this process checks ids (the first of an id wins, in input order), then
+    reads the shingle sets back into one array: one copy in memory, nothing pickled twice.
     """
     workers = check_workers(workers)
     progress = progress or NullProgress()
-    infos: list[dict[str, Any]] = []
-    batches: list[SketchBatch] = []
+    report = reporter(problems.append, strict)
     progress.start("read+sketch")
-    docs = iter_documents(source, read, on_problem=problems.append, strict=strict)
+    infos: list[DocInfo] = []
+    parts: list[tuple[SketchedBlock, np.ndarray]] = []  # each block with its kept rows
+    tasks = ((block, config, read, spill, keep_texts) for block in _blocks(source, read, report))
+    seen: dict[str, str] = {}
     with process_pool(workers) as executor:
-        for batch in ordered_map(executor, _run_task, _batches(docs, config, infos, store), window=2 * workers):
-            batches.append(batch)
-            progress.advance(len(batch))
+        for res in ordered_map(executor, _sketch_block, tasks, window=2 * workers):
+            for problem in res.problems:
+                report(problem)
+            kept = list(unique_ids(res.documents, report, seen))
+            infos.extend(kept)
+            if len(kept) == len(res.documents):
+                rows = np.arange(len(kept), dtype=np.int64)
+            else:
+                ids = {id(d) for d in kept}
+                rows = np.asarray([i for i, d in enumerate(res.documents) if id(d) in ids], dtype=np.int64)
+            parts.append((res, rows))
+            progress.advance(len(res.documents))
     progress.finish()
-    corpus = assemble(infos, batches, config)
-    del infos
-    release_free_memory()
-    return corpus
+    corpus = _collect(infos, parts, spill, config)
+    texts = _text_store(parts, spill) if keep_texts else None
+    return corpus, texts
 
 
-def _align_chunk(task: tuple[list[tuple[str, str]], AlignConfig]) -> list[tuple[Passage, ...]]:
-    texts, cfg = task
-    return [tuple(align_texts(a, b, cfg)) for a, b in texts]
+def _collect(infos: list[DocInfo], parts: list[tuple[SketchedBlock, np.ndarray]], spill: SpillDir,
+             config: ScanConfig) -> Corpus:
+    """The corpus from the sketched blocks: shingle sets read back in storage (reading) order."""
+    n = len(infos)
+    sizes = np.fromiter((d.shingles for d in infos), dtype=np.int64, count=n)
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(sizes, out=offsets[1:])
+    shingles = np.empty(int(offsets[-1]), dtype=np.uint64)
+    bands = np.empty((n, config.minhash.bands), dtype=np.uint64)
+    pos = 0
+    for res, rows in parts:
+        lengths = np.fromiter((d.shingles for d in res.documents), dtype=np.int64, count=len(res.documents))
+        block = spill.read_array(res.shingles_at[0], res.shingles_at[1], int(lengths.sum()))
+        if len(rows) < len(res.documents):
+            starts = np.cumsum(lengths) - lengths
+            block = block[np.repeat(starts[rows], lengths[rows]) + within(lengths[rows])]
+        shingles[offsets[pos] : offsets[pos] + len(block)] = block
+        bands[pos : pos + len(rows)] = res.bands[rows]
+        pos += len(rows)
+    slot = np.asarray(sorted(range(n), key=lambda i: infos[i].id), dtype=np.int64)
+    return Corpus(tuple(infos[i] for i in slot.tolist()), shingles, offsets, slot, bands[slot])
+
+
+def _text_store(parts: list[tuple[SketchedBlock, np.ndarray]], spill: SpillDir) -> TextStore:
+    """Where each kept document's text is, in storage order."""
+    files: dict[str, int] = {}
+    file_of, starts, ends = [], [], []
+    for res, rows in parts:
+        assert res.texts_at is not None
+        name, bounds = res.texts_at
+        file_of.append(np.full(len(rows), files.setdefault(name, len(files)), dtype=np.int32))
+        starts.append(bounds[:-1][rows])
+        ends.append(bounds[1:][rows])
+    cat = (lambda xs, t: np.concatenate(xs) if xs else np.empty(0, t))
+    return TextStore(spill, tuple(files), cat(file_of, np.int32), cat(starts, np.int64), cat(ends, np.int64))
+
+
+def _align_range(bounds: tuple[int, int]) -> list[tuple[Passage, ...]]:
+    sh = SHARED
+    text_of, pairs, cfg = sh["text_of"], sh["pairs"], sh["config"]
+    return [tuple(align_texts(text_of(p.a), text_of(p.b), cfg)) for p in pairs[bounds[0] : bounds[1]]]
 
 
 def align_pairs(
@@ -215,19 +244,21 @@ def align_pairs(
     progress: Progress | None = None,
     chunk: int = 32,
 ) -> tuple[Pair, ...]:
-    """The pairs with their reused passages (offsets into the original texts)."""
+    """The pairs with their reused passages (offsets into the original texts).
+
+    ``text_of(id)`` is called in the worker processes (forked): it must not rely on
+    anything a fork breaks (an open SQLite connection, for one).
+    """
     workers = check_workers(workers)
     progress = progress or NullProgress()
     progress.start("align", len(pairs))
-    tasks = (
-        ([(text_of(p.a), text_of(p.b)) for p in pairs[i : i + chunk]], config) for i in range(0, len(pairs), chunk)
-    )
+    chunks = [(lo, min(lo + chunk, len(pairs))) for lo in range(0, len(pairs), chunk)]
     out: list[Pair] = []
-    with process_pool(workers) as executor:
-        for passages in ordered_map(executor, _align_chunk, tasks, window=2 * workers):
-            for found in passages:
-                out.append(replace(pairs[len(out)], passages=found))
-            progress.advance(len(passages))
+    for passages in fork_map(_align_range, chunks, workers if len(chunks) > 1 else 1, text_of=text_of,
+                             pairs=pairs, config=config):
+        for found in passages:
+            out.append(replace(pairs[len(out)], passages=found))
+        progress.advance(len(passages))
     progress.finish()
     return tuple(out)
 
@@ -235,26 +266,27 @@ def align_pairs(
 def _score_chunk(bounds: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     sh = SHARED
     lo, hi = bounds
-    sc = score_pairs(sh["a"][lo:hi], sh["b"][lo:hi], sh["shingles"], sh["offsets"], sh["boilerplate"], sh["own"])
+    sc = score_pairs(sh["a"][lo:hi], sh["b"][lo:hi], sh["shingles"], sh["offsets"], sh["boilerplate"], sh["own"],
+                     sh["slot"])
     return sc.intersection, sc.shared
 
 
 def verify_candidates(cands: Candidates, corpus: Corpus, workers: int, progress: Progress) -> Scores:
     """Exact scores of every candidate pair, in chunks over ``workers`` processes."""
-    own = own_sizes(corpus.shingles, corpus.offsets, cands.boilerplate)
     step = max(1, min(20_000, -(-len(cands) // (4 * workers))))
     chunks = [(lo, min(lo + step, len(cands))) for lo in range(0, len(cands), step)]
     inter: list[np.ndarray] = []
     shared: list[np.ndarray] = []
     for i, s in fork_map(_score_chunk, chunks, workers if len(chunks) > 1 else 1, a=cands.a, b=cands.b,
-                         shingles=corpus.shingles, offsets=corpus.offsets, boilerplate=cands.boilerplate, own=own):
+                         shingles=corpus.shingles, offsets=corpus.offsets, boilerplate=cands.boilerplate,
+                         own=cands.own, slot=corpus.slot):
         inter.append(i)
         shared.append(s)
         progress.advance(len(i))
-    sizes = np.diff(corpus.offsets)
+    sizes = np.diff(corpus.offsets)[corpus.slot]
     empty = np.empty(0, np.int64)
     return Scores(np.concatenate(inter) if inter else empty, np.concatenate(shared) if shared else empty,
-                  sizes[cands.a], sizes[cands.b], own[cands.a], own[cands.b])
+                  sizes[cands.a], sizes[cands.b], cands.own[cands.a], cands.own[cands.b])
 
 
 def find_pairs(
@@ -271,8 +303,8 @@ def find_pairs(
     t0 = time.perf_counter()
     progress.start("candidates")
     cands = find_candidates(
-        corpus.shingles, corpus.offsets, corpus.signatures, config.candidates, config.minhash, config.verify,
-        workers=workers,
+        corpus.shingles, corpus.offsets, corpus.bands, config.candidates, config.minhash, config.verify,
+        workers=workers, rank_of=corpus.rank_of,
     )
     progress.finish()
     t1 = time.perf_counter()
@@ -313,19 +345,20 @@ def scan(
     timings: dict[str, float] = {}
     problems: list[Problem] = []
     t0 = time.perf_counter()
-    with TextStore() as store:
-        corpus = sketch_corpus(source, config, read=read, workers=workers, strict=strict, progress=progress,
-                               problems=problems, store=store if align else None)
+    with SpillDir() as spill:
+        corpus, texts = sketch_corpus(source, config, spill, read=read, workers=workers, strict=strict,
+                                      progress=progress, problems=problems, keep_texts=align)
         t1 = time.perf_counter()
         timings["read_sketch"] = t1 - t0
         pairs, stats = find_pairs(corpus, config, progress, timings, workers)
-        documents, arrival = corpus.documents, corpus.arrival
+        documents, slot = corpus.documents, corpus.slot
         del corpus  # the sketches are not needed any more: free them before alignment forks workers
         release_free_memory()
         if align:
+            assert texts is not None
             t_align = time.perf_counter()
             rank = {d.id: r for r, d in enumerate(documents)}
-            pairs = align_pairs(pairs, lambda i: store.get(int(arrival[rank[i]])), config.align,
+            pairs = align_pairs(pairs, lambda i: texts.get(int(slot[rank[i]])), config.align,
                                 workers=workers, progress=progress)
             timings["align"] = time.perf_counter() - t_align
     t2 = time.perf_counter()

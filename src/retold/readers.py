@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from itertools import islice
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -40,7 +40,7 @@ import zstandard
 
 from .config import ReadConfig
 from .errors import ConfigError, InputError
-from .models import Document, Problem
+from .models import DocInfo, Document, Problem
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 _READ_ERRORS = (OSError, EOFError, zlib.error, zstandard.ZstdError, pa.ArrowException)
 
 Report = Callable[[Problem], None]
+D = TypeVar("D", Document, DocInfo)
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,28 +255,34 @@ def open_binary(path: Path, stack: ExitStack) -> IO[bytes]:
     return raw
 
 
+def _jsonl_record(raw: bytes, path: str, n: int, report: Report) -> tuple[str, dict[str, Any]] | None:
+    """(origin, JSON object) of line ``n`` of a JSON Lines file, or None (reported) if it is not one."""
+    origin = f"{path}:{n}"
+    try:
+        line = raw.removeprefix(UTF8_BOM if n == 1 else b"").decode("utf-8")
+    except UnicodeDecodeError as exc:
+        report(Problem(origin, "not_utf8", f"line is not valid UTF-8 (byte {exc.start}) at {origin}"))
+        return None
+    if not line.strip():
+        return None
+    try:
+        record = json.loads(line)
+    except (ValueError, RecursionError) as exc:
+        report(Problem(origin, "bad_record", f"line is not valid JSON ({getattr(exc, 'msg', exc)}) at {origin}"))
+        return None
+    if not isinstance(record, dict):
+        report(Problem(origin, "bad_record", f"line is a JSON {type(record).__name__}, not an object, at {origin}"))
+        return None
+    return origin, record
+
+
 def _jsonl_records(f: InputFile, config: ReadConfig, report: Report) -> Iterator[tuple[str, dict[str, Any]]]:
     """JSON objects of a JSON Lines file; lines are decoded one by one so one bad line costs one record."""
     with ExitStack() as stack:
         for n, raw in enumerate(open_binary(f.path, stack), 1):
-            origin = f"{f.path}:{n}"
-            try:
-                line = raw.removeprefix(UTF8_BOM if n == 1 else b"").decode("utf-8")
-            except UnicodeDecodeError as exc:
-                report(Problem(origin, "not_utf8", f"line is not valid UTF-8 (byte {exc.start}) at {origin}"))
-                continue
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except (ValueError, RecursionError) as exc:
-                report(Problem(origin, "bad_record", f"line is not valid JSON ({getattr(exc, 'msg', exc)}) at {origin}"))
-                continue
-            if not isinstance(record, dict):
-                report(Problem(origin, "bad_record", f"line is a JSON {type(record).__name__}, not an object, "
-                                                     f"at {origin}"))
-                continue
-            yield origin, record
+            got = _jsonl_record(raw, str(f.path), n, report)
+            if got is not None:
+                yield got
 
 
 def _csv_records(f: InputFile, config: ReadConfig, report: Report) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -412,9 +419,92 @@ def _documents(files: list[InputFile], config: ReadConfig, report: Report) -> It
     return unique_ids((doc for f in files for doc in _file_documents(f, config, report)), report)
 
 
-def unique_ids(docs: Iterable[Document], report: Report) -> Iterator[Document]:
-    """``docs`` in order; an id seen before is reported and skipped, so the first one wins."""
-    seen: dict[str, str] = {}
+@dataclass(frozen=True, slots=True)
+class DocumentBlock:
+    """A run of consecutive inputs, turned into documents by :func:`block_documents`.
+
+    JSON Lines files travel as raw lines (``path``, ``first`` = number of the first line)
+    so decoding and JSON parsing, most of the cost of reading them, can run in the
+    worker that sketches the block; other formats travel as read ``documents``.
+    """
+
+    lines: tuple[bytes, ...] = ()
+    path: str = ""
+    first: int = 1
+    documents: tuple[Document, ...] = ()
+
+    def __len__(self) -> int:
+        return len(self.lines) + len(self.documents)
+
+
+def block_documents(block: DocumentBlock, config: ReadConfig, report: Report) -> Iterator[Document]:
+    """The documents of a block, in order (ids not yet checked for uniqueness)."""
+    yield from block.documents
+    for n, raw in enumerate(block.lines, block.first):
+        got = _jsonl_record(raw, block.path, n, report)
+        if got is not None:
+            doc = record_to_document(got[1], config, got[0], report)
+            if doc is not None:
+                yield doc
+
+
+def read_blocks(
+    inputs: Sequence[str | os.PathLike],
+    config: ReadConfig = ReadConfig(),
+    *,
+    report: Report,
+    max_items: int = 512,
+    max_bytes: int = 4_000_000,
+) -> Iterator[DocumentBlock]:
+    """The inputs of :func:`read_documents` as blocks of at most ``max_items`` records or
+    about ``max_bytes``, in the same order; a file that fails to read is reported "unreadable"
+    after the blocks read before the failure."""
+    for f in _canonical(expand_inputs(list(inputs), on_problem=report)):
+        if f.kind == "jsonl":
+            yield from _jsonl_blocks(f, report, max_items, max_bytes)
+            continue
+        docs: list[Document] = []
+        size = 0
+        for doc in _file_documents(f, config, report):
+            docs.append(doc)
+            size += len(doc.text)
+            if len(docs) >= max_items or size >= max_bytes:
+                yield DocumentBlock(documents=tuple(docs))
+                docs, size = [], 0
+        if docs:
+            yield DocumentBlock(documents=tuple(docs))
+
+
+def _jsonl_blocks(f: InputFile, report: Report, max_items: int, max_bytes: int) -> Iterator[DocumentBlock]:
+    path = str(f.path)
+    lines: list[bytes] = []
+    first, size = 1, 0
+    try:
+        with ExitStack() as stack:
+            for raw in open_binary(f.path, stack):
+                lines.append(raw)
+                size += len(raw)
+                if len(lines) >= max_items or size >= max_bytes:
+                    yield DocumentBlock(tuple(lines), path, first)
+                    first += len(lines)
+                    lines, size = [], 0
+    except _READ_ERRORS as exc:
+        if lines:
+            yield DocumentBlock(tuple(lines), path, first)
+        last = first + len(lines) - 1
+        after = f" (stopped after {path}:{last})" if last else ""
+        report(Problem(path, "unreadable", f"cannot read {f.path}{after}: {exc}"))
+        return
+    if lines:
+        yield DocumentBlock(tuple(lines), path, first)
+
+
+def unique_ids(docs: Iterable[D], report: Report, seen: dict[str, str] | None = None) -> Iterator[D]:
+    """``docs`` in order; an id seen before is reported and skipped, so the first one wins.
+
+    ``seen`` (id -> origin) carries the ids of earlier calls, for input read in blocks.
+    """
+    seen = {} if seen is None else seen
     for doc in docs:
         first = seen.get(doc.id)
         if first is not None:

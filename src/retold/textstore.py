@@ -1,61 +1,103 @@
-"""A temporary, append-only store of texts on disk.
+"""Temporary files that worker processes append to, and texts read back from them.
 
-The scan streams texts through the sketching stage and drops them; alignment later
-needs the texts of the paired documents only. Rather than hold every text in memory or
-read the input twice, each text is appended to a temporary file as UTF-8 while it
-passes, and read back by position when needed. The file is deleted on close.
+The scan streams texts through the sketching workers and drops them; later stages need
+the shingle sets of every document and the texts of the paired ones. Rather than send
+them back to the parent process (pickling gigabytes through pipes) or hold every text in
+memory, each worker appends what it made to its own files in a :class:`SpillDir` and
+returns only where it put them. Files are read back by position (``pread``, so reading
+does not grow the resident memory), and the directory is removed on close.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
-from typing import Iterable
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+#: open (fd, pid) of this process, by file path, to append and to read (a forked child opens its own)
+_HANDLES: dict[str, tuple[int, int]] = {}
+_READERS: dict[str, tuple[int, int]] = {}
 
 
-class TextStore:
-    """Texts by insertion index, kept in a temporary file (deleted on :meth:`close`)."""
+class SpillDir:
+    """A temporary directory of append-only files, one per process and kind."""
 
     def __init__(self, directory: str | None = None) -> None:
-        fd, self.path = tempfile.mkstemp(prefix="retold-texts-", suffix=".bin", dir=directory)
-        self._fh = os.fdopen(fd, "w+b")
-        self._starts: list[int] = []
-        self._ends: list[int] = []
-        self._pos = 0
-        self._flushed = True
+        self.path = tempfile.mkdtemp(prefix="retold-", dir=directory)
 
-    def __len__(self) -> int:
-        return len(self._starts)
-
-    def __enter__(self) -> "TextStore":
+    def __enter__(self) -> "SpillDir":
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def append(self, text: str) -> int:
-        """Store ``text``; returns its index."""
-        data = text.encode("utf-8", "surrogatepass")
-        self._fh.write(data)
-        self._starts.append(self._pos)
-        self._pos += len(data)
-        self._ends.append(self._pos)
-        self._flushed = False
-        return len(self._starts) - 1
+    def __getstate__(self) -> str:
+        return self.path
 
-    def get(self, index: int) -> str:
-        # pread rather than mmap: reading many texts must not grow the resident memory
-        if not self._flushed:
-            self._fh.flush()
-            self._flushed = True
-        start, end = self._starts[index], self._ends[index]
-        return os.pread(self._fh.fileno(), end - start, start).decode("utf-8", "surrogatepass")
+    def __setstate__(self, path: str) -> None:
+        self.path = path
 
-    def get_many(self, indices: Iterable[int]) -> dict[int, str]:
-        return {i: self.get(i) for i in indices}
+    def append(self, kind: str, data: bytes | memoryview) -> tuple[str, int]:
+        """Append ``data`` to this process's ``kind`` file; returns (file name, start offset)."""
+        name = f"{os.getpid()}.{kind}"
+        path = os.path.join(self.path, name)
+        fd, pid = _HANDLES.get(path, (-1, -1))
+        if pid != os.getpid():
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            _HANDLES[path] = (fd, os.getpid())
+        start = os.fstat(fd).st_size
+        view = memoryview(data).cast("B")
+        while view:
+            view = view[os.write(fd, view):]
+        return name, start
+
+    def read(self, name: str, start: int, size: int) -> bytes:
+        path = os.path.join(self.path, name)
+        fd, pid = _READERS.get(path, (-1, -1))
+        if pid != os.getpid():
+            fd = os.open(path, os.O_RDONLY)
+            _READERS[path] = (fd, os.getpid())
+        return os.pread(fd, size, start)
+
+    def read_array(self, name: str, start: int, count: int, dtype: type = np.uint64) -> np.ndarray:
+        return np.fromfile(os.path.join(self.path, name), dtype=dtype, count=count, offset=start)
 
     def close(self) -> None:
-        if not self._fh.closed:
-            self._fh.close()
-        if os.path.exists(self.path):
-            os.unlink(self.path)
+        for handles in (_HANDLES, _READERS):
+            for path in [p for p in handles if p.startswith(self.path + os.sep)]:
+                fd, pid = handles.pop(path)
+                if pid == os.getpid():
+                    os.close(fd)
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+def append_texts(spill: SpillDir, texts: Sequence[str]) -> tuple[str, np.ndarray]:
+    """Store ``texts`` (UTF-8) in one write; returns (file name, byte bounds: len(texts)+1)."""
+    data = [t.encode("utf-8", "surrogatepass") for t in texts]
+    bounds = np.zeros(len(data) + 1, dtype=np.int64)
+    np.cumsum([len(d) for d in data], out=bounds[1:])
+    name, start = spill.append("texts", b"".join(data))
+    return name, bounds + start
+
+
+@dataclass(frozen=True, slots=True)
+class TextStore:
+    """Texts by index: each is ``file[starts[i]:ends[i]]`` (UTF-8) of a spill directory."""
+
+    spill: SpillDir
+    files: tuple[str, ...]
+    file_of: np.ndarray  # int32 index into files
+    starts: np.ndarray  # int64
+    ends: np.ndarray  # int64
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def get(self, index: int) -> str:
+        i = int(index)
+        raw = self.spill.read(self.files[self.file_of[i]], int(self.starts[i]), int(self.ends[i] - self.starts[i]))
+        return raw.decode("utf-8", "surrogatepass")

@@ -87,21 +87,25 @@ def own_sizes(shingles: np.ndarray, offsets: np.ndarray, boilerplate: np.ndarray
 
 def score_pairs(
     a: np.ndarray, b: np.ndarray, shingles: np.ndarray, offsets: np.ndarray, boilerplate: np.ndarray,
-    own: np.ndarray | None = None,
+    own: np.ndarray | None = None, slot: np.ndarray | None = None,
 ) -> Scores:
     """Exact scores of the pairs (a[i], b[i]) of document ranks.
 
-    ``own``: :func:`own_sizes` of every document, if already computed.
+    Rank r's set is ``shingles[offsets[s]:offsets[s+1]]`` with ``s = slot[r]`` (default r).
+    ``own``: :func:`own_sizes` of every document by rank, if already computed.
     """
     inter = np.zeros(len(a), dtype=np.int64)
     shared = np.zeros(len(a), dtype=np.int64)
-    for i, (x, y) in enumerate(zip(a.tolist(), b.tolist())):
+    sa, sb = (a, b) if slot is None else (slot[a], slot[b])
+    for i, (x, y) in enumerate(zip(sa.tolist(), sb.tolist())):
         inter[i], shared[i] = intersect_counts(
             shingles[offsets[x] : offsets[x + 1]], shingles[offsets[y] : offsets[y + 1]], boilerplate
         )
     sizes = np.diff(offsets)
-    own = own_sizes(shingles, offsets, boilerplate) if own is None else own
-    return Scores(inter, shared, sizes[a], sizes[b], own[a], own[b])
+    if own is None:
+        own = own_sizes(shingles, offsets, boilerplate)
+        own = own if slot is None else own[slot]
+    return Scores(inter, shared, sizes[sa], sizes[sb], own[a], own[b])
 
 
 def classify(scores: Scores, config: VerifyConfig) -> np.ndarray:
