@@ -88,3 +88,17 @@ def test_index_candidates_same_with_workers_and_partitions():
         assert got[0].tolist() == base[0].tolist() and got[1].tolist() == base[1].tolist()
         assert got[2].tolist() == base[2].tolist() and got[3] == base[3]
     assert len(base[0]) > 0
+
+
+@given(st.lists(st.sets(st.integers(0, 2**64 - 1), max_size=9), min_size=1, max_size=9), st.integers(1, 7),
+       st.integers(1, 3))
+def test_partition_members_in_chunks_equal_a_full_scan(sets, chunk, bits):
+    from retold.candidates import _partition_ids, _partition_members
+
+    flat, offsets = flatten(sets)
+    part = _partition_ids(flat, bits)
+    for p in range(1 << bits):
+        hs, ds = _partition_members(flat, offsets, part, p, chunk=chunk)
+        idx = np.flatnonzero(part == p)
+        assert hs.tolist() == flat[idx].tolist()
+        assert ds.tolist() == (np.searchsorted(offsets, idx, side="right") - 1).tolist()

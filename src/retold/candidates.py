@@ -62,7 +62,7 @@ def _pairs_in_groups(members: np.ndarray, starts: np.ndarray, sizes: np.ndarray,
 
 
 #: shingle occurrences per partition of the inverted index (bounds its memory)
-PARTITION_OCCURRENCES = 1 << 24
+PARTITION_OCCURRENCES = 1 << 23
 
 
 def _partition_ids(shingles: np.ndarray, bits: int, chunk: int = 1 << 24) -> np.ndarray:
@@ -72,6 +72,33 @@ def _partition_ids(shingles: np.ndarray, bits: int, chunk: int = 1 << 24) -> np.
     for i in range(0, len(shingles), chunk):
         out[i : i + chunk] = shingles[i : i + chunk] >> shift
     return out
+
+
+def _partition_members(shingles: np.ndarray, offsets: np.ndarray, part: np.ndarray | None, p: int,
+                       chunk: int = 1 << 22) -> tuple[np.ndarray, np.ndarray]:
+    """(hashes, storage positions of their documents) of partition ``p``, in storage order.
+
+    Read in chunks with small temporaries: a full-length mask per partition would cost
+    more than the partition's own work (fresh memory is slow to touch on VMs).
+    """
+    lengths = np.diff(offsets)
+    if part is None:
+        return shingles, np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
+    hs: list[np.ndarray] = []
+    ds: list[np.ndarray] = []
+    for lo in range(0, len(shingles), chunk):
+        hi = min(lo + chunk, len(shingles))
+        mask = part[lo:hi] == p
+        # documents overlapping [lo, hi) and how many of their members fall in the chunk
+        d0 = int(np.searchsorted(offsets, lo, side="right")) - 1
+        d1 = int(np.searchsorted(offsets, hi, side="left"))
+        bounds = np.clip(offsets[d0 : d1 + 1], lo, hi) - lo
+        seen = np.concatenate(([0], np.cumsum(mask, dtype=np.int64)))
+        hs.append(shingles[lo:hi][mask])
+        ds.append(np.repeat(np.arange(d0, d1, dtype=np.int64), np.diff(seen[bounds])))
+    if not hs:
+        return shingles[:0], np.empty(0, np.int64)
+    return np.concatenate(hs), np.concatenate(ds)
 
 
 def _sum_by_key(keys: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -129,7 +156,7 @@ def index_candidates(
             smaller = np.minimum(lengths[(keys // _U64(n)).astype(np.int64)], lengths[(keys % _U64(n)).astype(np.int64)])
             return np.minimum(verify.min_shared, np.maximum(1, np.ceil(verify.min_containment * smaller)))
 
-        keys = counter.at_least(need)
+        keys = counter.at_least(need, workers)
     boilerplate = np.sort(np.concatenate(boiler_parts)) if boiler_parts else np.empty(0, _U64)
     stats["index_candidates"] = int(len(keys))
     return keys, boilerplate, own, stats
@@ -143,10 +170,7 @@ def _index_partition(p: int) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
     sh = SHARED
     shingles, offsets, part, counter, rank_of = sh["shingles"], sh["offsets"], sh["part"], sh["counter"], sh["rank_of"]
     n = len(offsets) - 1
-    idx = np.flatnonzero(part == p) if part is not None else np.arange(len(shingles))
-    hs = shingles[idx]
-    ds = np.searchsorted(offsets, idx, side="right") - 1
-    del idx
+    hs, ds = _partition_members(shingles, offsets, part, p)
     if rank_of is not None:
         ds = rank_of[ds]
     distinct, df = count_sorted(hs)
@@ -211,26 +235,29 @@ class _PairCounts:
                     keys[lo:hi].tofile(fk)
                     counts[lo:hi].tofile(fc)
 
-    def _parts(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    def _bucket(self, j: int) -> tuple[np.ndarray, np.ndarray]:
+        """All (key, count) additions of bucket ``j`` (everything, without spilling)."""
         if self.tmp is None:
-            if self.memory:
-                yield np.concatenate([k for k, _ in self.memory]), np.concatenate([c for _, c in self.memory])
-            return
-        assert self.tmp is not None
-        names = os.listdir(self.tmp.name)
-        for j in range(self.buckets):
-            tags = sorted(int(x.split(".")[1]) for x in names if x.startswith(f"{j}.") and x.endswith(".keys"))
-            if tags:
-                yield (np.concatenate([np.fromfile(self._path(j, f"{t}.keys"), dtype=_U64) for t in tags]),
-                       np.concatenate([np.fromfile(self._path(j, f"{t}.counts"), dtype=np.uint32) for t in tags]))
+            if not self.memory:
+                return np.empty(0, _U64), np.empty(0, np.uint32)
+            return np.concatenate([k for k, _ in self.memory]), np.concatenate([c for _, c in self.memory])
+        tags = sorted(int(x.split(".")[1]) for x in os.listdir(self.tmp.name)
+                      if x.startswith(f"{j}.") and x.endswith(".keys"))
+        if not tags:
+            return np.empty(0, _U64), np.empty(0, np.uint32)
+        return (np.concatenate([np.fromfile(self._path(j, f"{t}.keys"), dtype=_U64) for t in tags]),
+                np.concatenate([np.fromfile(self._path(j, f"{t}.counts"), dtype=np.uint32) for t in tags]))
 
-    def at_least(self, need: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
-        """Sorted keys whose summed count reaches ``need(keys)``."""
-        out = []
-        for keys, counts in self._parts():
-            keys, counts = _sum_by_key(keys, counts)
-            out.append(keys[counts >= need(keys)])
+    def at_least(self, need: Callable[[np.ndarray], np.ndarray], workers: int = 1) -> np.ndarray:
+        """Sorted keys whose summed count reaches ``need(keys)`` (buckets summed on ``workers``)."""
+        out = list(fork_map(_bucket_at_least, range(self.buckets), workers if self.buckets > 1 else 1,
+                            counter=self, need=need))
         return np.concatenate(out) if out else np.empty(0, _U64)
+
+
+def _bucket_at_least(j: int) -> np.ndarray:
+    keys, counts = _sum_by_key(*SHARED["counter"]._bucket(j))
+    return keys[counts >= SHARED["need"](keys)]
 
 
 def band_keys(signatures: np.ndarray, config: MinHashConfig) -> np.ndarray:
