@@ -79,23 +79,22 @@ def _partition_members(shingles: np.ndarray, offsets: np.ndarray, part: np.ndarr
     """(hashes, storage positions of their documents) of partition ``p``, in storage order.
 
     Read in chunks with small temporaries: a full-length mask per partition would cost
-    more than the partition's own work (fresh memory is slow to touch on VMs).
+    more than the partition's own work (fresh memory is slow to touch on VMs), and the
+    positions are searched among the offsets of the chunk's documents only.
     """
-    lengths = np.diff(offsets)
     if part is None:
+        lengths = np.diff(offsets)
         return shingles, np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
     hs: list[np.ndarray] = []
     ds: list[np.ndarray] = []
     for lo in range(0, len(shingles), chunk):
         hi = min(lo + chunk, len(shingles))
-        mask = part[lo:hi] == p
-        # documents overlapping [lo, hi) and how many of their members fall in the chunk
+        pos = np.flatnonzero(part[lo:hi] == p) + lo
+        # the documents overlapping [lo, hi): only their offsets are searched
         d0 = int(np.searchsorted(offsets, lo, side="right")) - 1
         d1 = int(np.searchsorted(offsets, hi, side="left"))
-        bounds = np.clip(offsets[d0 : d1 + 1], lo, hi) - lo
-        seen = np.concatenate(([0], np.cumsum(mask, dtype=np.int64)))
-        hs.append(shingles[lo:hi][mask])
-        ds.append(np.repeat(np.arange(d0, d1, dtype=np.int64), np.diff(seen[bounds])))
+        hs.append(shingles[pos])
+        ds.append(np.searchsorted(offsets[d0 : d1 + 1], pos, side="right") - 1 + d0)
     if not hs:
         return shingles[:0], np.empty(0, np.int64)
     return np.concatenate(hs), np.concatenate(ds)
