@@ -27,7 +27,7 @@ from .config import AlignConfig, ReadConfig, ScanConfig
 from .models import DocInfo, Document, Pair, Passage, Problem, ScanResult
 from .parallel import SHARED, check_workers, fork_map, ordered_map, process_pool, release_free_memory
 from .progress import NullProgress, Progress
-from .readers import (DocumentBlock, block_documents, read_blocks, read_documents, record_to_document, reporter,
+from .readers import (DocumentBlock, block_documents, document_blocks, read_blocks, read_documents, record_to_document, reporter,
                       unique_ids)
 from .sketch import sketch_texts
 from .textstore import SpillDir, TextStore, append_texts
@@ -103,16 +103,7 @@ def _blocks(source: Source, read: ReadConfig, report: Callable[[Problem], None])
         paths = [source] if isinstance(source, (str, os.PathLike)) else list(source)
         yield from read_blocks(paths, read, report=report, max_items=BATCH_DOCS, max_bytes=BATCH_CHARS)
         return
-    docs: list[Document] = []
-    chars = 0
-    for doc in iter_documents(source, read, on_problem=report):
-        docs.append(doc)
-        chars += len(doc.text)
-        if len(docs) >= BATCH_DOCS or chars >= BATCH_CHARS:
-            yield DocumentBlock(documents=tuple(docs))
-            docs, chars = [], 0
-    if docs:
-        yield DocumentBlock(documents=tuple(docs))
+    yield from document_blocks(iter_documents(source, read, on_problem=report), BATCH_DOCS, BATCH_CHARS)
 
 
 @dataclass(frozen=True, slots=True)

@@ -463,16 +463,21 @@ def read_blocks(
         if f.kind == "jsonl":
             yield from _jsonl_blocks(f, report, max_items, max_bytes)
             continue
-        docs: list[Document] = []
-        size = 0
-        for doc in _file_documents(f, config, report):
-            docs.append(doc)
-            size += len(doc.text)
-            if len(docs) >= max_items or size >= max_bytes:
-                yield DocumentBlock(documents=tuple(docs))
-                docs, size = [], 0
-        if docs:
-            yield DocumentBlock(documents=tuple(docs))
+        yield from document_blocks(_file_documents(f, config, report), max_items, max_bytes)
+
+
+def document_blocks(docs: Iterable[Document], max_items: int, max_chars: int) -> Iterator[DocumentBlock]:
+    """``docs`` in blocks of at most ``max_items`` documents or about ``max_chars`` of text."""
+    block: list[Document] = []
+    chars = 0
+    for doc in docs:
+        block.append(doc)
+        chars += len(doc.text)
+        if len(block) >= max_items or chars >= max_chars:
+            yield DocumentBlock(documents=tuple(block))
+            block, chars = [], 0
+    if block:
+        yield DocumentBlock(documents=tuple(block))
 
 
 def _jsonl_blocks(f: InputFile, report: Report, max_items: int, max_bytes: int) -> Iterator[DocumentBlock]:
