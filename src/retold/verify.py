@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .arrays import isin_sorted
 from .config import VerifyConfig
 
 NO_RELATION = ""
@@ -60,14 +61,10 @@ def intersect_counts(set_a: np.ndarray, set_b: np.ndarray, boilerplate: np.ndarr
         set_a, set_b = set_b, set_a
     if len(set_a) == 0:
         return 0, 0
-    pos = np.searchsorted(set_b, set_a)
-    pos[pos == len(set_b)] = 0
-    common = set_a[set_b[pos] == set_a]
+    common = set_a[isin_sorted(set_a, set_b)]
     if len(boilerplate) == 0 or len(common) == 0:
         return len(common), len(common)
-    bpos = np.searchsorted(boilerplate, common)
-    bpos[bpos == len(boilerplate)] = 0
-    return len(common), int(len(common) - np.count_nonzero(boilerplate[bpos] == common))
+    return len(common), int(len(common) - np.count_nonzero(isin_sorted(common, boilerplate)))
 
 
 def own_sizes(shingles: np.ndarray, offsets: np.ndarray, boilerplate: np.ndarray, chunk: int = 1 << 22) -> np.ndarray:
@@ -77,10 +74,7 @@ def own_sizes(shingles: np.ndarray, offsets: np.ndarray, boilerplate: np.ndarray
         return sizes
     hits: list[np.ndarray] = []
     for i in range(0, len(shingles), chunk):
-        part = shingles[i : i + chunk]
-        pos = np.searchsorted(boilerplate, part)
-        pos[pos == len(boilerplate)] = 0
-        hits.append(np.flatnonzero(boilerplate[pos] == part) + i)
+        hits.append(np.flatnonzero(isin_sorted(shingles[i : i + chunk], boilerplate)) + i)
     docs = np.searchsorted(offsets, np.concatenate(hits), side="right") - 1
     return sizes - np.bincount(docs, minlength=len(sizes))
 
