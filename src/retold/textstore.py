@@ -23,6 +23,15 @@ _HANDLES: dict[str, tuple[int, int]] = {}
 _READERS: dict[str, tuple[int, int]] = {}
 
 
+def _open_once(handles: dict[str, tuple[int, int]], path: str, flags: int) -> int:
+    """This process's descriptor of ``path`` in ``handles``, opened on first use."""
+    fd, pid = handles.get(path, (-1, -1))
+    if pid != os.getpid():
+        fd = os.open(path, flags, 0o600)
+        handles[path] = (fd, os.getpid())
+    return fd
+
+
 class SpillDir:
     """A temporary directory of append-only files, one per process and kind."""
 
@@ -45,10 +54,7 @@ class SpillDir:
         """Append ``data`` to this process's ``kind`` file; returns (file name, start offset)."""
         name = f"{os.getpid()}.{kind}"
         path = os.path.join(self.path, name)
-        fd, pid = _HANDLES.get(path, (-1, -1))
-        if pid != os.getpid():
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-            _HANDLES[path] = (fd, os.getpid())
+        fd = _open_once(_HANDLES, path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
         start = os.fstat(fd).st_size
         view = memoryview(data).cast("B")
         while view:
@@ -56,12 +62,7 @@ class SpillDir:
         return name, start
 
     def read(self, name: str, start: int, size: int) -> bytes:
-        path = os.path.join(self.path, name)
-        fd, pid = _READERS.get(path, (-1, -1))
-        if pid != os.getpid():
-            fd = os.open(path, os.O_RDONLY)
-            _READERS[path] = (fd, os.getpid())
-        return os.pread(fd, size, start)
+        return os.pread(_open_once(_READERS, os.path.join(self.path, name), os.O_RDONLY), size, start)
 
     def read_array(self, name: str, start: int, count: int, dtype: type = np.uint64) -> np.ndarray:
         return np.fromfile(os.path.join(self.path, name), dtype=dtype, count=count, offset=start)
