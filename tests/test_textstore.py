@@ -10,23 +10,15 @@ from hypothesis import given, strategies as st
 from retold.textstore import SpillDir, TextStore, append_texts
 
 
-def _store(texts_by_batch, spill, appended):
-    files: dict[str, int] = {}
-    file_of, starts, ends = [], [], []
-    for name, bounds in appended:
-        for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
-            file_of.append(files.setdefault(name, len(files)))
-            starts.append(lo)
-            ends.append(hi)
-    return TextStore(spill, tuple(files), np.asarray(file_of, np.int32), np.asarray(starts, np.int64),
-                     np.asarray(ends, np.int64))
+def _store(spill, appended):
+    return TextStore.build(spill, ((name, bounds[:-1], bounds[1:]) for name, bounds in appended))
 
 
 @given(st.lists(st.lists(st.text()), max_size=5))
 def test_round_trip(batches):
     with SpillDir() as spill:
         appended = [append_texts(spill, b) for b in batches]
-        store = _store(batches, spill, appended)
+        store = _store(spill, appended)
         flat = [t for b in batches for t in b]
         assert [store.get(i) for i in reversed(range(len(flat)))] == list(reversed(flat))
         assert len(store) == len(flat)
@@ -45,7 +37,7 @@ def test_workers_append_to_their_own_files_and_the_parent_reads_them():
     with SpillDir() as spill, ProcessPoolExecutor(2, mp_context=get_context("fork")) as pool:
         got = list(pool.map(_append_in_child, [(spill, b) for b in batches]))
         assert {g[4] for g in got} != {os.getpid()}
-        store = _store(batches, spill, [(g[0], g[1]) for g in got])
+        store = _store(spill, [(g[0], g[1]) for g in got])
         assert [store.get(i) for i in range(len(store))] == [t for b in batches for t in b]
         for (_, _, arr_name, at, _), b in zip(got, batches):
             assert spill.read_array(arr_name, at, len(b)).tolist() == list(range(len(b)))

@@ -208,16 +208,13 @@ def _collect(infos: list[DocInfo], parts: list[tuple[SketchedBlock, np.ndarray]]
 
 def _text_store(parts: list[tuple[SketchedBlock, np.ndarray]], spill: SpillDir) -> TextStore:
     """Where each kept document's text is, in storage order."""
-    files: dict[str, int] = {}
-    file_of, starts, ends = [], [], []
-    for res, rows in parts:
-        assert res.texts_at is not None
-        name, bounds = res.texts_at
-        file_of.append(np.full(len(rows), files.setdefault(name, len(files)), dtype=np.int32))
-        starts.append(bounds[:-1][rows])
-        ends.append(bounds[1:][rows])
-    cat = (lambda xs, t: np.concatenate(xs) if xs else np.empty(0, t))
-    return TextStore(spill, tuple(files), cat(file_of, np.int32), cat(starts, np.int64), cat(ends, np.int64))
+    def pieces() -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
+        for res, rows in parts:
+            assert res.texts_at is not None
+            name, bounds = res.texts_at
+            yield name, bounds[:-1][rows], bounds[1:][rows]
+
+    return TextStore.build(spill, pieces())
 
 
 def _align_range(bounds: tuple[int, int]) -> list[tuple[Passage, ...]]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -94,6 +94,23 @@ class TextStore:
     file_of: np.ndarray  # int32 index into files
     starts: np.ndarray  # int64
     ends: np.ndarray  # int64
+
+    @classmethod
+    def build(cls, spill: SpillDir, pieces: Iterable[tuple[str, np.ndarray, np.ndarray]]) -> "TextStore":
+        """The store of ``pieces`` in order: (file name, byte starts, byte ends) each."""
+        files: dict[str, int] = {}
+        file_of: list[np.ndarray] = []
+        starts: list[np.ndarray] = []
+        ends: list[np.ndarray] = []
+        for name, lo, hi in pieces:
+            file_of.append(np.full(len(lo), files.setdefault(name, len(files)), dtype=np.int32))
+            starts.append(lo)
+            ends.append(hi)
+
+        def cat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
+            return np.concatenate(parts).astype(dtype, copy=False) if parts else np.empty(0, dtype)
+
+        return cls(spill, tuple(files), cat(file_of, np.int32), cat(starts, np.int64), cat(ends, np.int64))
 
     def __len__(self) -> int:
         return len(self.starts)
