@@ -83,7 +83,7 @@ def test_empty_and_short_documents_are_counted_never_paired():
 def test_result_does_not_depend_on_order_or_workers(prose, seed_texts):
     docs = [Document(n, t) for n, t in seed_texts.items()]
     base = make_doc(prose, 0, 300)
-    docs += [Document(f"c{i}", edit_words(base, 0.1, i)) for i in range(6)]
+    docs += [Document(f"c{i}", edit_words(base, 0.03, i)) for i in range(6)]
     docs += [Document(f"u{i}", make_doc(prose, 30 + 7 * i, 200)) for i in range(8)]
     r1 = retold.scan(docs, workers=1)
     r2 = retold.scan(list(reversed(docs)), workers=2)

@@ -27,14 +27,16 @@ def read_jsonl(path):
 def test_jsonl_tables(tmp_path, seed_texts):
     res, paths = run(tmp_path, seed_texts)
     docs = read_jsonl(paths["documents"])
-    assert [list(d) for d in docs][0] == ["id", "chars", "tokens", "date", "source", "origin", "status", "shingles"]
+    assert [list(d) for d in docs][0] == ["id", "chars", "tokens", "date", "source", "origin", "status", "shingles",
+                                      "cluster"]
     assert [d["id"] for d in docs] == sorted([SEED_LONG, SEED_SHORT, "empty"])
     short = next(d for d in docs if d["id"] == SEED_SHORT)
     assert short["chars"] == len(seed_texts[SEED_SHORT]) and short["date"] == "2020-04-10"
+    assert [d["cluster"] for d in docs] == [0, 0, None]  # "empty" is in no family
     assert next(d for d in docs if d["id"] == "empty")["status"] == "empty"
     (pair,) = read_jsonl(paths["pairs"])
-    assert list(pair) == ["a", "b", "jaccard", "containment_a", "containment_b", "relation", "shared",
-                          "passages", "aligned_chars_a", "aligned_chars_b"]
+    assert list(pair) == ["a", "b", "jaccard", "containment_a", "containment_b", "coverage_a", "coverage_b",
+                          "relation", "shared", "passages", "aligned_chars_a", "aligned_chars_b"]
     for p in pair["passages"]:
         assert list(p) == ["a_start", "a_end", "b_start", "b_end", "score"]
         assert seed_texts[SEED_LONG][p["a_start"]:p["a_end"]] and 0 < p["score"] <= 1

@@ -14,17 +14,19 @@ these names::
 
 __version__ = "0.1.0"
 
-from .cluster import cluster
+from .families import cluster
 from .config import (
     CandidateConfig,
     ClusterConfig,
+    DedupConfig,
     MinHashConfig,
     ReadConfig,
     ScanConfig,
     ShingleConfig,
     VerifyConfig,
 )
-from .dedup import DedupResult, Removal, dedup
+from .dedup import DedupResult, dedup
+from .families import Removal
 from .errors import ConfigError, IndexFormatError, InputError, MissingDependency, RetoldError
 from .index import Index
 from .models import Cluster, DocInfo, Document, Pair, Passage, Problem, ScanResult
@@ -44,6 +46,7 @@ __all__ = [
     "CandidateConfig",
     "VerifyConfig",
     "ClusterConfig",
+    "DedupConfig",
     "ReadConfig",
     "Document",
     "DocInfo",

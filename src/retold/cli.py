@@ -11,9 +11,12 @@ from . import __version__
 from .cli_common import (BarProgress, build_configs, err, fail_cleanly, field_options, input_options, out,
                          print_problems, print_summary, read_config)
 from .cli_index import index_group, query_cmd, scan_index
+from .config import KEEP_POLICIES, DedupConfig
 from .errors import InputError
 from .models import Problem
 from .report import ReportInfo, render_report, render_result_dir
+
+_DEDUP = DedupConfig()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -90,21 +93,28 @@ def report(result_dir: Path, report_path: Path, title: str | None, page_size: in
 @input_options
 @click.option("--out", "out_path", type=click.Path(path_type=Path), required=True,
               help="File for the kept documents (.jsonl, .jsonl.gz or .parquet); removed.jsonl goes beside it.")
+@click.option("--keep", type=click.Choice(KEEP_POLICIES), default=_DEDUP.keep, show_default=True,
+              help="Which version of a family is kept first: the earliest dated, the longest, or the first read.")
+@click.option("--min-coverage", type=click.FloatRange(0, 1, min_open=True), default=_DEDUP.min_coverage,
+              show_default=True,
+              help="A document is removed only if a kept one holds at least this share of its own text.")
 @fail_cleanly
-def dedup(inputs: tuple[Path, ...], out_path: Path, **kw: Any) -> None:
-    """Keep one document per family; write why each other one was removed."""
-    from .dedup import dedup as run_dedup
+def dedup(inputs: tuple[Path, ...], out_path: Path, keep: str, min_coverage: float, **kw: Any) -> None:
+    """Remove the documents that a kept version covers; say which one for each."""
+    from .dedup import dedup as run_dedup, removed_path, output_format
 
     if not inputs:
         raise click.UsageError("give at least one input")
     scan_cfg, read_cfg = build_configs(kw)
+    policy = DedupConfig(keep=keep, min_coverage=min_coverage)
     with BarProgress(not kw["quiet"]) as bar:
-        res = run_dedup(list(inputs), out_path, config=scan_cfg, read=read_cfg, workers=kw["workers"], strict=kw["strict"], progress=bar)
+        res = run_dedup(list(inputs), out_path, config=scan_cfg, keep=policy, read=read_cfg, workers=kw["workers"],
+                        strict=kw["strict"], progress=bar)
     if not kw["quiet"]:
         print_problems(res.scan.problems)
         out.print(f"kept [bold]{len(res.kept)}[/bold] documents, removed [bold]{len(res.removed)}[/bold]; "
                   f"wrote {res.written} records to ", end="")
-        out.print(f"{out_path} and {out_path.parent / 'removed.jsonl'}", markup=False)
+        out.print(f"{out_path} and {removed_path(out_path, output_format(out_path, list(inputs)))}", markup=False)
 
 
 @main.command()

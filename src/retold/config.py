@@ -73,16 +73,17 @@ class CandidateConfig:
 
 @dataclass(frozen=True, slots=True)
 class VerifyConfig:
-    """When a verified pair is reported, and with which relation.
+    """When a verified pair is reported, and with which relation (see :mod:`retold.verify`).
 
-    - the smaller document (in shingles) shares >= ``min_containment`` of its
-      non-boilerplate shingles, or >= ``near_copy_containment`` of all its shingles,
-      with the other: ``duplicate`` if their shingle counts differ by at most
-      ``duplicate_length_ratio``, else ``contains``/``contained``;
+    - a document is covered by the other when >= ``min_containment`` of its
+      non-boilerplate shingles are found there (most of it is reused: one shared sentence
+      or quote is not), or >= ``near_copy_containment`` of all its shingles;
+    - both covered and shingle counts within ``duplicate_length_ratio``: ``duplicate``;
+      one covered: ``contains``/``contained``;
     - otherwise, if they share >= ``min_shared`` non-boilerplate shingles: ``overlap``.
     """
 
-    min_containment: float = 0.25
+    min_containment: float = 0.5
     near_copy_containment: float = 0.8
     duplicate_length_ratio: float = 0.85
     min_shared: int = 10
@@ -152,6 +153,29 @@ class ClusterConfig:
     def __post_init__(self) -> None:
         bad = [r for r in self.relations if r not in RELATIONS]
         _check(not bad, f"unknown relation(s) {bad}; choose from {list(RELATIONS)}")
+
+
+#: which document of a family dedup keeps first (see :mod:`retold.families.dedup`)
+KEEP_POLICIES: tuple[str, ...] = ("earliest", "longest", "first")
+
+
+@dataclass(frozen=True, slots=True)
+class DedupConfig:
+    """What dedup keeps, and when a document may go.
+
+    Members of a family are considered in ``keep`` order (``earliest``: by date, undated
+    last, then longest, then id; ``longest``: most characters, then earliest, then id;
+    ``first``: input order). A document is removed only when a kept document directly
+    covers it: their verified pair shows >= ``min_coverage`` of the removed document's
+    non-boilerplate shingles in the kept one. Otherwise it is kept too.
+    """
+
+    keep: str = "earliest"
+    min_coverage: float = 0.8
+
+    def __post_init__(self) -> None:
+        _check(self.keep in KEEP_POLICIES, f"unknown keep policy {self.keep!r}; choose from {list(KEEP_POLICIES)}")
+        _check(0.0 < self.min_coverage <= 1.0, f"min_coverage must be in (0, 1], got {self.min_coverage}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,38 +1,25 @@
-"""Deduplication: keep one document per family (its representative), say why others went.
+"""Deduplication: a copy of the input without the documents a kept document covers.
 
-A scan finds the families; a second streaming pass over the input writes the kept
-documents in their original record form (JSONL or Parquet). For each removed document,
-``removed.jsonl`` names the kept representative and the scores of the pair that tied it
-to its family (the direct pair with the representative when there is one).
+A scan finds the families and the verified pairs (without passage alignment: the
+evidence is the pairs' shingle coverage); :func:`retold.families.plan` decides what is
+kept, removing a document only when a kept document directly covers it; a second
+streaming pass over the input writes the kept records exactly as they were read (the
+user's field names and extra columns), as JSON Lines or Parquet. ``removed.jsonl`` (or
+``removed.parquet``) beside the output names, for each removed document, the kept
+document that covers it (``duplicate_of``) and that pair's evidence.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator, Mapping
 
-from .config import ReadConfig, ScanConfig
-from .models import Pair, ScanResult
-from .pipeline import Source, is_paths, as_path_list, iter_documents, scan
+from .config import DedupConfig, ReadConfig, ScanConfig
+from .families import Removal, plan
+from .models import ScanResult
+from .pipeline import Source, as_path_list, is_paths, iter_items, scan
 from .progress import NullProgress, Progress
-
-
-@dataclass(frozen=True, slots=True)
-class Removal:
-    """A removed document, the kept document it duplicates, and the evidence."""
-
-    id: str
-    duplicate_of: str
-    via: str
-    relation: str
-    jaccard: float
-    containment_a: float
-    containment_b: float
-
-    def to_row(self) -> dict[str, Any]:
-        return {"id": self.id, "duplicate_of": self.duplicate_of, "via": self.via, "relation": self.relation,
-                "jaccard": self.jaccard, "containment_a": self.containment_a, "containment_b": self.containment_b}
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,28 +32,6 @@ class DedupResult:
     written: int = 0
 
 
-def removals(result: ScanResult) -> tuple[Removal, ...]:
-    """For every non-representative family member, why it is removed (sorted by id)."""
-    joining = set(result.config.cluster.relations)
-    by_doc: dict[str, list[Pair]] = {}
-    for p in result.pairs:
-        if p.relation in joining:
-            by_doc.setdefault(p.a, []).append(p)
-            by_doc.setdefault(p.b, []).append(p)
-    out = []
-    for c in result.clusters:
-        rep = c.representative
-        for m in c.members:
-            if m == rep:
-                continue
-            pairs = by_doc[m]
-            direct = [p for p in pairs if rep in (p.a, p.b)]
-            best = direct[0] if direct else max(pairs, key=lambda p: (p.jaccard, p.a, p.b))
-            other = best.b if best.a == m else best.a
-            out.append(Removal(m, rep, other, best.relation, best.jaccard, best.containment_a, best.containment_b))
-    return tuple(sorted(out, key=lambda r: r.id))
-
-
 def output_format(out: Path, source: Source) -> str:
     """``parquet`` for a .parquet ``out``, ``jsonl`` for .jsonl/.gz/.zst; otherwise the input's format."""
     if out.suffix == ".parquet":
@@ -77,11 +42,24 @@ def output_format(out: Path, source: Source) -> str:
     return "parquet" if paths and all(p.suffix == ".parquet" for p in paths) else "jsonl"
 
 
+def _records(source: Source, read: ReadConfig) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """(id, record as read) of every document of ``source``, first of each id only."""
+    from .readers import document_to_record, read_records
+
+    if is_paths(source):
+        for doc, rec in read_records(as_path_list(source) or [], read, on_problem=lambda p: None):
+            yield doc.id, rec
+        return
+    for doc, item in iter_items(source, read, lambda p: None):  # type: ignore[arg-type]
+        yield doc.id, item if isinstance(item, Mapping) else document_to_record(doc)
+
+
 def dedup(
     source: Source,
     out: str | Path | None = None,
     *,
     config: ScanConfig = ScanConfig(),
+    keep: DedupConfig = DedupConfig(),
     read: ReadConfig = ReadConfig(),
     workers: int | None = None,
     strict: bool = False,
@@ -91,18 +69,19 @@ def dedup(
 
     The output format follows ``out``'s suffix (``.parquet``, ``.jsonl``, ``.jsonl.gz``),
     else the input's (Parquet when every input is Parquet, else JSON Lines);
-    ``removed.jsonl`` is written beside it. An iterable source is read
-    into memory once, since it must be read twice.
+    ``removed.jsonl`` (``removed.parquet`` for Parquet output) is written beside it.
+    An iterable source is read into memory once, since it must be read twice.
     """
-    from .readers import document_to_record, write_records
-    from .writers import write_jsonl
+    from .readers import write_records
+    from .writers import write_jsonl, write_parquet, REMOVED_SCHEMA
 
     if not is_paths(source):
         source = list(source)  # type: ignore[arg-type]
-    result = scan(source, config=config, read=read, workers=workers, strict=strict, progress=progress)
-    gone = removals(result)
-    removed_ids = {r.id for r in gone}
-    kept = tuple(d.id for d in result.documents if d.id not in removed_ids)
+    result = scan(source, config=config, read=read, workers=workers, strict=strict, progress=progress, align=False)
+    positions = None
+    if keep.keep == "first":
+        positions = {doc_id: i for i, (doc_id, _) in enumerate(_records(source, read))}
+    kept, removed = plan(result.clusters, result.pairs, result.documents, keep, positions)
     written = 0
     if out is not None:
         out = Path(out)
@@ -110,9 +89,18 @@ def dedup(
         progress = progress or NullProgress()
         progress.start("write", len(kept))
         fmt = output_format(out, source)
-        docs = iter_documents(source, read, on_problem=lambda p: None, strict=False)
-        written = write_records((document_to_record(d) for d in docs if d.id not in removed_ids), out, fmt)
+        gone = {r.id for r in removed}
+        written = write_records((dict(rec) for doc_id, rec in _records(source, read) if doc_id not in gone), out, fmt)
         progress.advance(written)
         progress.finish()
-        write_jsonl((r.to_row() for r in gone), out.parent / "removed.jsonl")
-    return DedupResult(kept, gone, result, written)
+        rows = (r.to_row() for r in removed)
+        if fmt == "parquet":
+            write_parquet(rows, removed_path(out, fmt), REMOVED_SCHEMA)
+        else:
+            write_jsonl(rows, removed_path(out, fmt))
+    return DedupResult(kept, removed, result, written)
+
+
+def removed_path(out: Path, fmt: str) -> Path:
+    """Where the removals of a dedup written to ``out`` go: ``removed.<fmt>`` beside it."""
+    return out.parent / f"removed.{fmt}"

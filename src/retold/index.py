@@ -35,7 +35,7 @@ import xxhash
 
 from . import __version__
 from .candidates import band_keys
-from .cluster import cluster
+from .families import cluster
 from .config import ReadConfig, ScanConfig
 from .errors import ConfigError, IndexFormatError, InputError
 from .models import DocInfo, Document, Problem, ScanResult

@@ -101,6 +101,17 @@ class Pair:
     relation: str
     shared: int = 0
     passages: tuple[Passage, ...] | None = None
+    #: share of a's (b's) non-boilerplate shingles found in the other (see :mod:`retold.verify`)
+    coverage_a: float = 0.0
+    coverage_b: float = 0.0
+
+    def coverage_of(self, doc: str) -> float:
+        """The coverage of ``doc`` (``a`` or ``b``) by the other document."""
+        return self.coverage_a if doc == self.a else self.coverage_b
+
+    def containment_of(self, doc: str) -> float:
+        """The containment of ``doc`` (``a`` or ``b``) in the other document."""
+        return self.containment_a if doc == self.a else self.containment_b
 
     @property
     def aligned_chars_a(self) -> int:

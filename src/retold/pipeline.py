@@ -22,7 +22,7 @@ import numpy as np
 from .align import align as align_texts
 from .arrays import within
 from .candidates import Candidates, band_keys, find_candidates
-from .cluster import cluster
+from .families import cluster
 from .config import AlignConfig, ReadConfig, ScanConfig
 from .models import DocInfo, Document, Pair, Passage, Problem, ScanResult
 from .parallel import SHARED, check_workers, fork_map, ordered_map, process_pool, release_free_memory
@@ -62,15 +62,20 @@ def iter_documents(
         yield from read_documents(paths, read, on_problem=on_problem, strict=strict)
         return
     report = reporter(on_problem, strict)
+    yield from (doc for doc, _ in iter_items(source, read, report))  # type: ignore[arg-type]
 
-    def records() -> Iterator[Document]:
-        for i, item in enumerate(source):  # type: ignore[union-attr]
+
+def iter_items(source: Iterable[Document | Mapping[str, Any]], read: ReadConfig,
+               report: Callable[[Problem], None]) -> Iterator[tuple[Document, Document | Mapping[str, Any]]]:
+    """(document, the item it came from) of an iterable source, the first of each id only."""
+    def items() -> Iterator[tuple[Document, Document | Mapping[str, Any]]]:
+        for i, item in enumerate(source):
             origin = f"<documents>#{i}"
             doc = item if isinstance(item, Document) else record_to_document(dict(item), read, origin, report)
             if doc is not None:
-                yield doc if doc.origin else replace(doc, origin=origin)
+                yield (doc if doc.origin else replace(doc, origin=origin)), item
 
-    yield from unique_ids(records(), report)
+    return unique_ids(items(), report, doc_of=lambda item: item[0])
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,15 +307,25 @@ def find_pairs(
     rel = classify(scores, config.verify)
     progress.finish()
     keep = np.flatnonzero(rel != NO_RELATION)
-    jac, ca, cb = scores.jaccard, scores.containment_a, scores.containment_b
     ids = [d.id for d in corpus.documents]
-    pairs = tuple(
-        Pair(ids[corpus_a], ids[corpus_b], round(float(jac[i]), 4), round(float(ca[i]), 4), round(float(cb[i]), 4),
-             str(rel[i]), int(scores.shared[i]))
-        for i, corpus_a, corpus_b in zip(keep.tolist(), cands.a[keep].tolist(), cands.b[keep].tolist())
-    )
+    pairs = pairs_from_scores([ids[x] for x in cands.a[keep].tolist()], [ids[y] for y in cands.b[keep].tolist()],
+                              scores, rel, keep)
     timings["verify"] = time.perf_counter() - t1
     return pairs, cands.stats
+
+
+def pairs_from_scores(a: Sequence[str], b: Sequence[str], scores: Scores, relations: np.ndarray,
+                      rows: np.ndarray) -> tuple[Pair, ...]:
+    """The :class:`Pair` records of the scored rows ``rows`` (ids ``a[i]``, ``b[i]`` for the
+    i-th of them): scores rounded to 4 decimals, the one rounding every engine applies."""
+    jac, ca, cb = scores.jaccard[rows], scores.containment_a[rows], scores.containment_b[rows]
+    va, vb = scores.coverage_a[rows], scores.coverage_b[rows]
+    rel, shared = relations[rows], scores.shared[rows]
+    return tuple(
+        Pair(a[i], b[i], round(float(jac[i]), 4), round(float(ca[i]), 4), round(float(cb[i]), 4), str(rel[i]),
+             int(shared[i]), coverage_a=round(float(va[i]), 4), coverage_b=round(float(vb[i]), 4))
+        for i in range(len(rows))
+    )
 
 
 def scan(

@@ -59,7 +59,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 _READ_ERRORS = (OSError, EOFError, zlib.error, zstandard.ZstdError, pa.ArrowException)
 
 Report = Callable[[Problem], None]
-D = TypeVar("D", Document, DocInfo)
+D = TypeVar("D")
 
 
 @dataclass(frozen=True, slots=True)
@@ -372,23 +372,43 @@ def _text_document(f: InputFile, report: Report) -> Document | None:
     return Document(doc_id, text, origin=str(f.path))
 
 
-def _file_documents(f: InputFile, config: ReadConfig, report: Report) -> Iterator[Document]:
-    """Documents of one file; a file that fails to open or decompress is reported "unreadable"."""
+def _file_items(f: InputFile, config: ReadConfig, report: Report) -> Iterator[tuple[Document, Mapping[str, Any]]]:
+    """(document, the record it was read from) of one file; a .txt/.md file's record is
+    ``{"id", "text"}``. A file that fails to open or decompress is reported "unreadable"."""
     last = ""
     try:
         if f.kind == "text":
             doc = _text_document(f, report)
             if doc is not None:
-                yield doc
+                yield doc, {"id": doc.id, "text": doc.text}
             return
         for origin, record in _RECORD_READERS[f.kind](f, config, report):
             last = origin
             doc = record_to_document(record, config, origin, report)
             if doc is not None:
-                yield doc
+                yield doc, record
     except _READ_ERRORS as exc:
         after = f" (stopped after {last})" if last else ""
         report(Problem(str(f.path), "unreadable", f"cannot read {f.path}{after}: {exc}"))
+
+
+def _file_documents(f: InputFile, config: ReadConfig, report: Report) -> Iterator[Document]:
+    """Documents of one file (see :func:`_file_items`)."""
+    return (doc for doc, _ in _file_items(f, config, report))
+
+
+def read_records(
+    inputs: Sequence[str | os.PathLike],
+    config: ReadConfig = ReadConfig(),
+    *,
+    on_problem: Report | None = None,
+) -> Iterator[tuple[Document, Mapping[str, Any]]]:
+    """Like :func:`read_documents`, with each document's input record as it was read (the
+    user's own field names and columns), for writing a filtered copy of the input."""
+    report = reporter(on_problem, False)
+    files = _canonical(expand_inputs(list(inputs), on_problem=report))
+    items = ((doc, rec) for f in files for doc, rec in _file_items(f, config, report))
+    return unique_ids(items, report, doc_of=lambda item: item[0])
 
 
 def read_documents(
@@ -504,20 +524,23 @@ def _jsonl_blocks(f: InputFile, report: Report, max_items: int, max_bytes: int) 
         yield DocumentBlock(tuple(lines), path, first)
 
 
-def unique_ids(docs: Iterable[D], report: Report, seen: dict[str, str] | None = None) -> Iterator[D]:
+def unique_ids(docs: Iterable[D], report: Report, seen: dict[str, str] | None = None,
+               doc_of: Callable[[D], Document | DocInfo] = lambda d: d) -> Iterator[D]:  # type: ignore[assignment,return-value]
     """``docs`` in order; an id seen before is reported and skipped, so the first one wins.
 
-    ``seen`` (id -> origin) carries the ids of earlier calls, for input read in blocks.
+    ``seen`` (id -> origin) carries the ids of earlier calls, for input read in blocks;
+    ``doc_of`` finds the document in an item (for items that carry more than one).
     """
     seen = {} if seen is None else seen
-    for doc in docs:
+    for item in docs:
+        doc = doc_of(item)
         first = seen.get(doc.id)
         if first is not None:
             report(Problem(doc.origin, "duplicate_id",
                            f"duplicate id {doc.id!r} at {doc.origin} (first seen at {first}); skipped"))
             continue
         seen[doc.id] = doc.origin
-        yield doc
+        yield item
 
 
 # ---------------------------------------------------------------------------- writing

@@ -244,7 +244,8 @@ def load_result(result_dir: str | Path) -> ScanResult:
     pairs = tuple(
         Pair(r["a"], r["b"], r["jaccard"], r["containment_a"], r["containment_b"], r["relation"], int(r.get("shared") or 0),
              None if r.get("passages") is None else tuple(
-                 Passage(x["a_start"], x["a_end"], x["b_start"], x["b_end"], x["score"]) for x in r["passages"]))
+                 Passage(x["a_start"], x["a_end"], x["b_start"], x["b_end"], x["score"]) for x in r["passages"]),
+             coverage_a=float(r.get("coverage_a") or 0.0), coverage_b=float(r.get("coverage_b") or 0.0))
         for r in _table(d, "pairs"))
     clusters = tuple(Cluster(int(r["cluster"]), r["representative"], tuple(r["members"])) for r in _table(d, "clusters"))
     problems = tuple(Problem(r["origin"], r["reason"], r["message"]) for r in _table(d, "problems"))

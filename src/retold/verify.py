@@ -3,19 +3,27 @@
 For a pair with shingle sets A and B, ``I = |A ∩ B|``:
 ``jaccard = I / |A ∪ B|``, ``containment_a = I / |A|`` (share of a found in b),
 ``containment_b = I / |B|``. ``shared`` counts the shared shingles that are not
-boilerplate (see :mod:`retold.candidates`).
+boilerplate (see :mod:`retold.candidates`), and ``coverage_a = shared / own_a`` is the
+share of a's non-boilerplate shingles found in b (0 for a document made only of
+boilerplate); ``coverage_b`` likewise.
 
-The relation (thresholds in :class:`~retold.config.VerifyConfig`, chosen on the bench):
+The relation (thresholds in :class:`~retold.config.VerifyConfig`, chosen on the news
+bench, see docs/method.md) says how much of each document the other one covers:
 
-- the smaller document is contained in the other: the share of its non-boilerplate
-  shingles found in the other is >= ``min_containment``, or the share of all its
-  shingles is >= ``near_copy_containment`` (this keeps massively copied pages, whose
-  every shingle is "boilerplate", while a shared footer cannot make two short
-  documents duplicates). Then:
-    - ``duplicate`` if ``min(|A|,|B|) / max(|A|,|B|) >= duplicate_length_ratio``;
-    - else ``contains`` (b within a: b is the smaller) or ``contained`` (a within b);
-- else ``overlap`` if ``shared >= min_shared`` (partial passage reuse);
+- a document is *covered* by the other when its coverage is >= ``min_containment``
+  (most of its own text is reused there: one shared sentence or quote is not enough),
+  or when >= ``near_copy_containment`` of all its shingles are shared (a page copied so
+  often that all of it is "boilerplate");
+- ``duplicate``: each covers the other and their sizes differ by at most
+  ``duplicate_length_ratio``;
+- ``contains``: b is covered by a (when both are covered, b is the smaller);
+  ``contained``: a is covered by b;
+- ``overlap``: neither holds, but they share >= ``min_shared`` non-boilerplate shingles
+  (a reused passage, sentence or quote);
 - else the pair is not reported.
+
+``duplicate``, ``contains`` and ``contained`` are the *version* relations that families
+are built from (:mod:`retold.families`).
 """
 
 from __future__ import annotations
@@ -53,6 +61,14 @@ class Scores:
     @property
     def containment_b(self) -> np.ndarray:
         return self.intersection / np.maximum(self.size_b, 1)
+
+    @property
+    def coverage_a(self) -> np.ndarray:
+        return np.where(self.own_a > 0, self.shared / np.maximum(self.own_a, 1), 0.0)
+
+    @property
+    def coverage_b(self) -> np.ndarray:
+        return np.where(self.own_b > 0, self.shared / np.maximum(self.own_b, 1), 0.0)
 
 
 def intersect_counts(set_a: np.ndarray, set_b: np.ndarray, boilerplate: np.ndarray) -> tuple[int, int]:
@@ -102,21 +118,23 @@ def score_pairs(
     return Scores(inter, shared, sizes[sa], sizes[sb], own[a], own[b])
 
 
+def covered(coverage: np.ndarray, containment: np.ndarray, config: VerifyConfig) -> np.ndarray:
+    """Whether a document is covered by its partner (see the module docstring)."""
+    return (coverage >= config.min_containment) | (containment >= config.near_copy_containment)
+
+
 def classify(scores: Scores, config: VerifyConfig) -> np.ndarray:
     """The relation of each pair (``NO_RELATION`` where it is not reported)."""
-    small = np.minimum(scores.size_a, scores.size_b)
-    large = np.maximum(scores.size_a, scores.size_b)
-    c_small = scores.intersection / np.maximum(small, 1)
-    own_small = np.where(scores.size_a <= scores.size_b, scores.own_a, scores.own_b)
-    c_own = scores.shared / np.maximum(own_small, 1)
-    similar_length = small >= config.duplicate_length_ratio * large
-    contained_pair = (small > 0) & (
-        ((c_own >= config.min_containment) & (own_small > 0)) | (c_small >= config.near_copy_containment)
-    )
-    rel = np.full(len(small), NO_RELATION, dtype=object)
-    rel[(scores.shared >= config.min_shared) & ~contained_pair] = "overlap"
-    rel[contained_pair & similar_length] = "duplicate"
-    b_smaller = scores.size_b < scores.size_a
-    rel[contained_pair & ~similar_length & b_smaller] = "contains"
-    rel[contained_pair & ~similar_length & ~b_smaller] = "contained"
+    size_a, size_b = scores.size_a, scores.size_b
+    nonempty = (size_a > 0) & (size_b > 0)
+    a_covered = covered(scores.coverage_a, scores.containment_a, config) & nonempty
+    b_covered = covered(scores.coverage_b, scores.containment_b, config) & nonempty
+    b_smaller = size_b < size_a
+    both = a_covered & b_covered
+    similar_length = np.minimum(size_a, size_b) >= config.duplicate_length_ratio * np.maximum(size_a, size_b)
+    rel = np.full(len(size_a), NO_RELATION, dtype=object)
+    rel[(scores.shared >= config.min_shared) & ~(a_covered | b_covered)] = "overlap"
+    rel[(b_covered & ~a_covered) | (both & b_smaller)] = "contains"
+    rel[(a_covered & ~b_covered) | (both & ~b_smaller)] = "contained"
+    rel[both & similar_length] = "duplicate"
     return rel

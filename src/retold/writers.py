@@ -26,10 +26,12 @@ SCHEMAS: dict[str, pa.Schema] = {
     "documents": pa.schema([
         ("id", pa.string()), ("chars", pa.int64()), ("tokens", pa.int64()), ("date", pa.string()),
         ("source", pa.string()), ("origin", pa.string()), ("status", pa.string()), ("shingles", pa.int64()),
+        ("cluster", pa.int64()),
     ]),
     "pairs": pa.schema([
         ("a", pa.string()), ("b", pa.string()), ("jaccard", pa.float64()), ("containment_a", pa.float64()),
-        ("containment_b", pa.float64()), ("relation", pa.string()), ("shared", pa.int64()),
+        ("containment_b", pa.float64()), ("coverage_a", pa.float64()), ("coverage_b", pa.float64()),
+        ("relation", pa.string()), ("shared", pa.int64()),
         ("passages", pa.list_(_PASSAGE)), ("aligned_chars_a", pa.int64()), ("aligned_chars_b", pa.int64()),
     ]),
     "clusters": pa.schema([("cluster", pa.int64()), ("representative", pa.string()), ("members", pa.list_(pa.string()))]),
@@ -37,14 +39,23 @@ SCHEMAS: dict[str, pa.Schema] = {
 }
 
 
-def document_row(d: DocInfo) -> dict[str, Any]:
+#: the removals table of ``retold dedup`` (see :class:`retold.families.Removal`)
+REMOVED_SCHEMA = pa.schema([
+    ("id", pa.string()), ("duplicate_of", pa.string()), ("relation", pa.string()),
+    ("removed_coverage", pa.float64()), ("kept_coverage", pa.float64()), ("jaccard", pa.float64()),
+])
+
+
+def document_row(d: DocInfo, cluster: int | None = None) -> dict[str, Any]:
+    """One row of the documents table; ``cluster``: its family number (None: in no family)."""
     return {"id": d.id, "chars": d.chars, "tokens": d.tokens, "date": d.date, "source": d.source,
-            "origin": d.origin, "status": d.status, "shingles": d.shingles}
+            "origin": d.origin, "status": d.status, "shingles": d.shingles, "cluster": cluster}
 
 
 def pair_row(p: Pair) -> dict[str, Any]:
     row: dict[str, Any] = {"a": p.a, "b": p.b, "jaccard": p.jaccard, "containment_a": p.containment_a,
-                           "containment_b": p.containment_b, "relation": p.relation, "shared": p.shared}
+                           "containment_b": p.containment_b, "coverage_a": p.coverage_a, "coverage_b": p.coverage_b,
+                           "relation": p.relation, "shared": p.shared}
     if p.passages is not None:
         row["passages"] = [{"a_start": x.a_start, "a_end": x.a_end, "b_start": x.b_start, "b_end": x.b_end,
                             "score": round(x.score, 4)} for x in p.passages]
@@ -105,7 +116,8 @@ def write_table(name: str, rows: Iterable[dict[str, Any]], out_dir: Path, fmt: s
 
 
 def result_tables(result: ScanResult) -> Iterator[tuple[str, Iterable[dict[str, Any]]]]:
-    yield "documents", map(document_row, result.documents)
+    family = {m: c.cluster for c in result.clusters for m in c.members}
+    yield "documents", (document_row(d, family.get(d.id)) for d in result.documents)
     yield "pairs", map(pair_row, result.pairs)
     yield "clusters", map(cluster_row, result.clusters)
     yield "problems", map(problem_row, result.problems)
