@@ -32,6 +32,14 @@ Byte-identical for the same (n_docs, seed, GENERATOR_VERSION, prose, Python vers
 streams to disk, so 1M documents need about as much memory as 100k.
 
     python bench/corpus.py --docs 10000 --out bench/data/corpus-10k
+
+``generate_news`` (``--news``) writes a news-like corpus whose ground truth is the *story*:
+topics whose stories recycle background sentences and quotes, stories with 1..15 versions
+(reprints, edits, drops, additions, briefs, truncations) at outlets with their own
+datelines, bylines, footers and navigation, passages spliced between stories, and short
+notices (see bench/README.md):
+
+    python bench/corpus.py --news --docs 12000      # bench/data/news-12000-s0/
 """
 
 from __future__ import annotations
@@ -338,6 +346,26 @@ def insert_paragraphs(doc: Doc, extra: Doc, rng: random.Random) -> Doc:
     return doc[:k] + extra + doc[k:]
 
 
+def cut_prefix(doc: list, target: float, size=len) -> list:
+    """The first paragraphs of ``doc`` up to the sentence end closest to ``target`` words
+    (at least one sentence); ``size`` gives a sentence's length in words."""
+    cut: list = []
+    n = 0
+    for para in doc:
+        keep = []
+        for s in para:
+            k = size(s)
+            if n and abs(n + k - target) > abs(n - target):
+                break
+            keep.append(s)
+            n += k
+        if keep:
+            cut.append(keep)
+        if len(keep) < len(para):
+            break
+    return cut
+
+
 # --------------------------------------------------------------------------- plan
 
 def _plan(n_docs: int, rng: random.Random) -> tuple[list[tuple[str, int, float]], int]:
@@ -369,6 +397,68 @@ def _width(n_docs: int) -> int:
 
 # --------------------------------------------------------------------------- generate
 
+def _iso(day: int) -> str:
+    return _dt.date.fromordinal(_DAY0 + day).isoformat()
+
+
+class _SortedWriter:
+    """Streams records to temporary buckets by position; ``finish`` writes them in id
+    order (an external sort: each bucket holds a contiguous range of positions = ids)."""
+
+    def __init__(self, out_dir: Path, perm: list[int], width: int):
+        self.perm, self.width, self.n = perm, width, len(perm)
+        self.slot = 0
+        self.tmp = out_dir / f".buckets-{os.getpid()}"
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        self.tmp.mkdir()
+        self.n_buckets = (self.n + _BUCKET - 1) // _BUCKET
+        self.buckets = [open(self.tmp / f"{k}.txt", "w", encoding="utf-8") for k in range(self.n_buckets)]
+
+    def emit(self, **fields) -> str:
+        """Write one record (``id`` first, then ``fields`` in order) in the next slot."""
+        pos = self.perm[self.slot]
+        self.slot += 1
+        doc_id = f"d{pos:0{self.width}d}"
+        line = json.dumps({"id": doc_id, **fields}, ensure_ascii=False)
+        self.buckets[pos // _BUCKET].write(f"{pos}\t{line}\n")
+        return doc_id
+
+    def finish(self, corpus_path: Path) -> None:
+        assert self.slot == self.n
+        for f in self.buckets:
+            f.close()
+        part = corpus_path.with_name(f".corpus-{os.getpid()}.jsonl")
+        with open(part, "w", encoding="utf-8", newline="\n") as out:
+            for k in range(self.n_buckets):
+                lo = k * _BUCKET
+                lines: list[str] = [""] * (min(self.n, lo + _BUCKET) - lo)
+                with open(self.tmp / f"{k}.txt", encoding="utf-8") as f:
+                    for row in f:
+                        pos, _, line = row.partition("\t")
+                        lines[int(pos) - lo] = line
+                out.writelines(lines)
+                (self.tmp / f"{k}.txt").unlink()
+        part.replace(corpus_path)
+
+    def close(self) -> None:
+        for f in self.buckets:
+            f.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def _write_truth(truth_path: Path, head: dict, sections: list[tuple[str, Iterable[str]]]) -> None:
+    """``head`` as indented JSON, then each (name, rows) as a list of one JSON row a line."""
+    part = truth_path.with_name(f".truth-{os.getpid()}.json")
+    with open(part, "w", encoding="utf-8", newline="\n") as f:
+        f.write(json.dumps(head, ensure_ascii=False, indent=1)[:-2])
+        for name, rows in sections:
+            f.write(f',\n "{name}": [\n')
+            f.write(",\n".join(rows))
+            f.write("\n ]")
+        f.write("\n}\n")
+    part.replace(truth_path)
+
+
 def _cache_ok(out_dir: Path, meta: dict) -> bool:
     try:
         old = json.loads((out_dir / "meta.json").read_text())
@@ -377,21 +467,29 @@ def _cache_ok(out_dir: Path, meta: dict) -> bool:
     return old == meta and (out_dir / "corpus.jsonl").exists() and (out_dir / "truth.json").exists()
 
 
+def _start(out_dir: Path, meta: dict, force: bool) -> tuple[Path, Path, Path, bool]:
+    """(out_dir, corpus path, truth path, whether the cached files match ``meta``); when
+    they do not, ``out_dir`` is created and its stale meta.json removed."""
+    corpus_path, truth_path = out_dir / "corpus.jsonl", out_dir / "truth.json"
+    if not force and _cache_ok(out_dir, meta):
+        return out_dir, corpus_path, truth_path, True
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "meta.json").unlink(missing_ok=True)
+    return out_dir, corpus_path, truth_path, False
+
+
 def generate(n_docs: int, out_dir: Path, seed: int = 0, *, force: bool = False,
              progress: bool = False) -> tuple[Path, Path]:
     """Write ``corpus.jsonl`` and ``truth.json`` into ``out_dir`` (reused when already there
     for the same n_docs, seed, generator version and prose) and return their paths."""
     if n_docs < 2:
         raise ValueError("n_docs must be >= 2")
-    out_dir = Path(out_dir)
     sentences = _prose.load_sentences()
     fp = _prose.fingerprint(sentences)
     meta = {"n_docs": n_docs, "seed": seed, "generator_version": GENERATOR_VERSION, "prose": fp}
-    corpus_path, truth_path = out_dir / "corpus.jsonl", out_dir / "truth.json"
-    if not force and _cache_ok(out_dir, meta):
+    out_dir, corpus_path, truth_path, cached = _start(Path(out_dir), meta, force)
+    if cached:
         return corpus_path, truth_path
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "meta.json").unlink(missing_ok=True)
     t0 = time.perf_counter()
     prose = get_prose(sentences)
 
@@ -406,23 +504,10 @@ def generate(n_docs: int, out_dir: Path, seed: int = 0, *, force: bool = False,
     chosen = plan_rng.sample(range(n_background), n_snippets * per_snippet) if n_snippets else []
     carrier_of = {bg: j // per_snippet for j, bg in enumerate(chosen)}
 
-    tmp = out_dir / f".buckets-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    n_buckets = (n_docs + _BUCKET - 1) // _BUCKET
-    buckets = [open(tmp / f"{k}.txt", "w", encoding="utf-8") for k in range(n_buckets)]
-    slot = 0
+    writer = _SortedWriter(out_dir, perm, width)
 
     def emit(text: str, date: int, source: str) -> str:
-        nonlocal slot
-        pos = perm[slot]
-        slot += 1
-        doc_id = f"d{pos:0{width}d}"
-        line = json.dumps({"id": doc_id, "text": text,
-                           "date": _dt.date.fromordinal(_DAY0 + date).isoformat(), "source": source},
-                          ensure_ascii=False)
-        buckets[pos // _BUCKET].write(f"{pos}\t{line}\n")
-        return doc_id
+        return writer.emit(text=text, date=_iso(date), source=source)
 
     def derived_date(rng: random.Random, base: int) -> int:
         return base + rng.randint(0, 45)
@@ -454,20 +539,7 @@ def generate(n_docs: int, out_dir: Path, seed: int = 0, *, force: bool = False,
                 ids.append(emit(render(edit(shuffled, e, rng, prose)), derived_date(rng, date), rng.choice(SOURCES)))
             elif typ == "truncation":
                 base = prose.document(rng)
-                target = rng.uniform(0.4, 0.8) * n_words(base)
-                cut: Doc = []
-                n = 0
-                for para in base:
-                    keep = []
-                    for s in para:
-                        if n and abs(n + len(s) - target) > abs(n - target):
-                            break
-                        keep.append(s)
-                        n += len(s)
-                    if keep:
-                        cut.append(keep)
-                    if len(keep) < len(para):
-                        break
+                cut = cut_prefix(base, rng.uniform(0.4, 0.8) * n_words(base))
                 ids.append(emit(render(base), date, src))
                 ids.append(emit(render(edit(cut, e, rng, prose)), derived_date(rng, date), rng.choice(SOURCES)))
             elif typ == "appended":
@@ -492,7 +564,7 @@ def generate(n_docs: int, out_dir: Path, seed: int = 0, *, force: bool = False,
             for a, b in combinations(sorted(ids), 2):
                 pairs.append((a, b, typ, e))
             if progress and gi % 1000 == 0:
-                print(f"\r{slot}/{n_docs} documents", end="", file=sys.stderr)
+                print(f"\r{writer.slot}/{n_docs} documents", end="", file=sys.stderr)
         for bg in range(n_background):
             rng = random.Random(f"retold-bench:{seed}:background:{bg}")
             text = render(prose.document(rng))
@@ -503,27 +575,10 @@ def generate(n_docs: int, out_dir: Path, seed: int = 0, *, force: bool = False,
             if j is not None:
                 carriers[j].append(doc_id)
             if progress and bg % 5000 == 0:
-                print(f"\r{slot}/{n_docs} documents", end="", file=sys.stderr)
-        assert slot == n_docs
-        for f in buckets:
-            f.close()
-        # external sort: each bucket holds a contiguous range of positions (= ids)
-        part = corpus_path.with_name(f".corpus-{os.getpid()}.jsonl")
-        with open(part, "w", encoding="utf-8", newline="\n") as out:
-            for k in range(n_buckets):
-                lo = k * _BUCKET
-                lines: list[str] = [""] * (min(n_docs, lo + _BUCKET) - lo)
-                with open(tmp / f"{k}.txt", encoding="utf-8") as f:
-                    for row in f:
-                        pos, _, line = row.partition("\t")
-                        lines[int(pos) - lo] = line
-                out.writelines(lines)
-                (tmp / f"{k}.txt").unlink()
-        part.replace(corpus_path)
+                print(f"\r{writer.slot}/{n_docs} documents", end="", file=sys.stderr)
+        writer.finish(corpus_path)
     finally:
-        for f in buckets:
-            f.close()
-        shutil.rmtree(tmp, ignore_errors=True)
+        writer.close()
 
     pairs.sort()
     counts = Counter(t for t, _, _ in groups)
@@ -544,19 +599,457 @@ def generate(n_docs: int, out_dir: Path, seed: int = 0, *, force: bool = False,
             "carriers": {f"S{j}": sorted(carriers[j]) for j in range(n_snippets)},
         },
     }
-    part = truth_path.with_name(f".truth-{os.getpid()}.json")
-    with open(part, "w", encoding="utf-8", newline="\n") as f:
-        head = json.dumps(truth, ensure_ascii=False, indent=1)
-        f.write(head[:-2] + ',\n "groups": [\n')
-        f.write(",\n".join(json.dumps(g, ensure_ascii=False) for g in group_rows))
-        f.write('\n ],\n "pairs": [\n')
-        f.write(",\n".join(json.dumps({"a": a, "b": b, "type": t, "edit_rate": e}) for a, b, t, e in pairs))
-        f.write("\n ]\n}\n")
-    part.replace(truth_path)
+    _write_truth(truth_path, truth, [
+        ("groups", (json.dumps(g, ensure_ascii=False) for g in group_rows)),
+        ("pairs", (json.dumps({"a": a, "b": b, "type": t, "edit_rate": e}) for a, b, t, e in pairs)),
+    ])
     (out_dir / "meta.json").write_text(json.dumps(meta, indent=1) + "\n")
     if progress:
         print(f"\r{n_docs} documents, {len(pairs)} positive pairs in {time.perf_counter() - t0:.1f}s",
               file=sys.stderr)
+    return corpus_path, truth_path
+
+
+# --------------------------------------------------------------------------- news corpus
+#
+# A news-like corpus whose ground truth is the *story*: topics with recycled background
+# sentences and quotes, stories with 1..15 versions (reprints, edits, drops, additions,
+# briefs, truncations) at different outlets with their own furniture (datelines, bylines,
+# footers, navigation), passages spliced from one story into another, and short notices.
+
+NEWS_GENERATOR_VERSION = 1
+VERSION_TYPES = ("original", "reprint", "edited", "dropped", "added", "brief", "truncation", "notice")
+#: how a derived version is made (weights), and the per-word edit rates each kind draws from
+DERIVED = (("reprint", 25), ("edited", 30), ("dropped", 12), ("added", 12), ("brief", 11), ("truncation", 10))
+NEWS_RATES = {
+    "reprint": (0.0,),
+    "edited": (0.01, 0.02, 0.03, 0.05),
+    "dropped": (0.0, 0.01, 0.02, 0.03),
+    "added": (0.0, 0.01, 0.02, 0.03),
+    "brief": (0.0, 0.0, 0.01, 0.02),
+    "truncation": (0.0, 0.01, 0.02),
+}
+SPLICE_RATES = (0.0, 0.0, 0.01, 0.02, 0.03)
+#: the type of a pair of versions: the first of these on the path between them in the story's tree
+PAIR_PRIORITY = ("brief", "truncation", "added", "dropped", "edited", "reprint")
+PAIR_TYPES = PAIR_PRIORITY + ("passage",)
+#: versions per story (weights): many singletons, many 2-4, a few up to 15
+VERSION_COUNTS = ((1, 40), (2, 18), (3, 12), (4, 8), (5, 5), (6, 4), (7, 3), (8, 3), (9, 2), (10, 2),
+                  (12, 1.5), (15, 1.5))
+NOTICE_STORY_SHARE = 0.05  # of stories (about 2% of documents)
+SPLICE_STORY_SHARE = 0.05  # of stories lift a passage from another story
+STORIES_PER_TOPIC = (20, 40)
+PASSAGE_MIN_KEPT = 40  # a version shares the spliced passage if it keeps this many of its words
+
+WIRES = ("Metro Wire", "Capital Observer", "Eastern Bulletin", "Frontier Press")
+#: outlets whose every page carries a navigation header and a footer snippet (the boilerplate trap)
+NAV_OUTLETS = tuple(s for i, s in enumerate(SOURCES) if i % 3 == 0 and s not in WIRES)
+_CITIES = ("LONDON", "SYDNEY", "CANBERRA", "NEW YORK", "WASHINGTON", "PARIS", "BERLIN", "TOKYO",
+           "JOHANNESBURG", "NAIROBI", "MELBOURNE", "BRISBANE", "JAKARTA", "NEW DELHI", "MOSCOW", "GENEVA",
+           "OTTAWA", "DUBLIN", "AUCKLAND", "SINGAPORE")
+_FIRST = ("James", "Mary", "John", "Patricia", "Robert", "Jennifer", "Michael", "Linda", "David", "Susan",
+          "Peter", "Karen", "Andrew", "Helen", "Paul", "Sarah", "Mark", "Anna", "Simon", "Grace", "Thomas",
+          "Ruth", "Daniel", "Alice")
+_LAST = ("Smith", "Jones", "Brown", "Taylor", "Wilson", "Walker", "Harris", "Clarke", "Lewis", "Young", "King",
+         "Wright", "Hughes", "Green", "Hall", "Wood", "Baker", "Turner", "Mitchell", "Cooper", "Ward", "Morris",
+         "Price", "Bell")
+_SECTIONS = ("News", "Local", "World", "Business", "Sport", "Opinion", "Culture", "Weather", "Science",
+             "Politics", "Travel", "Lifestyle", "Video", "Podcasts")
+_NOTICES = (("Correction", "CORRECTION: ", "{outlet} regrets the error."),
+            ("Clarification", "CLARIFICATION: ", "This article has been updated."),
+            ("Notice", "NOTICE TO READERS: ", "For more information contact the newsroom."))
+_DATELINE = re.compile(r"^[A-Z][A-Z ]+(?: \([^)]+\))? - ")
+_BYLINE = re.compile(r"^By [A-Z][a-z]+ [A-Z][a-z]+, [A-Za-z ]+$")
+_WIRE_FOOTER = re.compile(r"^Reporting by [A-Z][a-z]+ [A-Z][a-z]+; Editing by [A-Z][a-z]+ [A-Z][a-z]+$")
+
+
+def _name(rng: random.Random) -> str:
+    return f"{rng.choice(_FIRST)} {rng.choice(_LAST)}"
+
+
+def outlet_nav(outlet: str) -> str | None:
+    """The navigation header every page of a NAV_OUTLETS outlet starts with."""
+    if outlet not in NAV_OUTLETS:
+        return None
+    rng = random.Random(f"retold-news:nav:{outlet}")
+    sections = rng.sample(_SECTIONS, rng.randint(7, 11))
+    return f"Skip to main content | {outlet} | Home | " + " | ".join(sections) + " | Subscribe | Sign in"
+
+
+def outlet_snippet(outlet: str) -> str | None:
+    """The footer snippet (one of SNIPPETS) every page of a NAV_OUTLETS outlet ends with."""
+    return SNIPPETS[NAV_OUTLETS.index(outlet) % len(SNIPPETS)] if outlet in NAV_OUTLETS else None
+
+
+def news_body(text: str, outlet: str) -> str:
+    """A news document's text without its outlet furniture (navigation, byline, dateline,
+    footers): the article (or notice) content as generated."""
+    paras = text.split("\n\n")
+    nav, snippet = outlet_nav(outlet), outlet_snippet(outlet)
+    if nav is not None and paras and paras[0] == nav:
+        paras = paras[1:]
+    if paras and _BYLINE.match(paras[0]):
+        paras = paras[1:]
+    if snippet is not None and paras and paras[-1] == snippet:
+        paras = paras[:-1]
+    copyright_ = re.compile(rf"^Copyright \d{{4}} {re.escape(outlet)}\. All rights reserved\.$")
+    if paras and (_WIRE_FOOTER.match(paras[-1]) or copyright_.match(paras[-1])):
+        paras = paras[:-1]
+    if paras:
+        paras[0] = _DATELINE.sub("", paras[0], count=1)
+    return "\n\n".join(paras)
+
+
+def _quote(prose: Prose, rng: random.Random, speaker: str) -> list[str]:
+    """``"<real-prose content>," Name said.`` (or ``?"`` for a question)."""
+    toks = prose.sentence(rng, 30)
+    end = "?" if toks[-1].endswith("?") else ","
+    toks = toks[:]
+    toks[0] = '"' + toks[0]
+    toks[-1] = _core(toks[-1]) + end + '"'
+    return toks + speaker.split() + ["said."] if rng.random() < 0.7 else toks + ["said"] + speaker.split()[:-1] + [
+        speaker.split()[-1] + "."]
+
+
+def _title(prose: Prose, rng: random.Random) -> str:
+    toks = prose.sentence(rng)[: rng.randint(5, 11)]
+    return " ".join(toks[:-1] + [_core(toks[-1])])
+
+
+class _Topic:
+    """A topic's pool of background sentences and quotes that its stories recycle."""
+
+    def __init__(self, prose: Prose, seed: int, t: int):
+        rng = random.Random(f"retold-news:{seed}:topic:{t}")
+        self.id = f"t{t:04d}"
+        self.day = rng.randint(0, 3600)
+        self.city = rng.choice(_CITIES)
+        speakers = [_name(rng) for _ in range(rng.randint(2, 4))]
+        self.items: list[tuple[str, str, list[str]]] = []  # (item id, kind, tokens)
+        for _ in range(rng.randint(5, 9)):
+            self.items.append((f"{self.id}.{len(self.items)}", "sentence", prose.sentence(rng)))
+        for _ in range(rng.randint(3, 6)):
+            self.items.append((f"{self.id}.{len(self.items)}", "quote", _quote(prose, rng, rng.choice(speakers))))
+
+
+def _news_plan(n_docs: int, rng: random.Random) -> tuple[list[int], list[int], int, dict[int, int]]:
+    """Story sizes (0 = a notice) summing to n_docs, each story's topic, the number of
+    topics, and for spliced stories the earlier story (of another topic) they lift from."""
+    sizes, weights = zip(*VERSION_COUNTS)
+    stories: list[int] = []
+    left = n_docs
+    while left > 0:
+        if rng.random() < NOTICE_STORY_SHARE:
+            k = 0
+        else:
+            k = min(rng.choices(sizes, weights)[0], left)
+        stories.append(k)
+        left -= max(k, 1)
+    n = len(stories)
+    n_topics = max(1, round(n / rng.uniform(*STORIES_PER_TOPIC)))
+    topic_of = [rng.randrange(n_topics) for _ in range(n)]
+    donor_of: dict[int, int] = {}
+    donors: set[int] = set()
+    for r in range(1, n):
+        if stories[r] == 0 or rng.random() >= SPLICE_STORY_SHARE:
+            continue
+        for _ in range(10):
+            d = rng.randrange(max(0, r - 500), r)
+            if stories[d] and d not in donors and topic_of[d] != topic_of[r]:
+                donor_of[r] = d
+                donors.add(d)
+                break
+    return stories, topic_of, n_topics, donor_of
+
+
+#: a version's content: paragraphs of (sentence id in the story, tokens); added sentences have id -1
+Content = list  # list[list[tuple[int, list[str]]]]
+
+
+def _words(content: Content, sids: set[int] | None = None) -> int:
+    return sum(len(t) for para in content for sid, t in para if sids is None or sid in sids)
+
+
+def _edit_content(content: Content, e: float, rng: random.Random, prose: Prose) -> Content:
+    if e <= 0:
+        return [list(para) for para in content]
+    return [[(sid, edit_sentence(t, e, rng, prose)) for sid, t in para] for para in content]
+
+
+def _derive(kind: str, parent: Content, e: float, rng: random.Random, prose: Prose) -> Content:
+    """A version of ``parent``: see DERIVED; edited at rate ``e`` afterwards."""
+    if kind == "dropped":
+        slots = [(i, j) for i, para in enumerate(parent) for j in range(len(para)) if (i, j) != (0, 0)]
+        gone = set(rng.sample(slots, min(len(slots) - 1, rng.randint(1, 3))))
+        out = [[s for j, s in enumerate(para) if (i, j) not in gone] for i, para in enumerate(parent)]
+        out = [para for para in out if para]
+    elif kind == "added":
+        out = [list(para) for para in parent]
+        for _ in range(rng.randint(1, 3)):
+            if rng.random() < 0.5:  # a sentence into a paragraph
+                para = out[rng.randrange(len(out))]
+                para.insert(rng.randint(1, len(para)), (-1, prose.sentence(rng)))
+            else:  # a paragraph of 1-3 sentences, not before the lede
+                new = [(-1, prose.sentence(rng)) for _ in range(rng.randint(1, 3))]
+                out.insert(rng.randint(1, len(out)), new)
+    elif kind == "brief":  # the first paragraphs, 60-145 words
+        target = rng.randint(60, 130)
+        out, n = [], 0
+        for para in parent:
+            keep = []
+            for sid, t in para:
+                if n >= target or (n and n + len(t) > 145):
+                    break
+                keep.append((sid, t))
+                n += len(t)
+            if keep:
+                out.append(keep)
+            if len(keep) < len(para):
+                break
+    elif kind == "truncation":
+        out = cut_prefix(parent, rng.uniform(0.4, 0.8) * _words(parent), size=lambda s: len(s[1]))
+    else:  # reprint, edited
+        out = parent
+    return _edit_content(out, e, rng, prose)
+
+
+def _furniture(outlet: str, credit: str | None, city: str, day: int, rng: random.Random,
+               notice: bool = False) -> tuple[list[str], str, list[str]]:
+    """(header paragraphs, dateline prefix, footer paragraphs) of one page of ``outlet``."""
+    head: list[str] = []
+    foot: list[str] = []
+    nav = outlet_nav(outlet)
+    if nav is not None:
+        head.append(nav)
+    wire = outlet in WIRES
+    if not wire and not notice:
+        head.append(f"By {_name(rng)}, {rng.choice(('Staff Writer', 'Staff Writer', 'Political Reporter', 'Correspondent'))}")
+    if wire:
+        foot.append(f"Reporting by {_name(rng)}; Editing by {_name(rng)}")
+    else:
+        year = _dt.date.fromordinal(_DAY0 + day).year
+        foot.append(f"Copyright {year} {outlet}. All rights reserved.")
+    snippet = outlet_snippet(outlet)
+    if snippet is not None:
+        foot.append(snippet)
+    dateline = "" if notice else (f"{city} ({credit}) - " if credit else f"{city} - ")
+    return head, dateline, foot
+
+
+def _page(content: Content, head: list[str], dateline: str, foot: list[str]) -> str:
+    paras = [" ".join(" ".join(t) for _, t in para) for para in content if para]
+    paras[0] = dateline + paras[0]
+    return "\n\n".join(head + paras + foot)
+
+
+def default_news_dir(n_docs: int, seed: int = 0) -> Path:
+    return _prose.DATA_DIR / f"news-{n_docs}-s{seed}"
+
+
+def generate_news(n_docs: int, out_dir: Path, seed: int = 0, *, force: bool = False,
+                  progress: bool = False) -> tuple[Path, Path]:
+    """Write a news-like ``corpus.jsonl`` (``{"id","text","title","date","source"}``) and its
+    story-level ``truth.json`` into ``out_dir`` (reused when its meta.json matches) and
+    return their paths. See bench/README.md for what is in it."""
+    if n_docs < 2:
+        raise ValueError("n_docs must be >= 2")
+    sentences = _prose.load_sentences()
+    meta = {"kind": "news", "n_docs": n_docs, "seed": seed, "generator_version": NEWS_GENERATOR_VERSION,
+            "prose": _prose.fingerprint(sentences)}
+    out_dir, corpus_path, truth_path, cached = _start(Path(out_dir), meta, force)
+    if cached:
+        return corpus_path, truth_path
+    t0 = time.perf_counter()
+    prose = get_prose(sentences)
+    plan_rng = random.Random(f"retold-news:{seed}:plan")
+    stories, topic_of, n_topics, donor_of = _news_plan(n_docs, plan_rng)
+    recipient_of = {d: r for r, d in donor_of.items()}
+    perm = list(range(n_docs))
+    plan_rng.shuffle(perm)
+    width = _width(n_docs)
+    swidth = max(5, len(str(len(stories) - 1)))
+    kinds, kind_weights = zip(*DERIVED)
+
+    topics: dict[int, _Topic] = {}
+    story_of: dict[str, str] = {}
+    parent_of: dict[str, str] = {}
+    vtype_of: dict[str, str] = {}
+    outlet_of: dict[str, str] = {}
+    pairs: dict[tuple[str, str], tuple[str, float]] = {}
+    item_docs: dict[str, list[str]] = defaultdict(list)
+    item_story: dict[str, list[str]] = defaultdict(list)
+    #: recipient story -> (passage tokens, [(donor doc, its edit rate from the donor's original)])
+    pending: dict[int, tuple[list[list[str]], list[tuple[str, float]]]] = {}
+    passages = 0
+    writer = _SortedWriter(out_dir, perm, width)
+    try:
+        for si, size in enumerate(stories):
+            rng = random.Random(f"retold-news:{seed}:story:{si}")
+            sid_ = f"s{si:0{swidth}d}"
+            t = topic_of[si]
+            if t not in topics:
+                topics[t] = _Topic(prose, seed, t)
+            topic = topics[t]
+            day = topic.day + rng.randint(0, 45)
+            if size == 0:  # a notice: a templated frame around real prose
+                title, opener, closer = rng.choice(_NOTICES)
+                outlet = rng.choice(SOURCES)
+                body = prose.sentences(rng, 22, 62)
+                body[0] = opener.split() + body[0][:1] + body[0][1:]
+                body[-1] = body[-1] + closer.format(outlet=outlet).split()
+                head, dateline, foot = _furniture(outlet, None, topic.city, day, rng, notice=True)
+                doc = writer.emit(text=_page([[(0, s) for s in body]], head, dateline, foot),
+                                  title=f"{title}: {_title(prose, rng)}", date=_iso(day), source=outlet)
+                story_of[doc], vtype_of[doc], outlet_of[doc] = sid_, "notice", outlet
+                continue
+            # the original article: own sentences, 1-3 recycled topic items, maybe a spliced passage
+            sents: list[tuple[str, list[str]]] = [("own", s) for s in prose.sentences(rng, 220, 600)]
+            for j in rng.sample(range(len(topic.items)), rng.randint(1, 3)):
+                item_id, _, toks = topic.items[j]
+                sents.insert(rng.randint(1, len(sents)), (item_id, toks))
+            sids = list(range(len(sents)))
+            content: Content = [[(i, sents[i][1]) for i in para] for para in paragraphs(sids, rng, 1, 4)]
+            passage_sids: set[int] = set()
+            splice = pending.pop(si, None)
+            if splice is not None:
+                ptoks, donor_docs = splice
+                pe = rng.choice(SPLICE_RATES)
+                para = []
+                for toks in ptoks:
+                    sents.append(("passage", edit_sentence(toks, pe, rng, prose)))
+                    para.append((len(sents) - 1, sents[-1][1]))
+                    passage_sids.add(len(sents) - 1)
+                content.insert(rng.randint(1, len(content)), para)
+            title = _title(prose, rng)
+            first_outlet = rng.choice(WIRES) if rng.random() < 0.5 else rng.choice(SOURCES)
+            credit = first_outlet if first_outlet in WIRES else None
+            # versions: (content, kind, edit rate, parent index, outlet, day, doc id)
+            versions: list[dict] = []
+            for v in range(size):
+                if v == 0:
+                    kind, e, parent, vc, outlet, vday, vtitle = "original", 0.0, None, content, first_outlet, day, title
+                else:
+                    full = [i for i, x in enumerate(versions) if x["kind"] not in ("brief", "truncation")]
+                    parent = 0 if rng.random() < 0.55 else rng.choice(full)
+                    p = versions[parent]
+                    kind = rng.choices(kinds, kind_weights)[0]
+                    e = rng.choice(NEWS_RATES[kind])
+                    vc = _derive(kind, p["content"], e, rng, prose)
+                    outlet = rng.choice([s for s in SOURCES if s != p["outlet"]])
+                    vday = p["day"] + rng.randint(0, 3)
+                    vtitle = p["title"] if e == 0 else " ".join(edit_sentence(p["title"].split(), e, rng, prose))[:-1]
+                head, dateline, foot = _furniture(outlet, outlet if outlet in WIRES else credit, topic.city, vday, rng)
+                doc = writer.emit(text=_page(vc, head, dateline, foot), title=vtitle, date=_iso(vday), source=outlet)
+                versions.append({"content": vc, "kind": kind, "e": e, "parent": parent, "outlet": outlet,
+                                 "day": vday, "title": vtitle, "doc": doc,
+                                 "anc": [v] + (versions[parent]["anc"] if parent is not None else [])})
+                story_of[doc], vtype_of[doc], outlet_of[doc] = sid_, kind, outlet
+                if parent is not None:
+                    parent_of[doc] = versions[parent]["doc"]
+                kept = {sid for para in vc for sid, _ in para}
+                for sid in kept:
+                    if sents[sid][0] not in ("own", "passage"):
+                        item_docs[sents[sid][0]].append(doc)
+                        item_story[sents[sid][0]].append(sid_)
+            # cumulative edit rate from the original, pairs within the story
+            for x in versions:
+                x["rate"] = sum(versions[a]["e"] for a in x["anc"])
+            for i in range(size):
+                for j in range(i + 1, size):
+                    ai, aj = versions[i]["anc"], versions[j]["anc"]
+                    lca = next(a for a in ai if a in aj)
+                    path = ai[:ai.index(lca)] + aj[:aj.index(lca)]
+                    kinds_on = {versions[a]["kind"] for a in path}
+                    typ = next(k for k in PAIR_PRIORITY if k in kinds_on)
+                    rate = round(sum(versions[a]["e"] for a in path), 4)
+                    a, b = sorted((versions[i]["doc"], versions[j]["doc"]))
+                    pairs[(a, b)] = (typ, rate)
+            # spliced passage: this story's docs that kept it x the donor's docs that kept it
+            if splice is not None:
+                for x in versions:
+                    if _words(x["content"], passage_sids) >= PASSAGE_MIN_KEPT:
+                        for ddoc, drate in donor_docs:
+                            a, b = sorted((ddoc, x["doc"]))
+                            pairs[(a, b)] = ("passage", round(drate + pe + x["rate"], 4))
+                            passages += 1
+            # ... and if this story is a donor: lift 50-120 words of consecutive own sentences
+            r = recipient_of.get(si)
+            if r is not None:
+                order = [sid for para in content for sid, _ in para]
+                for _ in range(20):
+                    k = rng.randrange(len(order))
+                    run: list[int] = []
+                    n = 0
+                    while k < len(order) and sents[order[k]][0] == "own" and n + len(sents[order[k]][1]) <= 120:
+                        run.append(order[k])
+                        n += len(sents[order[k]][1])
+                        k += 1
+                    if n >= 50:
+                        break
+                else:
+                    run = []
+                if run:
+                    rs = set(run)
+                    donor_docs = [(x["doc"], x["rate"]) for x in versions if _words(x["content"], rs) >= PASSAGE_MIN_KEPT]
+                    pending[r] = ([sents[i][1] for i in run], donor_docs)
+            if progress and si % 2000 == 0:
+                print(f"\r{writer.slot}/{n_docs} documents", end="", file=sys.stderr)
+        writer.finish(corpus_path)
+    finally:
+        writer.close()
+
+    # recycled sentences: pairs of documents of different stories sharing one (information only)
+    recycled_pairs = 0
+    by_topic: dict[str, list[str]] = defaultdict(list)
+    for item in item_docs:
+        by_topic[item.split(".")[0]].append(item)
+    for items in by_topic.values():
+        shared: set[tuple[str, str]] = set()
+        for item in items:
+            docs = sorted(zip(item_docs[item], item_story[item]))
+            for (a, sa), (b, sb) in combinations(docs, 2):
+                if sa != sb:
+                    shared.add((a, b))
+        recycled_pairs += len(shared)
+    item_info = {}
+    for t in sorted(topics):
+        for item_id, kind, toks in topics[t].items:
+            item_info[item_id] = {"kind": kind, "text": " ".join(toks), "docs": sorted(item_docs.get(item_id, []))}
+    sizes_count = Counter(stories)
+    truth = {
+        **meta,
+        "python": sys.version.split()[0],
+        "prose_sizes": {src: {"sentences": s, "words": w} for src, (s, w) in prose.sizes.items()},
+        "version_types": list(VERSION_TYPES),
+        "pair_types": list(PAIR_TYPES),
+        "edit_rates": {k: sorted(set(v)) for k, v in NEWS_RATES.items()} | {"passage": sorted(set(SPLICE_RATES))},
+        "counts": {
+            "stories": len(stories),
+            "topics": n_topics,
+            "notices": sizes_count.get(0, 0),
+            "stories_by_versions": {str(k): sizes_count[k] for k in sorted(sizes_count) if k},
+            "docs_by_version_type": dict(sorted(Counter(vtype_of.values()).items())),
+            "pairs_by_type": dict(sorted(Counter(t for t, _ in pairs.values()).items())),
+            "spliced_stories": len(donor_of),
+            "recycled_items": len(item_info),
+            "recycled_pairs": recycled_pairs,
+        },
+        "outlets": {o: {"wire": o in WIRES, "nav": outlet_nav(o), "footer_snippet": outlet_snippet(o)}
+                    for o in SOURCES},
+        "topic_of_story": {f"s{si:0{swidth}d}": f"t{t:04d}" for si, t in enumerate(topic_of)},
+        "story_of": dict(sorted(story_of.items())),
+        "parent_of": dict(sorted(parent_of.items())),
+        "version_type_of": dict(sorted(vtype_of.items())),
+        "outlet_of": dict(sorted(outlet_of.items())),
+        "recycled": item_info,
+    }
+    _write_truth(truth_path, truth, [
+        ("pairs", (json.dumps({"a": a, "b": b, "type": t, "edit_rate": e}) for (a, b), (t, e) in sorted(pairs.items()))),
+    ])
+    (out_dir / "meta.json").write_text(json.dumps(meta, indent=1) + "\n")
+    if progress:
+        print(f"\r{n_docs} documents, {len(stories)} stories, {len(pairs)} positive pairs in "
+              f"{time.perf_counter() - t0:.1f}s", file=sys.stderr)
     return corpus_path, truth_path
 
 
@@ -648,14 +1141,19 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--docs", type=int, default=10_000)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--out", type=Path, default=None, help="default: bench/data/corpus-<docs>-s<seed>")
+    ap.add_argument("--out", type=Path, default=None,
+                    help="default: bench/data/corpus-<docs>-s<seed> (news-<docs>-s<seed> with --news)")
+    ap.add_argument("--news", action="store_true", help="the news-like corpus with story-level truth")
     ap.add_argument("--force", action="store_true", help="regenerate even if cached")
     ap.add_argument("--overlap", action="store_true",
                     help="also measure word 5-grams shared by unrelated documents (and natural text)")
     args = ap.parse_args(argv)
-    out = args.out or default_dir(args.docs, args.seed)
+    if args.news and args.overlap:
+        ap.error("--overlap measures the classic corpus only")
+    gen, default = (generate_news, default_news_dir) if args.news else (generate, default_dir)
+    out = args.out or default(args.docs, args.seed)
     t0 = time.perf_counter()
-    corpus, truth = generate(args.docs, out, args.seed, force=args.force, progress=True)
+    corpus, truth = gen(args.docs, out, args.seed, force=args.force, progress=True)
     print(f"{corpus}\n{truth}\n({time.perf_counter() - t0:.1f}s)")
     if args.overlap:
         print("generated background:", json.dumps(unrelated_overlap(corpus, truth), indent=1))

@@ -26,6 +26,19 @@ Settings (peers have no tokeniser of their own except text-dedup, so they get th
   with all stages (``align=True``: every pair's passages aligned), the issue's end-to-end measure.
 
 All run on one core by default (``--workers`` for retold, ``--num_proc`` for text-dedup).
+
+News corpus (``--news``, ``bench/corpus.py generate_news``: the truth is the story)::
+
+    .venv/bin/python bench/peers.py --news --docs 12000
+
+Same tools and settings (retold without the all-stages row), scored as families and as
+dedup: a peer's families are the connected components of the pairs it reports, and its
+dedup keeps one document per component (the smallest id), as its own dedup would keep
+one; retold's families are ``result.clusters`` of ``retold.scan`` and its dedup is
+``retold.dedup(...).kept`` (a second scan, timed separately). Columns: pair recall, the
+precision of version claims (peers give no relation: every pair they report is one),
+adjusted Rand index and B-cubed vs the stories, impure families, the most stories in one
+family, stories left with no kept document, kept documents per story.
 """
 
 from __future__ import annotations
@@ -135,6 +148,21 @@ with open(out, "w") as f:
     json.dump({"seconds": elapsed, "pairs": [[p.a, p.b, p.relation] for p in res.pairs]}, f)
 '''
 
+RETOLD_NEWS_RUNNER = r'''
+import json, sys, time
+import retold
+corpus, out, workers, align = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] == "1"
+t0 = time.perf_counter()
+res = retold.scan([corpus], workers=workers, align=align)
+elapsed = time.perf_counter() - t0
+t1 = time.perf_counter()
+kept = retold.dedup([corpus], workers=workers).kept
+with open(out, "w") as f:
+    json.dump({"seconds": elapsed, "dedup_seconds": time.perf_counter() - t1,
+               "pairs": [[p.a, p.b, p.relation] for p in res.pairs],
+               "clusters": [list(c.members) for c in res.clusters], "kept": list(kept)}, f)
+'''
+
 
 def configs(workers: int) -> list[tuple[str, str, str, dict[str, Any]]]:
     """(row label, settings, tool, runner config)."""
@@ -153,19 +181,50 @@ def configs(workers: int) -> list[tuple[str, str, str, dict[str, Any]]]:
     ]
 
 
-def run_tool(tool: str, cfg: dict[str, Any], corpus_path: Path, truth_path: Path) -> dict[str, Any]:
+def run_tool(tool: str, cfg: dict[str, Any], corpus_path: Path, truth_path: Path,
+             news: bool = False) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "pairs.json"
         if tool == "retold":
-            cmd = [str(PROJECT_PY), "-c", RETOLD_RUNNER, str(corpus_path), str(out), str(cfg["workers"]),
-                   "1" if cfg.get("align") else "0"]
+            cmd = [str(PROJECT_PY), "-c", RETOLD_NEWS_RUNNER if news else RETOLD_RUNNER, str(corpus_path), str(out),
+                   str(cfg["workers"]), "1" if cfg.get("align") else "0"]
         else:
             cmd = [str(PEERS_PY), "-c", PEER_RUNNER, tool, str(corpus_path), str(out), json.dumps(cfg)]
         _, wall, peak = run_measured(cmd, timeout=3600)
         res = json.loads(out.read_text())
-    rep = _quality.evaluate([tuple(p) for p in res["pairs"]], truth_path)
-    return {"seconds": res["seconds"], "process_seconds": wall, "peak_rss_mb": peak, "pairs": len(res["pairs"]),
-            "precision": rep["precision"], "recall": rep["recall"], "f1": rep["f1"]}
+    pairs = [tuple(p) for p in res["pairs"]]
+    rep = _quality.evaluate(pairs, truth_path)
+    row = {"seconds": res["seconds"], "process_seconds": wall, "peak_rss_mb": peak, "pairs": len(pairs),
+           "precision": rep["precision"], "recall": rep["recall"], "f1": rep["f1"]}
+    if news:
+        truth = _quality._news_truth(truth_path)
+        families = res["clusters"] if "clusters" in res else _quality.components(pairs)
+        kept = res["kept"] if "kept" in res else _quality.keep_smallest(sorted(truth.story_of), families)
+        row.update(version_precision=rep["version_pairs"]["precision"],
+                   families=_quality.evaluate_families(families, truth_path),
+                   dedup=_quality.evaluate_dedup(kept, truth_path))
+        if "dedup_seconds" in res:
+            row["dedup_seconds"] = res["dedup_seconds"]
+    return row
+
+
+def _f(x: float | None) -> str:
+    return "-" if x is None else f"{x:.3f}"
+
+
+def news_table(rows: list[dict[str, Any]]) -> str:
+    table = []
+    for r in rows:
+        if "error" in r:
+            table.append([r["tool"], r["settings"], "error: " + r["error"]] + [""] * 11)
+            continue
+        fam, dd = r["families"], r["dedup"]
+        table.append([r["tool"], r["settings"], f"{r['seconds']:.1f}", r["pairs"], _f(r["recall"]),
+                      _f(r["version_precision"]), fam["families"], f"{fam['ari']:.4f}",
+                      f"{fam['bcubed']['precision']:.4f}", f"{fam['bcubed']['recall']:.4f}", fam["impure_families"],
+                      fam["max_stories"], dd["stories_lost"], f"{dd['kept_per_story']:.3f}"])
+    return fmt_table(["tool", "settings", "seconds", "pairs", "pair recall", "version precision", "families", "ARI",
+                      "B3 precision", "B3 recall", "impure", "max stories", "stories lost", "kept/story"], table)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -174,25 +233,37 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--tools", nargs="+", default=["retold", "datasketch", "rensa", "text-dedup"])
+    ap.add_argument("--news", action="store_true", help="the news corpus: families and dedup vs stories")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args(argv)
     ok = ensure_peers_venv()
-    corpus_path, truth_path = _corpus.generate(args.docs, _corpus.default_dir(args.docs, args.seed), args.seed)
+    if args.news:
+        corpus_path, truth_path = _corpus.generate_news(args.docs, _corpus.default_news_dir(args.docs, args.seed),
+                                                        args.seed)
+    else:
+        corpus_path, truth_path = _corpus.generate(args.docs, _corpus.default_dir(args.docs, args.seed), args.seed)
     mb = corpus_path.stat().st_size / 1e6
     rows: list[dict[str, Any]] = []
     for label, settings, tool, cfg in configs(args.workers):
-        if tool not in args.tools:
+        if tool not in args.tools or (args.news and cfg.get("align")):
             continue
         if tool != "retold" and not ok.get(tool.replace("-", "_"), False):
             rows.append({"tool": label, "settings": settings, "error": f"{tool} does not import in {PEERS_VENV}"})
             continue
         try:
-            r = run_tool(tool, cfg, corpus_path, truth_path)
+            r = run_tool(tool, cfg, corpus_path, truth_path, news=args.news)
         except Exception as e:  # report and go on with the others
             r = {"error": str(e).splitlines()[0][:200]}
         r.update(tool=label, settings=settings)
         rows.append(r)
         print(f"  {label} ({settings}): {r.get('seconds', float('nan')):.1f}s", file=sys.stderr, flush=True)
+    if args.news:
+        print(f"\n{args.docs:,} news documents ({mb:.1f} MB), {time.strftime('%Y-%m-%d')}, {os.cpu_count()} CPUs; "
+              "families and dedup vs stories:\n")
+        print(news_table(rows))
+        if args.json:
+            args.json.write_text(json.dumps({"docs": args.docs, "mb": mb, "news": True, "rows": rows}, indent=1) + "\n")
+        return 0
     base = next((r for r in rows if r["tool"] == "retold" and "seconds" in r), None)
     full = next((r for r in rows if r["tool"] == "retold" and "aligned" in r["settings"] and "seconds" in r), None)
     table = []
