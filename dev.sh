@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One entry point for a fresh machine (Python 3.11 + pip; Java 17 for the Spark tests):
+# One entry point for a fresh machine (Python 3.11 + pip):
 #   bash dev.sh demo   set up, then run `retold scan` on the bundled example and show the result
 #   bash dev.sh test   set up (with test extras and a headless browser), then run the test suite
 # Everything retold needs is installed here, into .venv/ (and Debian's chromium for UI tests).

@@ -1,4 +1,4 @@
-"""Benchmark of retold.align: PAN text-alignment measures, speed, and the seed pair.
+"""Benchmark of retold.core.align: PAN text-alignment measures, speed, and the seed pair.
 
 Run:  .venv/bin/python bench/align.py [--cases 60] [--seed 7]
 
@@ -27,7 +27,7 @@ corpus (macro-averaged)::
 unrelated pair (one made of the first half of the paragraphs, the other of the second
 half, each repeated to length: noise seeds only, plus the stdlib's own few reused
 sentences, found once per repetition); best of three runs, tokenisation included. The
-word-level diff (retold.diff) of the same pairs is timed once, for reference.
+word-level diff (retold.core.diff) of the same pairs is timed once, for reference.
 
 **Seeds.** The two seed articles: the share of the shorter one (001) inside passages,
 ``sum(b_end - b_start) / len(text)``, and whether the extra paragraphs of 000 stay out.
@@ -53,10 +53,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from retold.align import AlignConfig, align
-from retold.diff import diff
-from retold.normalize import TOKEN_RE
-from retold.sketch import shingle_set
+from retold.core.align import AlignConfig, align
+from retold.core.diff import diff
+from retold.core.normalize import TOKEN_RE
+from retold.core.sketch import shingle_set
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "examples" / "news"

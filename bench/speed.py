@@ -5,7 +5,7 @@
     .venv/bin/python bench/speed.py --docs 10000 --json out.json    # + raw numbers
 
 1. **Sketching, one core, same documents** (the first ``--sketch-docs`` of the bench corpus):
-   retold's :func:`retold.sketch.sketch_texts` (normalise + tokenise + shingle + sketch, in
+   retold's :func:`retold.core.sketch.sketch_texts` (normalise + tokenise + shingle + sketch, in
    batches of 512 as the pipeline does) against rensa ``RMinHash`` and datasketch
    ``MinHash``, 128 permutations, word 5-grams. The peers run in ``bench/.venv-peers``
    (made by ``bench/peers.py``) as a subprocess that times itself, fed either the shingle
@@ -145,9 +145,9 @@ print(json.dumps(out))
 
 
 def bench_sketch(texts: list[str], reps: int) -> dict[str, Any]:
-    from retold import sketch as S
+    from retold.core import sketch as S
     from retold.config import MinHashConfig, ShingleConfig
-    from retold.normalize import tokenize
+    from retold.core.normalize import tokenize
 
     sc, mc = ShingleConfig(size=NGRAM), MinHashConfig(num_perm=NUM_PERM)
     n = len(texts)
@@ -222,7 +222,8 @@ def sketch_table(res: dict[str, Any]) -> str:
 def bench_accuracy(corpus_path: Path, truth_path: Path) -> dict[str, Any]:
     import numpy as np
 
-    from retold import sketch as S
+    from retold.core import sketch as S
+    from retold.core import sketch_reference as R
     from retold.config import MinHashConfig, ShingleConfig
 
     rows = [json.loads(line) for line in open(corpus_path, encoding="utf-8")]
@@ -231,7 +232,7 @@ def bench_accuracy(corpus_path: Path, truth_path: Path) -> dict[str, Any]:
     sc, mc = ShingleConfig(), MinHashConfig()
     batch = S.sketch_texts([r["text"] for r in rows], sc, mc)
     needed = sorted({index[p[k]] for p in truth["pairs"] for k in ("a", "b")})
-    classic = {i: S.classic_minhash(batch.shingles_of(i), mc) for i in needed}
+    classic = {i: R.classic_minhash(batch.shingles_of(i), mc) for i in needed}
     groups: dict[str, list[tuple[float, float, float]]] = {}
     for p in truth["pairs"]:
         a, b = index[p["a"]], index[p["b"]]
@@ -256,7 +257,7 @@ def bench_accuracy(corpus_path: Path, truth_path: Path) -> dict[str, Any]:
             inter = len(np.intersect1d(a, b))
             j = inter / (len(a) + len(b) - inter)
             groups.setdefault(key, []).append((j, float((S.minhash(a, mc) == S.minhash(b, mc)).mean()),
-                                               float((S.classic_minhash(a, mc) == S.classic_minhash(b, mc)).mean())))
+                                               float((R.classic_minhash(a, mc) == R.classic_minhash(b, mc)).mean())))
     out = {}
     for g, v in groups.items():
         arr = np.asarray(v)

@@ -29,7 +29,7 @@ def _prose_paragraphs() -> list[str]:
     """Paragraphs of which no two share a word 5-gram (so unrelated really means unrelated)."""
     import importlib
 
-    from retold.sketch import shingle_set
+    from retold.core.sketch import shingle_set
 
     seen: set[int] = set()
     paras: list[str] = []

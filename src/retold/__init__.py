@@ -14,8 +14,8 @@ these names::
 
 __version__ = "0.1.0"
 
-from .families import cluster
-from .config import (
+from retold.families import cluster
+from retold.config import (
     CandidateConfig,
     ClusterConfig,
     DedupConfig,
@@ -25,13 +25,13 @@ from .config import (
     ShingleConfig,
     VerifyConfig,
 )
-from .dedup import DedupResult, dedup
-from .families import Removal
-from .errors import ConfigError, IndexFormatError, InputError, MissingDependency, RetoldError
-from .index import Index
-from .models import Cluster, DocInfo, Document, Pair, Passage, Problem, ScanResult
-from .pipeline import scan
-from .writers import write_result
+from retold.engines.dedup import DedupResult, dedup
+from retold.families import Removal
+from retold.errors import ConfigError, IndexFormatError, InputError, MissingDependency, RetoldError
+from retold.index import Index
+from retold.models import Cluster, DocInfo, Document, Pair, Passage, Problem, ScanResult
+from retold.engines import scan
+from retold.io.writers import write_result
 
 __all__ = [
     "__version__",

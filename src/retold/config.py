@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .errors import ConfigError
+from retold.errors import ConfigError
 
 
 def _check(cond: bool, message: str) -> None:
@@ -73,7 +73,7 @@ class CandidateConfig:
 
 @dataclass(frozen=True, slots=True)
 class VerifyConfig:
-    """When a verified pair is reported, and with which relation (see :mod:`retold.verify`).
+    """When a verified pair is reported, and with which relation (see :mod:`retold.core.verify`).
 
     - a document is covered by the other when >= ``min_containment`` of its
       non-boilerplate shingles are found there (most of it is reused: one shared sentence

@@ -31,15 +31,3 @@ class IndexFormatError(RetoldError):
 
 class MissingDependency(RetoldError, ImportError):
     """An optional dependency is missing; the message says which extra to install."""
-
-
-def require(module: str, extra: str):
-    """Import an optional module or raise :class:`MissingDependency` naming the extra."""
-    import importlib
-
-    try:
-        return importlib.import_module(module)
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise MissingDependency(
-            f"{module!r} is needed for this feature: pip install 'retold[{extra}]'"
-        ) from exc

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from .config import ScanConfig
+from retold.config import ScanConfig
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,9 +57,6 @@ PROBLEM_REASONS: tuple[str, ...] = (
 #: problems after which the record is still used (with the bad field dropped)
 KEPT_PROBLEMS: frozenset[str] = frozenset({"bad_date"})
 
-#: document statuses: only "ok" documents are paired
-DOC_STATUSES: tuple[str, ...] = ("ok", "empty", "too_short")
-
 
 @dataclass(frozen=True, slots=True)
 class DocInfo:
@@ -101,7 +98,7 @@ class Pair:
     relation: str
     shared: int = 0
     passages: tuple[Passage, ...] | None = None
-    #: share of a's (b's) non-boilerplate shingles found in the other (see :mod:`retold.verify`)
+    #: share of a's (b's) non-boilerplate shingles found in the other (see :mod:`retold.core.verify`)
     coverage_a: float = 0.0
     coverage_b: float = 0.0
 
@@ -145,7 +142,7 @@ class ScanResult:
 
     def summary(self) -> dict[str, Any]:
         """The content of summary.json (see docs/formats.md)."""
-        from . import __version__
+        from retold import __version__
 
         by_rel: dict[str, int] = {}
         for p in self.pairs:

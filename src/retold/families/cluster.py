@@ -2,7 +2,7 @@
 
 Documents join through *version* pairs only (by default ``duplicate``, ``contains`` and
 ``contained``: most of the smaller document is reused in the other, see
-:mod:`retold.verify`). Connected components of those pairs would still chain stories: a
+:mod:`retold.core.verify`). Connected components of those pairs would still chain stories: a
 brief that shares two background sentences with another story's article, or a roundup
 that contains the briefs of three stories, would join them. So a family is a *star*:
 
@@ -28,8 +28,8 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Iterable, Sequence
 
-from ..config import ClusterConfig
-from ..models import Cluster, DocInfo, Pair
+from retold.config import ClusterConfig
+from retold.models import Cluster, DocInfo, Pair
 
 
 def date_key(value: str | None) -> float:

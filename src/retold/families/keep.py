@@ -4,7 +4,7 @@ Within each family, members are considered in the keep policy's order
 (:class:`~retold.config.DedupConfig`). The first is kept. Each later member is removed
 only if a document already kept *directly covers* it: their verified pair shows at least
 ``min_coverage`` of the member's non-boilerplate shingles in the kept document (its
-``coverage``, :mod:`retold.verify`). Among kept documents that cover it, the one covering
+``coverage``, :mod:`retold.core.verify`). Among kept documents that cover it, the one covering
 most is named (ties: the earlier in keep order). Otherwise the member is kept as well.
 
 So dedup never removes a document through a chain, and a story (or the extra paragraphs
@@ -16,8 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from ..config import DedupConfig
-from ..models import Cluster, DocInfo, Pair
+from retold.config import DedupConfig
+from retold.models import Cluster, DocInfo, Pair
 from .cluster import date_key
 
 

@@ -1,0 +1,157 @@
+"""Verification: exact shingle-set scores for candidate pairs, and the relation they imply.
+
+For a pair with shingle sets A and B, ``I = |A ∩ B|``:
+``jaccard = I / |A ∪ B|``, ``containment_a = I / |A|`` (share of a found in b),
+``containment_b = I / |B|``. ``shared`` counts the shared shingles that are not
+boilerplate (see :mod:`retold.engines.local.candidates`), and ``coverage_a = shared / own_a`` is the
+share of a's non-boilerplate shingles found in b (0 for a document made only of
+boilerplate); ``coverage_b`` likewise.
+
+The relation (thresholds in :class:`~retold.config.VerifyConfig`, chosen on the news
+bench, see docs/method.md) says how much of each document the other one covers:
+
+- a document is *covered* by the other when its coverage is >= ``min_containment``
+  (most of its own text is reused there: one shared sentence or quote is not enough),
+  or when >= ``near_copy_containment`` of all its shingles are shared (a page copied so
+  often that all of it is "boilerplate");
+- ``duplicate``: each covers the other and their sizes differ by at most
+  ``duplicate_length_ratio``;
+- ``contains``: b is covered by a (when both are covered, b is the smaller);
+  ``contained``: a is covered by b;
+- ``overlap``: neither holds, but they share >= ``min_shared`` non-boilerplate shingles
+  (a reused passage, sentence or quote);
+- else the pair is not reported.
+
+``duplicate``, ``contains`` and ``contained`` are the *version* relations that families
+are built from (:mod:`retold.families`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from retold.core.arrays import isin_sorted
+from retold.config import VerifyConfig
+from retold.core.rules import rounded
+from retold.models import Pair
+
+NO_RELATION = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Scores:
+    """Verified scores of candidate pairs, element-wise with the candidate arrays."""
+
+    intersection: np.ndarray  # int64
+    shared: np.ndarray  # int64, non-boilerplate part of the intersection
+    size_a: np.ndarray  # int64
+    size_b: np.ndarray  # int64
+    own_a: np.ndarray  # int64, non-boilerplate shingles of a
+    own_b: np.ndarray  # int64
+
+    @property
+    def jaccard(self) -> np.ndarray:
+        union = self.size_a + self.size_b - self.intersection
+        return np.where(union > 0, self.intersection / np.maximum(union, 1), 0.0)
+
+    @property
+    def containment_a(self) -> np.ndarray:
+        return self.intersection / np.maximum(self.size_a, 1)
+
+    @property
+    def containment_b(self) -> np.ndarray:
+        return self.intersection / np.maximum(self.size_b, 1)
+
+    @property
+    def coverage_a(self) -> np.ndarray:
+        return np.where(self.own_a > 0, self.shared / np.maximum(self.own_a, 1), 0.0)
+
+    @property
+    def coverage_b(self) -> np.ndarray:
+        return np.where(self.own_b > 0, self.shared / np.maximum(self.own_b, 1), 0.0)
+
+
+def intersect_counts(set_a: np.ndarray, set_b: np.ndarray, boilerplate: np.ndarray) -> tuple[int, int]:
+    """(|A ∩ B|, |A ∩ B minus boilerplate|) of two sorted unique uint64 arrays."""
+    if len(set_a) > len(set_b):
+        set_a, set_b = set_b, set_a
+    if len(set_a) == 0:
+        return 0, 0
+    common = set_a[isin_sorted(set_a, set_b)]
+    if len(boilerplate) == 0 or len(common) == 0:
+        return len(common), len(common)
+    return len(common), int(len(common) - np.count_nonzero(isin_sorted(common, boilerplate)))
+
+
+def own_sizes(shingles: np.ndarray, offsets: np.ndarray, boilerplate: np.ndarray, chunk: int = 1 << 22) -> np.ndarray:
+    """Number of non-boilerplate shingles of each document (in chunks: bounded memory)."""
+    sizes = np.diff(offsets)
+    if len(boilerplate) == 0 or len(shingles) == 0:
+        return sizes
+    hits: list[np.ndarray] = []
+    for i in range(0, len(shingles), chunk):
+        hits.append(np.flatnonzero(isin_sorted(shingles[i : i + chunk], boilerplate)) + i)
+    docs = np.searchsorted(offsets, np.concatenate(hits), side="right") - 1
+    return sizes - np.bincount(docs, minlength=len(sizes))
+
+
+def score_pairs(
+    a: np.ndarray, b: np.ndarray, shingles: np.ndarray, offsets: np.ndarray, boilerplate: np.ndarray,
+    own: np.ndarray | None = None, slot: np.ndarray | None = None,
+) -> Scores:
+    """Exact scores of the pairs (a[i], b[i]) of document ranks.
+
+    Rank r's set is ``shingles[offsets[s]:offsets[s+1]]`` with ``s = slot[r]`` (default r).
+    ``own``: :func:`own_sizes` of every document by rank, if already computed.
+    """
+    inter = np.zeros(len(a), dtype=np.int64)
+    shared = np.zeros(len(a), dtype=np.int64)
+    sa, sb = (a, b) if slot is None else (slot[a], slot[b])
+    for i, (x, y) in enumerate(zip(sa.tolist(), sb.tolist())):
+        inter[i], shared[i] = intersect_counts(
+            shingles[offsets[x] : offsets[x + 1]], shingles[offsets[y] : offsets[y + 1]], boilerplate
+        )
+    sizes = np.diff(offsets)
+    if own is None:
+        own = own_sizes(shingles, offsets, boilerplate)
+        own = own if slot is None else own[slot]
+    return Scores(inter, shared, sizes[sa], sizes[sb], own[a], own[b])
+
+
+def covered(coverage: np.ndarray, containment: np.ndarray, config: VerifyConfig) -> np.ndarray:
+    """Whether a document is covered by its partner (see the module docstring)."""
+    return (coverage >= config.min_containment) | (containment >= config.near_copy_containment)
+
+
+def classify(scores: Scores, config: VerifyConfig) -> np.ndarray:
+    """The relation of each pair (``NO_RELATION`` where it is not reported)."""
+    size_a, size_b = scores.size_a, scores.size_b
+    nonempty = (size_a > 0) & (size_b > 0)
+    a_covered = covered(scores.coverage_a, scores.containment_a, config) & nonempty
+    b_covered = covered(scores.coverage_b, scores.containment_b, config) & nonempty
+    b_smaller = size_b < size_a
+    both = a_covered & b_covered
+    similar_length = np.minimum(size_a, size_b) >= config.duplicate_length_ratio * np.maximum(size_a, size_b)
+    rel = np.full(len(size_a), NO_RELATION, dtype=object)
+    rel[(scores.shared >= config.min_shared) & ~(a_covered | b_covered)] = "overlap"
+    rel[(b_covered & ~a_covered) | (both & b_smaller)] = "contains"
+    rel[(a_covered & ~b_covered) | (both & ~b_smaller)] = "contained"
+    rel[both & similar_length] = "duplicate"
+    return rel
+
+
+def pairs_from_scores(a: Sequence[str], b: Sequence[str], scores: Scores, relations: np.ndarray,
+                      rows: np.ndarray) -> tuple[Pair, ...]:
+    """The :class:`Pair` records of the scored rows ``rows`` (ids ``a[i]``, ``b[i]`` for the
+    i-th of them): scores rounded to 4 decimals, the one rounding every engine applies."""
+    jac, ca, cb = scores.jaccard[rows], scores.containment_a[rows], scores.containment_b[rows]
+    va, vb = scores.coverage_a[rows], scores.coverage_b[rows]
+    rel, shared = relations[rows], scores.shared[rows]
+    return tuple(
+        Pair(a[i], b[i], rounded(jac[i]), rounded(ca[i]), rounded(cb[i]), str(rel[i]),
+             int(shared[i]), coverage_a=rounded(va[i]), coverage_b=rounded(vb[i]))
+        for i in range(len(rows))
+    )

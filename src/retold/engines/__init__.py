@@ -1,0 +1,50 @@
+"""Engines run the stages of :mod:`retold.engines.base` over the kernels of :mod:`retold.core`.
+
+:func:`scan` is the library's entry point; ``engine`` picks where the work runs (today
+the local engine; a Spark engine will be a sibling giving the same output).
+"""
+
+from __future__ import annotations
+
+from retold.config import ReadConfig, ScanConfig
+from retold.engines.base import Engine, run_stages, scan_with
+from retold.engines.local import LocalEngine
+from retold.errors import ConfigError
+from retold.io.sources import Source
+from retold.models import ScanResult
+from retold.progress import Progress
+
+#: engines by name
+ENGINES = ("local",)
+
+
+def make_engine(name: str = "local", *, workers: int | None = None) -> Engine:
+    """The engine called ``name``."""
+    if name == "local":
+        return LocalEngine(workers)
+    raise ConfigError(f"unknown engine {name!r}; choose from {list(ENGINES)}")
+
+
+def scan(
+    source: Source,
+    *,
+    config: ScanConfig = ScanConfig(),
+    read: ReadConfig = ReadConfig(),
+    workers: int | None = None,
+    strict: bool = False,
+    progress: Progress | None = None,
+    align: bool = True,
+    engine: str | Engine = "local",
+) -> ScanResult:
+    """Find every pair of documents that share text, and the families of reprints.
+
+    ``source``: a path, a list of paths (directories, .txt/.md, JSONL(.gz/.zst), CSV/TSV,
+    Parquet), or an iterable of :class:`~retold.models.Document` or dicts with at least
+    ``id`` and ``text``. With ``align`` (default) every pair carries its reused passages.
+    Results do not depend on input order, ``workers`` or ``engine``.
+    """
+    eng = make_engine(engine, workers=workers) if isinstance(engine, str) else engine
+    return scan_with(eng, source, config=config, read=read, strict=strict, progress=progress, align=align)
+
+
+__all__ = ["scan", "make_engine", "Engine", "LocalEngine", "run_stages", "ENGINES"]

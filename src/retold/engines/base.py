@@ -1,0 +1,101 @@
+"""The stage order of every scan, written once, over a small engine protocol.
+
+    read+sketch -> candidates -> verify -> align -> families
+
+An engine decides *where* each stage runs (worker processes and spill files for the local
+engine; DataFrames for a Spark engine) and calls the pure kernels of :mod:`retold.core`;
+what a family is comes from :mod:`retold.families`. :func:`run_stages` is the order:
+:func:`retold.scan` and :meth:`retold.Index.scan` both go through it, so a scan of files
+and a scan of an index differ only in where the sketches come from.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from retold.config import AlignConfig, ReadConfig, ScanConfig
+from retold.families import cluster
+from retold.io.sources import Source
+from retold.models import DocInfo, Pair, Problem, ScanResult
+from retold.progress import NullProgress, Progress
+
+
+@dataclass(slots=True)
+class Sketched:
+    """A sketched corpus and how to read its texts.
+
+    ``corpus`` is the engine's own representation (it must have ``documents``, the
+    :class:`~retold.models.DocInfo` by id); :func:`run_stages` takes it over and drops it
+    after the pair stages, so its memory is free before alignment.
+    """
+
+    corpus: Any
+    text_of: Callable[[str], str] | None
+
+
+class Engine(Protocol):
+    """What an engine provides; each method is one stage (or two that share data)."""
+
+    def scratch(self) -> AbstractContextManager[Any]:
+        """Temporary storage for one run, removed on every exit path."""
+        ...
+
+    def sketch(self, source: Source, config: ScanConfig, read: ReadConfig, scratch: Any, *, strict: bool,
+               progress: Progress, problems: list[Problem], keep_texts: bool) -> Sketched:
+        """Read and sketch every document (problems appended to ``problems``)."""
+        ...
+
+    def pairs(self, corpus: Any, config: ScanConfig, progress: Progress,
+              timings: dict[str, float]) -> tuple[tuple[Pair, ...], dict[str, int]]:
+        """Candidates, verified and classified: the reported pairs in (a, b) order, and counts."""
+        ...
+
+    def release(self) -> None:
+        """Give memory freed by the pair stages back before alignment."""
+        ...
+
+    def align(self, pairs: tuple[Pair, ...], text_of: Callable[[str], str], config: AlignConfig,
+              progress: Progress) -> tuple[Pair, ...]:
+        """The pairs with their reused passages."""
+        ...
+
+
+def run_stages(engine: Engine, sketched: Sketched, config: ScanConfig, *, align: bool, progress: Progress | None,
+               timings: dict[str, float], problems: list[Problem], t0: float) -> ScanResult:
+    """candidates -> verify -> align -> families over a sketched corpus; the one stage order."""
+    progress = progress or NullProgress()
+    corpus, sketched.corpus = sketched.corpus, None
+    pairs, stats = engine.pairs(corpus, config, progress, timings)
+    documents: tuple[DocInfo, ...] = corpus.documents
+    del corpus  # the sketches are not needed any more: free them before alignment
+    engine.release()
+    if align:
+        if sketched.text_of is None:
+            raise ValueError("alignment needs the texts: sketch with keep_texts=True")
+        t_align = time.perf_counter()
+        pairs = engine.align(pairs, sketched.text_of, config.align, progress)
+        timings["align"] = time.perf_counter() - t_align
+    t2 = time.perf_counter()
+    clusters = cluster(pairs, documents, config.cluster)
+    timings["cluster"] = time.perf_counter() - t2
+    timings["total"] = time.perf_counter() - t0
+    problems.sort(key=lambda p: (p.origin, p.reason))
+    return ScanResult(documents, pairs, clusters, tuple(problems), config, stats, timings)
+
+
+def scan_with(engine: Engine, source: Source, *, config: ScanConfig, read: ReadConfig, strict: bool,
+              progress: Progress | None, align: bool) -> ScanResult:
+    """read+sketch with ``engine``, then :func:`run_stages`."""
+    timings: dict[str, float] = {}
+    problems: list[Problem] = []
+    t0 = time.perf_counter()
+    with engine.scratch() as scratch:
+        sketched = engine.sketch(source, config, read, scratch, strict=strict, progress=progress or NullProgress(),
+                                 problems=problems, keep_texts=align)
+        timings["read_sketch"] = time.perf_counter() - t0
+        return run_stages(engine, sketched, config, align=align, progress=progress, timings=timings,
+                          problems=problems, t0=t0)

@@ -1,0 +1,60 @@
+"""The local engine: worker processes on one machine, spill files in a temporary folder.
+
+- :mod:`.sketching`: read+sketch in workers (blocks of input, shingle sets and texts
+  spilled to files);
+- :mod:`.candidates`: the shingle inverted index built one hash partition at a time on
+  all workers, plus LSH;
+- :mod:`.pairs`: exact verification and passage alignment over forked workers;
+- :mod:`.parallel`, :mod:`.textstore`: the process and spill-file plumbing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+
+from retold.config import AlignConfig, ReadConfig, ScanConfig
+from retold.engines.base import Sketched
+from retold.engines.local.pairs import align_pairs, find_pairs
+from retold.engines.local.parallel import check_workers, release_free_memory
+from retold.engines.local.sketching import Corpus, sketch_corpus
+from retold.engines.local.textstore import SpillDir
+from retold.io.sources import Source
+from retold.models import Pair, Problem
+from retold.progress import Progress
+
+
+class LocalEngine:
+    """Runs every stage on this machine with ``workers`` processes (default: all cores)."""
+
+    name = "local"
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = check_workers(workers)
+
+    def scratch(self) -> AbstractContextManager[SpillDir]:
+        return SpillDir()
+
+    def sketch(self, source: Source, config: ScanConfig, read: ReadConfig, scratch: SpillDir, *, strict: bool,
+               progress: Progress, problems: list[Problem], keep_texts: bool) -> Sketched:
+        corpus, texts = sketch_corpus(source, config, scratch, read=read, workers=self.workers, strict=strict,
+                                      progress=progress, problems=problems, keep_texts=keep_texts)
+        if texts is None:
+            return Sketched(corpus, None)
+        slot = corpus.slot
+        rank = {d.id: r for r, d in enumerate(corpus.documents)}
+        return Sketched(corpus, lambda i: texts.get(int(slot[rank[i]])))
+
+    def pairs(self, corpus: Corpus, config: ScanConfig, progress: Progress,
+              timings: dict[str, float]) -> tuple[tuple[Pair, ...], dict[str, int]]:
+        return find_pairs(corpus, config, progress, timings, self.workers)
+
+    def release(self) -> None:
+        release_free_memory()
+
+    def align(self, pairs: tuple[Pair, ...], text_of: Callable[[str], str], config: AlignConfig,
+              progress: Progress) -> tuple[Pair, ...]:
+        return align_pairs(pairs, text_of, config, workers=self.workers, progress=progress)
+
+
+__all__ = ["LocalEngine", "Corpus"]

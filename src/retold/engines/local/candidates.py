@@ -1,0 +1,279 @@
+"""Candidate pairs, sub-quadratically, from two complementary sources.
+
+The local engine's candidate stage. (The pure parts, LSH banding and the pair-count
+threshold, are :mod:`retold.core.lsh` and :mod:`retold.core.rules`.)
+
+1. A shingle inverted index (as passim does): documents that share shingles are
+   candidates. A shingle found in more than ``max_df`` documents is *boilerplate*: it
+   proposes no pairs (this bounds the work per shingle to ``max_df**2 / 2`` and stops
+   footers from chaining unrelated documents) and is reported. The index counts, for
+   each pair, the shared non-boilerplate shingles exactly, so a pair is proposed only
+   if that count could pass verification. This finds partial reuse and containment,
+   which whole-document MinHash cannot.
+2. MinHash LSH banding: documents whose signatures agree on one band. It finds large
+   families of near-copies whose shingles are all too frequent for the index.
+   Buckets larger than ``max_bucket`` are linked as a star (each member to the first),
+   which keeps families connected without a quadratic number of pairs.
+
+Documents are referred to by their *rank* (position in id order), so every array
+here, and the pairs they give, do not depend on input order or worker count.
+Pairs are encoded as ``a * n + b`` (a < b) in uint64 and returned sorted.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from retold.core.arrays import count_sorted, group_bounds, postings, segment_members, unique_sorted
+from retold.config import CandidateConfig, MinHashConfig, VerifyConfig
+from retold.engines.local.parallel import SHARED, fork_map
+from retold.core.lsh import lsh_candidates, pairs_in_groups
+from retold.core.rules import index_pair_threshold
+
+_U64 = np.uint64
+
+
+@dataclass(frozen=True, slots=True)
+class Candidates:
+    """Candidate pairs as two rank arrays (a < b), sorted, plus what was learnt on the way."""
+
+    a: np.ndarray  # int64
+    b: np.ndarray  # int64
+    boilerplate: np.ndarray  # sorted uint64 shingle hashes with df > max_df
+    own: np.ndarray  # int64 by rank: shingles that are not boilerplate
+    stats: dict[str, int]
+
+    def __len__(self) -> int:
+        return len(self.a)
+
+
+#: shingle occurrences per partition of the inverted index (bounds its memory)
+PARTITION_OCCURRENCES = 1 << 23
+
+
+def _partition_ids(shingles: np.ndarray, bits: int, chunk: int = 1 << 24) -> np.ndarray:
+    """The top ``bits`` bits of every hash (uint8), computed in chunks to bound memory."""
+    out = np.empty(len(shingles), dtype=np.uint8)
+    shift = _U64(64 - bits)
+    for i in range(0, len(shingles), chunk):
+        out[i : i + chunk] = shingles[i : i + chunk] >> shift
+    return out
+
+
+def _partition_members(shingles: np.ndarray, offsets: np.ndarray, part: np.ndarray | None, p: int,
+                       chunk: int = 1 << 22) -> tuple[np.ndarray, np.ndarray]:
+    """(hashes, storage positions of their documents) of partition ``p``, in storage order.
+
+    Read in chunks with small temporaries: a full-length mask per partition would cost
+    more than the partition's own work (fresh memory is slow to touch on VMs), and the
+    positions are searched among the offsets of the chunk's documents only.
+    """
+    if part is None:
+        lengths = np.diff(offsets)
+        return shingles, np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
+    hs: list[np.ndarray] = []
+    ds: list[np.ndarray] = []
+    for lo in range(0, len(shingles), chunk):
+        hi = min(lo + chunk, len(shingles))
+        pos = np.flatnonzero(part[lo:hi] == p) + lo
+        # the documents overlapping [lo, hi): only their offsets are searched
+        d0 = int(np.searchsorted(offsets, lo, side="right")) - 1
+        d1 = int(np.searchsorted(offsets, hi, side="left"))
+        hs.append(shingles[pos])
+        ds.append(np.searchsorted(offsets[d0 : d1 + 1], pos, side="right") - 1 + d0)
+    if not hs:
+        return shingles[:0], np.empty(0, np.int64)
+    return np.concatenate(hs), np.concatenate(ds)
+
+
+def _sum_by_key(keys: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Unique keys (sorted) with their counts added up."""
+    order = np.argsort(keys)
+    keys, counts = keys[order], counts[order]
+    starts, _ = group_bounds(keys)
+    return keys[starts], np.add.reduceat(counts, starts) if len(starts) else counts
+
+
+def index_candidates(
+    shingles: np.ndarray,
+    offsets: np.ndarray,
+    config: CandidateConfig,
+    verify: VerifyConfig,
+    partitions: int | None = None,
+    workers: int = 1,
+    rank_of: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, int]]:
+    """Pairs proposed by the inverted index, the boilerplate hashes, own sizes and counts.
+
+    ``shingles[offsets[i]:offsets[i+1]]`` is the sorted shingle set of the i-th stored
+    document (empty for documents that are not paired), whose rank is ``rank_of[i]``
+    (default: i). The index is built one hash partition at a time (``partitions``, a
+    power of two, default from the corpus size), so its memory stays bounded; the result
+    does not depend on the number of partitions. ``own[r]`` counts the shingles of rank r
+    that are not boilerplate.
+    """
+    n = len(offsets) - 1
+    lengths = np.diff(offsets)
+    if rank_of is not None:
+        by_rank = np.empty_like(lengths)
+        by_rank[rank_of] = lengths
+        lengths = by_rank
+    if partitions is None:
+        partitions = -(-len(shingles) // PARTITION_OCCURRENCES)
+    bits = min(8, max(0, int(partitions - 1).bit_length()))
+    part = _partition_ids(shingles, bits) if bits else None
+    stats = dict.fromkeys(("distinct_shingles", "boilerplate_shingles", "boilerplate_occurrences",
+                           "shared_shingles", "index_pair_hits"), 0)
+    boiler_parts: list[np.ndarray] = []
+    own = lengths.copy()
+    with _PairCounts(n, 1 << bits) as counter:
+        jobs = range(1 << bits)
+        for boiler, boiler_docs, part_stats in fork_map(
+                _index_partition, jobs, workers if bits else 1, shingles=shingles, offsets=offsets, part=part,
+                rank_of=rank_of, max_df=config.max_df, counter=counter):
+            boiler_parts.append(boiler)
+            own -= np.bincount(boiler_docs, minlength=n)
+            for k, v in part_stats.items():
+                stats[k] += v
+
+        def need(keys: np.ndarray) -> np.ndarray:
+            a, b = (keys // _U64(n)).astype(np.int64), (keys % _U64(n)).astype(np.int64)
+            return index_pair_threshold(np.minimum(lengths[a], lengths[b]), verify)
+
+        keys = counter.at_least(need, workers)
+    boilerplate = np.sort(np.concatenate(boiler_parts)) if boiler_parts else np.empty(0, _U64)
+    stats["index_candidates"] = int(len(keys))
+    return keys, boilerplate, own, stats
+
+
+def _index_partition(p: int) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
+    """One hash partition of the index: its pair hits go to the shared counter (files).
+
+    Returns the partition's boilerplate hashes, the ranks of their occurrences, and counts.
+    """
+    sh = SHARED
+    shingles, offsets, part, counter, rank_of = sh["shingles"], sh["offsets"], sh["part"], sh["counter"], sh["rank_of"]
+    n = len(offsets) - 1
+    hs, ds = _partition_members(shingles, offsets, part, p)
+    if rank_of is not None:
+        ds = rank_of[ds]
+    distinct, df = count_sorted(hs)
+    members, starts, sizes = postings(hs, ds, n, distinct)
+    del hs, ds
+    max_df = sh["max_df"]
+    boiler = sizes > max_df
+    keep = (sizes >= 2) & ~boiler
+    keys = pairs_in_groups(members, starts[keep], sizes[keep], n)
+    boiler_docs = segment_members(members, starts[boiler], sizes[boiler])
+    stats = {"distinct_shingles": int(len(distinct)), "boilerplate_shingles": int((df > max_df).sum()),
+             "boilerplate_occurrences": int(df[df > max_df].sum()), "shared_shingles": int(keep.sum()),
+             "index_pair_hits": int(len(keys))}
+    boilerplate = distinct[df > max_df]
+    del members, starts, sizes, distinct, df
+    counter.add(keys, tag=p)
+    return boilerplate, boiler_docs, stats
+
+
+class _PairCounts:
+    """Counts of encoded pairs over many additions, spilled to disk by ``a`` range.
+
+    Each addition is reduced to (unique key, count) and, when there is more than one
+    addition, appended to one of ``buckets`` temporary files by the pair's first
+    document, so summing the counts never needs all pairs in memory at once.
+    """
+
+    def __init__(self, n: int, buckets: int) -> None:
+        self.n = max(n, 1)
+        self.buckets = buckets
+        self.tmp: tempfile.TemporaryDirectory[str] | None = None
+        self.memory: list[tuple[np.ndarray, np.ndarray]] = []
+        if buckets > 1:
+            self.tmp = tempfile.TemporaryDirectory(prefix="retold-pairs-")
+            # first key of each bucket: bucket j holds a in [j*n/B, (j+1)*n/B)
+            firsts = -(-np.arange(buckets + 1, dtype=np.int64) * self.n // buckets)
+            self.bounds = (firsts.astype(_U64) * _U64(self.n))
+
+    def __enter__(self) -> "_PairCounts":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.tmp is not None:
+            self.tmp.cleanup()
+
+    def _path(self, j: int, what: str) -> str:
+        assert self.tmp is not None
+        return os.path.join(self.tmp.name, f"{j}.{what}")
+
+    def add(self, keys: np.ndarray, tag: int = 0) -> None:
+        """Count ``keys``; ``tag`` names this addition's files (one writer per tag)."""
+        keys, counts = count_sorted(keys)
+        counts = counts.astype(np.uint32)
+        if self.tmp is None:
+            self.memory.append((keys, counts))
+            return
+        cut = np.searchsorted(keys, self.bounds)
+        for j in range(self.buckets):
+            lo, hi = cut[j], cut[j + 1]
+            if hi > lo:
+                with open(self._path(j, f"{tag}.keys"), "ab") as fk, open(self._path(j, f"{tag}.counts"), "ab") as fc:
+                    keys[lo:hi].tofile(fk)
+                    counts[lo:hi].tofile(fc)
+
+    def _bucket(self, j: int) -> tuple[np.ndarray, np.ndarray]:
+        """All (key, count) additions of bucket ``j`` (everything, without spilling)."""
+        if self.tmp is None:
+            if not self.memory:
+                return np.empty(0, _U64), np.empty(0, np.uint32)
+            return np.concatenate([k for k, _ in self.memory]), np.concatenate([c for _, c in self.memory])
+        tags = sorted(int(x.split(".")[1]) for x in os.listdir(self.tmp.name)
+                      if x.startswith(f"{j}.") and x.endswith(".keys"))
+        if not tags:
+            return np.empty(0, _U64), np.empty(0, np.uint32)
+        return (np.concatenate([np.fromfile(self._path(j, f"{t}.keys"), dtype=_U64) for t in tags]),
+                np.concatenate([np.fromfile(self._path(j, f"{t}.counts"), dtype=np.uint32) for t in tags]))
+
+    def at_least(self, need: Callable[[np.ndarray], np.ndarray], workers: int = 1) -> np.ndarray:
+        """Sorted keys whose summed count reaches ``need(keys)`` (buckets summed on ``workers``)."""
+        out = list(fork_map(_bucket_at_least, range(self.buckets), workers if self.buckets > 1 else 1,
+                            counter=self, need=need))
+        return np.concatenate(out) if out else np.empty(0, _U64)
+
+
+def _bucket_at_least(j: int) -> np.ndarray:
+    keys, counts = _sum_by_key(*SHARED["counter"]._bucket(j))
+    return keys[counts >= SHARED["need"](keys)]
+
+
+def find_candidates(
+    shingles: np.ndarray,
+    offsets: np.ndarray,
+    bands: np.ndarray,
+    candidates: CandidateConfig,
+    minhash: MinHashConfig,
+    verify: VerifyConfig,
+    *,
+    workers: int = 1,
+    rank_of: np.ndarray | None = None,
+) -> Candidates:
+    """All candidate pairs (inverted index + LSH), sorted by (a, b) rank.
+
+    ``shingles``/``offsets``/``rank_of`` as in :func:`index_candidates`; ``bands`` by rank.
+    """
+    n = len(offsets) - 1
+    idx_keys, boilerplate, own, stats = index_candidates(shingles, offsets, candidates, verify, workers=workers,
+                                                         rank_of=rank_of)
+    sizes = np.diff(offsets)
+    eligible = np.zeros(n, dtype=bool)
+    eligible[np.arange(n) if rank_of is None else rank_of] = sizes > 0
+    lsh_keys, lsh_stats = lsh_candidates(bands, eligible, minhash)
+    keys = unique_sorted(np.concatenate((idx_keys, lsh_keys)))
+    nn = _U64(max(n, 1))
+    keys = keys[keys // nn != keys % nn]  # never a document with itself
+    stats |= lsh_stats
+    stats["candidates"] = int(len(keys))
+    return Candidates((keys // nn).astype(np.int64), (keys % nn).astype(np.int64), boilerplate, own, stats)

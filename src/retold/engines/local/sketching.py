@@ -1,0 +1,161 @@
+"""The local engine's read+sketch stage: blocks of input parsed and sketched in worker processes.
+
+Texts are streamed: the input is cut into blocks (raw JSON lines or read documents)
+that workers parse and sketch; they write shingle sets and texts to temporary files
+(:mod:`retold.engines.local.textstore`) and send back metadata and LSH band keys. What
+stays in memory for the rest of the run is, per document, its
+:class:`~retold.models.DocInfo`, its sorted shingle set (8 bytes a shingle, about one per
+word) and its band keys (8 bytes x ``bands``); texts stay on disk until alignment reads
+them; see docs/method.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from retold.config import ReadConfig, ScanConfig
+from retold.core.arrays import within
+from retold.core.lsh import band_keys
+from retold.core.rules import doc_status
+from retold.core.sketch import sketch_texts
+from retold.engines.local.parallel import check_workers, ordered_map, process_pool
+from retold.engines.local.textstore import SpillDir, TextStore, append_texts
+from retold.io.readers import DocumentBlock, block_documents, reporter, unique_ids
+from retold.io.sources import Source, source_blocks
+from retold.models import DocInfo, Problem
+from retold.progress import NullProgress, Progress
+
+BATCH_DOCS = 512
+BATCH_CHARS = 4_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class SketchedBlock:
+    """What a worker sends back for a block: metadata and small arrays; the shingle sets
+    and texts went to its files in the spill directory (see :mod:`retold.engines.local.textstore`)."""
+
+    documents: list[DocInfo]
+    problems: list[Problem]
+    bands: np.ndarray  # uint64 (n, bands)
+    shingles_at: tuple[str, int]  # (file, byte offset) of the concatenated sets
+    texts_at: tuple[str, np.ndarray] | None  # (file, byte bounds), when texts are kept
+
+
+def _sketch_block(task: tuple[DocumentBlock, ScanConfig, ReadConfig, SpillDir, bool]) -> SketchedBlock:
+    block, config, read, spill, keep_texts = task
+    problems: list[Problem] = []
+    docs = list(block_documents(block, read, problems.append))
+    texts = [d.text for d in docs]
+    batch = sketch_texts(texts, config.shingle, config.minhash)
+    infos = [DocInfo(d.id, len(d.text), int(k), d.date, d.source, d.origin, doc_status(int(k), config.shingle), int(m))
+             for d, k, m in zip(docs, batch.tokens.tolist(), np.diff(batch.offsets).tolist())]
+    return SketchedBlock(infos, problems, band_keys(batch.signatures, config.minhash),
+                         spill.append("shingles", batch.shingles), append_texts(spill, texts) if keep_texts else None)
+
+
+@dataclass(frozen=True, slots=True)
+class Corpus:
+    """Sketched documents: what later stages read.
+
+    Documents are referred to by rank (rank r = r-th smallest id). Their shingle sets are
+    stored in the order they were read: rank r's set is ``shingles[offsets[s]:offsets[s+1]]``
+    with ``s = slot[r]``.
+    """
+
+    documents: tuple[DocInfo, ...]  # by rank
+    shingles: np.ndarray  # uint64, concatenated sorted sets, in storage order
+    offsets: np.ndarray  # int64, len n+1, storage order
+    slot: np.ndarray  # int64: rank -> storage position
+    bands: np.ndarray  # uint64 (n, bands) LSH band keys, by rank
+
+    def __len__(self) -> int:
+        return len(self.documents)
+
+    @property
+    def rank_of(self) -> np.ndarray:
+        """storage position -> rank"""
+        rank = np.empty_like(self.slot)
+        rank[self.slot] = np.arange(len(self.slot), dtype=np.int64)
+        return rank
+
+
+def sketch_corpus(
+    source: Source,
+    config: ScanConfig,
+    spill: SpillDir,
+    *,
+    read: ReadConfig = ReadConfig(),
+    workers: int | None = None,
+    strict: bool = False,
+    progress: Progress | None = None,
+    problems: list[Problem],
+    keep_texts: bool = False,
+) -> tuple[Corpus, TextStore | None]:
+    """Read and sketch every document in parallel: the corpus, and its texts if ``keep_texts``.
+
+    Workers parse and sketch blocks of input and write shingle sets (and texts) to
+    ``spill``; this process checks ids (the first of an id wins, in input order), then
+    reads the shingle sets back into one array: one copy in memory, nothing pickled twice.
+    """
+    workers = check_workers(workers)
+    progress = progress or NullProgress()
+    report = reporter(problems.append, strict)
+    progress.start("read+sketch")
+    infos: list[DocInfo] = []
+    parts: list[tuple[SketchedBlock, np.ndarray]] = []  # each block with its kept rows
+    tasks = ((block, config, read, spill, keep_texts) for block in source_blocks(source, read, report, BATCH_DOCS, BATCH_CHARS))
+    seen: dict[str, str] = {}
+    with process_pool(workers) as executor:
+        for res in ordered_map(executor, _sketch_block, tasks, window=2 * workers):
+            for problem in res.problems:
+                report(problem)
+            kept = list(unique_ids(res.documents, report, seen))
+            infos.extend(kept)
+            if len(kept) == len(res.documents):
+                rows = np.arange(len(kept), dtype=np.int64)
+            else:
+                ids = {id(d) for d in kept}
+                rows = np.asarray([i for i, d in enumerate(res.documents) if id(d) in ids], dtype=np.int64)
+            parts.append((res, rows))
+            progress.advance(len(res.documents))
+    progress.finish()
+    corpus = _collect(infos, parts, spill, config)
+    texts = _text_store(parts, spill) if keep_texts else None
+    return corpus, texts
+
+
+def _collect(infos: list[DocInfo], parts: list[tuple[SketchedBlock, np.ndarray]], spill: SpillDir,
+             config: ScanConfig) -> Corpus:
+    """The corpus from the sketched blocks: shingle sets read back in storage (reading) order."""
+    n = len(infos)
+    sizes = np.fromiter((d.shingles for d in infos), dtype=np.int64, count=n)
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(sizes, out=offsets[1:])
+    shingles = np.empty(int(offsets[-1]), dtype=np.uint64)
+    bands = np.empty((n, config.minhash.bands), dtype=np.uint64)
+    pos = 0
+    for res, rows in parts:
+        lengths = np.fromiter((d.shingles for d in res.documents), dtype=np.int64, count=len(res.documents))
+        block = spill.read_array(res.shingles_at[0], res.shingles_at[1], int(lengths.sum()))
+        if len(rows) < len(res.documents):
+            starts = np.cumsum(lengths) - lengths
+            block = block[np.repeat(starts[rows], lengths[rows]) + within(lengths[rows])]
+        shingles[offsets[pos] : offsets[pos] + len(block)] = block
+        bands[pos : pos + len(rows)] = res.bands[rows]
+        pos += len(rows)
+    slot = np.asarray(sorted(range(n), key=lambda i: infos[i].id), dtype=np.int64)
+    return Corpus(tuple(infos[i] for i in slot.tolist()), shingles, offsets, slot, bands[slot])
+
+
+def _text_store(parts: list[tuple[SketchedBlock, np.ndarray]], spill: SpillDir) -> TextStore:
+    """Where each kept document's text is, in storage order."""
+    def pieces() -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
+        for res, rows in parts:
+            assert res.texts_at is not None
+            name, bounds = res.texts_at
+            yield name, bounds[:-1][rows], bounds[1:][rows]
+
+    return TextStore.build(spill, pieces())

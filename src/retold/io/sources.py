@@ -1,0 +1,86 @@
+"""What a run reads: paths (files, directories) or an iterable of documents/records.
+
+One place answers "is this source paths?", lists its files, and turns it into documents,
+into (document, input record) pairs (for writing a filtered copy of the input), or into
+blocks for parallel readers (:class:`~retold.io.readers.DocumentBlock`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from retold.config import ReadConfig
+from retold.io.readers import (DocumentBlock, document_blocks, read_blocks, read_documents, read_records,
+                               record_to_document, reporter, unique_ids)
+from retold.io.records import document_to_record
+from retold.models import Document, Problem
+
+#: what ``scan`` and ``dedup`` accept as their source
+Source = str | os.PathLike | Sequence[str | os.PathLike] | Iterable[Document | Mapping[str, Any]]
+
+
+def is_paths(source: Any) -> bool:
+    """Whether ``source`` is a path or a non-empty list of paths (else an iterable of records)."""
+    if isinstance(source, (str, os.PathLike)):
+        return True
+    return isinstance(source, (list, tuple)) and all(isinstance(s, (str, os.PathLike)) for s in source) and len(source) > 0
+
+
+def as_path_list(source: Source) -> list[Path] | None:
+    """The input paths of a path source, else None."""
+    if not is_paths(source):
+        return None
+    return [Path(source)] if isinstance(source, (str, os.PathLike)) else [Path(s) for s in source]  # type: ignore[union-attr]
+
+
+def iter_documents(
+    source: Source,
+    read: ReadConfig,
+    *,
+    on_problem: Callable[[Problem], None],
+    strict: bool = False,
+) -> Iterator[Document]:
+    """Documents from paths (via :mod:`retold.io.readers`) or from an iterable of records."""
+    if is_paths(source):
+        paths = [source] if isinstance(source, (str, os.PathLike)) else list(source)
+        yield from read_documents(paths, read, on_problem=on_problem, strict=strict)
+        return
+    report = reporter(on_problem, strict)
+    yield from (doc for doc, _ in iter_items(source, read, report))  # type: ignore[arg-type]
+
+
+def iter_items(source: Iterable[Document | Mapping[str, Any]], read: ReadConfig,
+               report: Callable[[Problem], None]) -> Iterator[tuple[Document, Document | Mapping[str, Any]]]:
+    """(document, the item it came from) of an iterable source, the first of each id only."""
+    def items() -> Iterator[tuple[Document, Document | Mapping[str, Any]]]:
+        for i, item in enumerate(source):
+            origin = f"<documents>#{i}"
+            doc = item if isinstance(item, Document) else record_to_document(dict(item), read, origin, report)
+            if doc is not None:
+                yield (doc if doc.origin else replace(doc, origin=origin)), item
+
+    return unique_ids(items(), report, doc_of=lambda item: item[0])
+
+
+def source_blocks(source: Source, read: ReadConfig, report: Callable[[Problem], None], max_items: int,
+                  max_chars: int) -> Iterator[DocumentBlock]:
+    """The source as blocks: raw JSON lines or read documents (see :class:`~retold.io.readers.DocumentBlock`)."""
+    if is_paths(source):
+        paths = [source] if isinstance(source, (str, os.PathLike)) else list(source)
+        yield from read_blocks(paths, read, report=report, max_items=max_items, max_bytes=max_chars)
+        return
+    yield from document_blocks(iter_documents(source, read, on_problem=report), max_items, max_chars)
+
+
+def source_records(source: Source, read: ReadConfig) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """(id, record as read) of every document of ``source``, first of each id only."""
+    if is_paths(source):
+        for doc, rec in read_records(as_path_list(source) or [], read, on_problem=lambda p: None):
+            yield doc.id, rec
+        return
+    for doc, item in iter_items(source, read, lambda p: None):  # type: ignore[arg-type]
+        yield doc.id, item if isinstance(item, Mapping) else document_to_record(doc)

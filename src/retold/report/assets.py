@@ -1,0 +1,496 @@
+"""The CSS and JavaScript inlined into the HTML report (see :mod:`retold.report.html`).
+
+The script reads the data from the ``<script type="application/json" id="retold-data">``
+block and builds every view on demand. Document text only ever reaches the page through
+``textContent`` / ``createTextNode`` / ``setAttribute`` (never ``innerHTML``), so a text
+holding markup is shown, never run. Kept as Python constants so no package-data wiring is
+needed; neither may contain ``</`` + ``script``.
+"""
+
+CSS = r"""
+:root { --fg:#1f2328; --muted:#656d76; --line:#d0d7de; --bg:#fff; --soft:#f6f8fa; --link:#0969da; }
+* { box-sizing: border-box; }
+body { margin:0; font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif; color:var(--fg); background:var(--bg); }
+header { position:sticky; top:0; z-index:5; display:flex; gap:18px; align-items:center; padding:8px 18px;
+  background:#24292f; color:#fff; }
+header h1 { font-size:16px; margin:0; font-weight:600; }
+header nav a { color:#d0d7de; margin-right:14px; text-decoration:none; }
+header nav a.on { color:#fff; font-weight:600; border-bottom:2px solid #fff; }
+main { padding:14px 18px 40px; max-width:1500px; margin:0 auto; }
+a { color:var(--link); text-decoration:none; } a:hover { text-decoration:underline; }
+h2 { font-size:20px; margin:6px 0 10px; } h3 { font-size:15px; margin:12px 0 6px; }
+.note { color:var(--muted); font-size:13px; margin:6px 0; }
+.warn { background:#fff8c5; border:1px solid #d4a72c; padding:6px 10px; border-radius:6px; margin:8px 0; }
+.cards { display:flex; flex-wrap:wrap; gap:10px; margin:8px 0 14px; }
+.card { border:1px solid var(--line); border-radius:8px; padding:8px 14px; min-width:130px; background:var(--soft); }
+.card b { display:block; font-size:22px; } .card span { color:var(--muted); font-size:12px; }
+table { border-collapse:collapse; width:100%; margin:6px 0; }
+th, td { border-bottom:1px solid var(--line); padding:4px 8px; text-align:left; vertical-align:top; }
+th { background:var(--soft); font-weight:600; font-size:13px; }
+td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; }
+td.id { word-break:break-all; }
+tr.row:hover { background:#f0f6ff; cursor:pointer; }
+.rel { display:inline-block; padding:0 6px; border-radius:10px; font-size:12px; color:#fff; }
+.rel-duplicate { background:#b91c1c; } .rel-contains, .rel-contained { background:#c2410c; } .rel-overlap { background:#2563eb; }
+.pager, .tools { display:flex; gap:8px; align-items:center; margin:8px 0; flex-wrap:wrap; }
+button, select, input { font:inherit; padding:3px 8px; border:1px solid var(--line); border-radius:6px; background:#fff; }
+button:disabled { opacity:.45; }
+.chip { background:#ddf4ff; border-radius:10px; padding:0 8px; }
+svg { display:block; } svg text { font:11px system-ui,sans-serif; fill:#444; }
+.bar { cursor:pointer; } .bar:hover { opacity:.75; }
+.edge { cursor:pointer; } .edge:hover { stroke-opacity:1; }
+.node { cursor:pointer; }
+.pairhead { display:flex; gap:20px; align-items:flex-start; flex-wrap:wrap; }
+.pairhead .meta { flex:1 1 520px; }
+.sides { display:grid; grid-template-columns:1fr 1fr; gap:14px; }
+.side h3 { word-break:break-all; }
+.text { white-space:pre-wrap; word-wrap:break-word; border:1px solid var(--line); border-radius:6px; padding:10px 12px;
+  max-height:78vh; overflow:auto; color:#57606a; background:#fff; font-size:14px; line-height:1.6; }
+.text.missing { font-style:italic; }
+.pas { color:#111; border-radius:2px; cursor:pointer; }
+.pas.hot { outline:2px solid #111; }
+.c0 { background:#dbeafe; } .c1 { background:#dcfce7; } .c2 { background:#fef3c7; } .c3 { background:#fce7f3; }
+.c4 { background:#e0e7ff; } .c5 { background:#ccfbf1; } .c6 { background:#ffedd5; } .c7 { background:#f3e8ff; }
+.sw { display:inline-block; width:12px; height:12px; border-radius:2px; vertical-align:middle; margin-right:3px; }
+mark.chg, ins.chg, del.chg, span.chg { color:#111; border-radius:2px; }
+mark.rep { background:#fde68a; border-bottom:2px solid #b45309; }
+ins.ins { background:#a7f3c0; border-bottom:2px solid #15803d; text-decoration:none; }
+del.del { background:#fecaca; border-bottom:2px solid #b91c1c; text-decoration:line-through; text-decoration-color:#b91c1c; }
+span.mov { background:#ede9fe; border-bottom:2px dashed #7c3aed; }
+span.gap { cursor:help; } span.gap::before { content:"\2038"; font-weight:bold; padding:0 1px; }
+span.gap-ins::before { color:#15803d; } span.gap-del::before { color:#b91c1c; }
+.legend { display:flex; flex-wrap:wrap; gap:12px; align-items:center; font-size:13px; margin:6px 0; }
+@media (max-width:900px) { .sides { grid-template-columns:1fr; } }
+"""
+
+JS = r"""
+(function () {
+"use strict";
+var D = JSON.parse(document.getElementById("retold-data").textContent);
+var DOCS = D.docs, PAIRS = D.pairs, FAMS = D.families, PAGE = D.page_size || 50;
+var RELS = ["duplicate", "contains", "contained", "overlap"];
+var REL_COLOR = {duplicate: "#b91c1c", contains: "#c2410c", contained: "#ea580c", overlap: "#2563eb"};
+var PAL = ["#2563eb", "#16a34a", "#d97706", "#db2777", "#4f46e5", "#0d9488", "#ea580c", "#9333ea"];
+var NPAL = PAL.length;
+var SVGNS = "http:/" + "/www.w3.org/2000/svg";
+var app = document.getElementById("app");
+
+// -- DOM helpers: text only ever goes in as text nodes or attributes ------------------
+function add(n, c) {
+  if (c == null || c === false) return;
+  if (Array.isArray(c)) { for (var i = 0; i < c.length; i++) add(n, c[i]); return; }
+  n.appendChild(typeof c === "object" ? c : document.createTextNode(String(c)));
+}
+function setAttrs(n, attrs) {
+  if (!attrs) return;
+  for (var k in attrs) {
+    var v = attrs[k];
+    if (v == null) continue;
+    if (k.slice(0, 2) === "on") n.addEventListener(k.slice(2), v);
+    else n.setAttribute(k, String(v));
+  }
+}
+function el(tag, attrs) {
+  var n = document.createElement(tag); setAttrs(n, attrs);
+  for (var i = 2; i < arguments.length; i++) add(n, arguments[i]);
+  return n;
+}
+function sv(tag, attrs) {
+  var n = document.createElementNS(SVGNS, tag); setAttrs(n, attrs);
+  for (var i = 2; i < arguments.length; i++) add(n, arguments[i]);
+  return n;
+}
+function link(href, text) { return el("a", {href: href}, text); }
+function fmt(x) { return x == null ? "" : Number(x).toFixed(3); }
+function short(s, n) { s = String(s); return s.length > n ? s.slice(0, n - 1) + "\u2026" : s; }
+function relTag(r) { return el("span", {"class": "rel rel-" + r}, r); }
+function docLink(i) { return link("#doc/" + i, DOCS[i].id); }
+function go(h) { if (location.hash === h) route(); else location.hash = h; }
+function pager(page, pages, base, total, what) {
+  return el("div", {"class": "pager"},
+    el("button", {id: "prev-page", disabled: page <= 1 ? "" : null, onclick: function () { go(base + (page - 1)); }}, "\u2039 previous"),
+    el("span", {id: "page-label"}, "page " + page + " of " + pages + " (" + total + " " + what + ")"),
+    el("button", {id: "next-page", disabled: page >= pages ? "" : null, onclick: function () { go(base + (page + 1)); }}, "next \u203a"));
+}
+
+var ADJ = null;
+function adjacency() {
+  if (ADJ) return ADJ;
+  ADJ = DOCS.map(function () { return []; });
+  for (var i = 0; i < PAIRS.length; i++) { ADJ[PAIRS[i][0]].push(i); ADJ[PAIRS[i][1]].push(i); }
+  return ADJ;
+}
+var FAM_OF = null;
+function familyOf(d) {
+  if (!FAM_OF) { FAM_OF = {}; FAMS.forEach(function (f, k) { f.m.forEach(function (m) { FAM_OF[m] = k; }); }); }
+  return FAM_OF[d];
+}
+
+// -- overview ---------------------------------------------------------------------------
+function viewOverview() {
+  var c = D.summary.counts || {};
+  function card(n, label) { return el("div", {"class": "card"}, el("b", null, n == null ? "-" : n), el("span", null, label)); }
+  var rels = c.pairs_by_relation || {};
+  add(app, [el("h2", null, "Overview"),
+    el("div", {"class": "cards"}, card(c.documents, "documents"), card(c.pairs, "pairs"),
+      RELS.filter(function (r) { return rels[r]; }).map(function (r) { return card(rels[r], r + " pairs"); }),
+      card(c.clusters, "families"), card(c.clustered_documents, "documents in families"),
+      card(c.largest_cluster, "largest family"), card(c.skipped, "records skipped")),
+    notes()]);
+  var metric = el("select", {id: "hist-metric"}, el("option", {value: "2"}, "Jaccard similarity"),
+    el("option", {value: "max"}, "containment of the smaller"));
+  var holder = el("div");
+  metric.addEventListener("change", function () { holder.textContent = ""; add(holder, histogram(metric.value)); });
+  add(holder, histogram("2"));
+  add(app, [el("h3", null, "Pair similarities"), el("div", {"class": "tools"}, "measure:", metric,
+    el("span", {"class": "note"}, "click a bar to list its pairs")), holder]);
+  add(app, [el("h3", null, "Families by size"), familyTable(0, Math.min(FAMS.length, 15)),
+    FAMS.length > 15 ? link("#families/1", "all " + FAMS.length + " families \u203a") : null]);
+}
+function notes() {
+  var out = [];
+  if (D.diff_limited) out.push(el("div", {"class": "warn"}, "Word changes were computed for the " + D.diffed +
+    " most similar pairs only (of " + PAIRS.length + ", limit " + D.diff_limit + "); the other pairs show reused passages without change marks."));
+  if (D.missing_texts) out.push(el("div", {"class": "warn"}, D.missing_texts + " document texts were not available; their pairs show scores only."));
+  out.push(el("p", {"class": "note"}, "retold " + D.version + " \u00b7 " + DOCS.length + " documents with text in this report"));
+  return out;
+}
+function metricOf(p, m) { return m === "max" ? Math.max(p[3], p[4]) : p[2]; }
+function histogram(m) {
+  var B = 20, W = 760, H = 220, L = 44, T = 10, Bt = 34, bw = (W - L - 10) / B;
+  var counts = [], max = 1, i, r;
+  for (i = 0; i < B; i++) { counts.push({}); RELS.forEach(function (r) { counts[i][r] = 0; }); }
+  PAIRS.forEach(function (p) { var b = Math.min(B - 1, Math.floor(metricOf(p, m) * B)); counts[b][p[5]] = (counts[b][p[5]] || 0) + 1; });
+  var tot = counts.map(function (c) { var s = 0; for (var k in c) s += c[k]; return s; });
+  tot.forEach(function (t) { if (t > max) max = t; });
+  var svg = sv("svg", {width: W, height: H + Bt, viewBox: "0 0 " + W + " " + (H + Bt), id: "histogram", role: "img"});
+  add(svg, sv("title", null, "Histogram of pair similarities"));
+  var ticks = Math.min(4, max);
+  for (i = 0; i <= ticks; i++) {
+    var y = T + (H - T) * (1 - i / ticks);
+    add(svg, [sv("line", {x1: L, x2: W - 10, y1: y, y2: y, stroke: "#e5e7eb"}),
+      sv("text", {x: L - 6, y: y + 4, "text-anchor": "end"}, Math.round(max * i / ticks))]);
+  }
+  for (i = 0; i < B; i++) {
+    var y0 = H, g = sv("g", {"class": "bar", "data-bin": i});
+    (function (lo, hi) { g.addEventListener("click", function () { PL.lo = lo; PL.hi = hi; PL.metric = m; PL.key = null; go("#pairs/1"); }); })(i / B, (i + 1) / B);
+    RELS.forEach(function (r) {
+      var h = counts[i][r] / max * (H - T);
+      if (h > 0) { add(g, sv("rect", {x: L + i * bw + 1, y: y0 - h, width: bw - 2, height: h, fill: REL_COLOR[r]})); y0 -= h; }
+    });
+    add(g, sv("rect", {x: L + i * bw, y: T, width: bw, height: H - T, fill: "transparent"}));
+    add(g, sv("title", null, (i / B).toFixed(2) + "\u2013" + ((i + 1) / B).toFixed(2) + ": " + tot[i] + " pairs"));
+    add(svg, g);
+  }
+  for (i = 0; i <= 4; i++) add(svg, sv("text", {x: L + i * (W - L - 10) / 4, y: H + 14, "text-anchor": "middle"}, (i / 4).toFixed(2)));
+  var lx = L;
+  RELS.forEach(function (r) {
+    add(svg, [sv("rect", {x: lx, y: H + 22, width: 10, height: 10, fill: REL_COLOR[r]}), sv("text", {x: lx + 14, y: H + 31}, r)]);
+    lx += 90;
+  });
+  return svg;
+}
+
+// -- families ---------------------------------------------------------------------------
+function dateRange(f) {
+  var ds = f.m.map(function (d) { return DOCS[d].date; }).filter(Boolean).sort();
+  return ds.length ? ds[0].slice(0, 10) + (ds.length > 1 && ds[ds.length - 1].slice(0, 10) !== ds[0].slice(0, 10) ? " \u2013 " + ds[ds.length - 1].slice(0, 10) : "") : "";
+}
+function familyTable(from, to) {
+  var tb = el("tbody");
+  for (var k = from; k < to; k++) {
+    var f = FAMS[k];
+    (function (k) {
+      add(tb, el("tr", {"class": "row", onclick: function () { go("#family/" + k); }},
+        el("td", null, link("#family/" + k, "family " + f.c)), el("td", {"class": "num"}, f.m.length),
+        el("td", {"class": "id"}, DOCS[f.rep].id), el("td", null, dateRange(f))));
+    })(k);
+  }
+  return el("table", {id: "families"}, el("thead", null, el("tr", null, el("th", null, "family"),
+    el("th", {"class": "num"}, "members"), el("th", null, "representative"), el("th", null, "dates"))), tb);
+}
+function viewFamilies(page) {
+  var pages = Math.max(1, Math.ceil(FAMS.length / PAGE)); page = Math.min(Math.max(1, page), pages);
+  add(app, [el("h2", null, "Families (" + FAMS.length + ")"), el("p", {"class": "note"}, "Sorted by size."),
+    pager(page, pages, "#families/", FAMS.length, "families"), familyTable((page - 1) * PAGE, Math.min(FAMS.length, page * PAGE))]);
+}
+function viewFamily(k) {
+  var f = FAMS[k]; if (!f) return notFound();
+  var mem = f.m.slice().sort(function (x, y) { var a = DOCS[x].date || "\uffff", b = DOCS[y].date || "\uffff"; return a < b ? -1 : a > b ? 1 : x - y; });
+  var tb = el("tbody");
+  mem.forEach(function (d) {
+    var x = DOCS[d];
+    add(tb, el("tr", null, el("td", {"class": "id"}, docLink(d), d === f.rep ? " (representative)" : null),
+      el("td", null, x.date || ""), el("td", null, x.source || ""), el("td", {"class": "num"}, x.chars), el("td", {"class": "id"}, x.origin || "")));
+  });
+  var inside = {}; f.m.forEach(function (d) { inside[d] = true; });
+  var ps = []; var seen = {}; var A = adjacency();
+  f.m.forEach(function (d) { A[d].forEach(function (i) { var p = PAIRS[i]; if (!seen[i] && inside[p[0]] && inside[p[1]]) { seen[i] = 1; ps.push(i); } }); });
+  ps.sort(function (x, y) { return x - y; });
+  add(app, [el("h2", null, "Family " + f.c + " \u00b7 " + f.m.length + " members"),
+    el("p", {"class": "note"}, "Representative: ", docLink(f.rep), ". ", dateRange(f)),
+    el("h3", null, "Who shares text with whom"), familyGraph(f, ps),
+    el("h3", null, "Members"), el("table", {id: "members"}, el("thead", null, el("tr", null, el("th", null, "document"),
+      el("th", null, "date"), el("th", null, "source"), el("th", {"class": "num"}, "chars"), el("th", null, "origin"))), tb),
+    el("h3", null, "Pairs in this family (" + ps.length + ")"), pairTable(ps.slice(0, 500)),
+    ps.length > 500 ? el("p", {"class": "note"}, "first 500 shown") : null]);
+}
+function familyGraph(f, ps) {
+  var LIM = 300, mem = f.m.slice(0, LIM), W = 900, H = 380, pad = 40, pos = {}, i;
+  var times = mem.map(function (d) { var t = DOCS[d].date ? Date.parse(DOCS[d].date) : NaN; return t; });
+  var dated = times.filter(function (t) { return !isNaN(t); });
+  var tmin = Math.min.apply(null, dated), tmax = Math.max.apply(null, dated);
+  var timeline = dated.length >= 2 && tmax > tmin;
+  var svg = sv("svg", {width: W, height: H, viewBox: "0 0 " + W + " " + H, id: "family-graph", role: "img"});
+  add(svg, sv("title", null, timeline ? "Timeline: members by date, lines join documents that share text" : "Members in a circle, lines join documents that share text"));
+  if (timeline) {
+    var lanes = Math.min(8, Math.max(1, mem.length)), right = W - pad - 90;
+    var order = mem.map(function (d, j) { return j; }).sort(function (x, y) { return (isNaN(times[x]) ? Infinity : times[x]) - (isNaN(times[y]) ? Infinity : times[y]); });
+    order.forEach(function (j, r) {
+      var t = times[j], x = isNaN(t) ? W - pad - 30 : pad + (t - tmin) / (tmax - tmin) * (right - pad);
+      pos[mem[j]] = [x, 40 + (r % lanes) * ((H - 90) / Math.max(1, lanes - 1 || 1))];
+    });
+    add(svg, [sv("line", {x1: pad, x2: right, y1: H - 24, y2: H - 24, stroke: "#999"}),
+      sv("text", {x: pad, y: H - 8}, new Date(tmin).toISOString().slice(0, 10)),
+      sv("text", {x: right, y: H - 8, "text-anchor": "end"}, new Date(tmax).toISOString().slice(0, 10)),
+      dated.length < mem.length ? sv("text", {x: W - pad - 30, y: H - 8, "text-anchor": "middle"}, "undated") : null]);
+  } else {
+    var R = Math.min(W, H) / 2 - pad;
+    mem.forEach(function (d, j) { var a = 2 * Math.PI * j / mem.length - Math.PI / 2; pos[d] = [W / 2 + R * Math.cos(a), H / 2 + R * Math.sin(a)]; });
+  }
+  var drawn = 0;
+  ps.forEach(function (pi) {
+    var p = PAIRS[pi], s = pos[p[0]], t = pos[p[1]];
+    if (!s || !t || drawn++ > 3000) return;
+    var mx = (s[0] + t[0]) / 2 + (t[1] - s[1]) * 0.15, my = (s[1] + t[1]) / 2 - (t[0] - s[0]) * 0.15;
+    add(svg, sv("path", {"class": "edge", d: "M" + s[0] + " " + s[1] + "Q" + mx + " " + my + " " + t[0] + " " + t[1], fill: "none", stroke: REL_COLOR[p[5]] || "#888",
+      "stroke-opacity": 0.55, "stroke-width": 1 + 4 * p[2], onclick: function () { go("#pair/" + pi); }},
+      sv("title", null, DOCS[p[0]].id + " \u2194 " + DOCS[p[1]].id + ": " + p[5] + ", jaccard " + fmt(p[2]))));
+  });
+  mem.forEach(function (d) {
+    var q = pos[d], x = DOCS[d], rep = d === f.rep;
+    add(svg, sv("g", {"class": "node", onclick: function () { go("#doc/" + d); }},
+      sv("circle", {cx: q[0], cy: q[1], r: rep ? 9 : 6, fill: rep ? "#111" : "#fff", stroke: "#111", "stroke-width": 2}),
+      mem.length <= 40 ? sv("text", {x: q[0] + 11, y: q[1] + 4}, short(x.id, 28)) : null,
+      sv("title", null, x.id + (x.date ? "\n" + x.date : "") + (x.source ? "\n" + x.source : ""))));
+  });
+  var out = [svg];
+  if (f.m.length > LIM) out.push(el("p", {"class": "note"}, "graph shows the first " + LIM + " of " + f.m.length + " members"));
+  return out;
+}
+
+// -- pair list --------------------------------------------------------------------------
+var PL = {q: "", rel: "", sort: "sim", lo: null, hi: null, metric: "2", key: null, sel: null};
+function selection() {
+  var key = [PL.q, PL.rel, PL.sort, PL.lo, PL.hi, PL.metric].join("|");
+  if (PL.key === key) return PL.sel;
+  var q = PL.q.toLowerCase(), sel = [];
+  for (var i = 0; i < PAIRS.length; i++) {
+    var p = PAIRS[i];
+    if (PL.rel && p[5] !== PL.rel) continue;
+    if (PL.lo != null) { var v = metricOf(p, PL.metric); if (v < PL.lo || (v >= PL.hi && PL.hi < 1)) continue; }
+    if (q && DOCS[p[0]].id.toLowerCase().indexOf(q) < 0 && DOCS[p[1]].id.toLowerCase().indexOf(q) < 0) continue;
+    sel.push(i);
+  }
+  var by = {cont: function (i) { return -Math.max(PAIRS[i][3], PAIRS[i][4]); }, len: function (i) { return -aligned(PAIRS[i]); },
+            id: null}[PL.sort];
+  if (PL.sort === "id") sel.sort(function (x, y) { var a = DOCS[PAIRS[x][0]].id + "\u0000" + DOCS[PAIRS[x][1]].id, b = DOCS[PAIRS[y][0]].id + "\u0000" + DOCS[PAIRS[y][1]].id; return a < b ? -1 : a > b ? 1 : 0; });
+  else if (by) sel.sort(function (x, y) { return by(x) - by(y) || x - y; });
+  PL.key = key; PL.sel = sel;
+  return sel;
+}
+function aligned(p) { var s = 0; (p[7] || []).forEach(function (x) { s += x[1] - x[0]; }); return s; }
+function pairTable(idx) {
+  var tb = el("tbody");
+  idx.forEach(function (i) {
+    var p = PAIRS[i];
+    add(tb, el("tr", {"class": "row", "data-pair": i, onclick: function () { go("#pair/" + i); }},
+      el("td", {"class": "num"}, link("#pair/" + i, i + 1)), el("td", {"class": "id"}, DOCS[p[0]].id), el("td", {"class": "id"}, DOCS[p[1]].id),
+      el("td", null, relTag(p[5])), el("td", {"class": "num"}, fmt(p[2])), el("td", {"class": "num"}, fmt(p[3])),
+      el("td", {"class": "num"}, fmt(p[4])), el("td", {"class": "num"}, p[7] ? p[7].length : "")));
+  });
+  return el("table", {id: "pairs"}, el("thead", null, el("tr", null, el("th", {"class": "num"}, "#"), el("th", null, "A"), el("th", null, "B"),
+    el("th", null, "relation"), el("th", {"class": "num"}, "jaccard"), el("th", {"class": "num"}, "cont. A"),
+    el("th", {"class": "num"}, "cont. B"), el("th", {"class": "num"}, "passages"))), tb);
+}
+function viewPairs(page) {
+  var sel = selection(), pages = Math.max(1, Math.ceil(sel.length / PAGE));
+  page = Math.min(Math.max(1, page || 1), pages);
+  var q = el("input", {id: "pair-filter", type: "search", placeholder: "filter by document id", value: PL.q});
+  q.addEventListener("change", function () { PL.q = q.value; go("#pairs/1"); });
+  var rel = el("select", {id: "pair-relation"}, el("option", {value: ""}, "all relations"),
+    RELS.map(function (r) { return el("option", {value: r, selected: PL.rel === r ? "" : null}, r); }));
+  rel.addEventListener("change", function () { PL.rel = rel.value; go("#pairs/1"); });
+  var sort = el("select", {id: "pair-sort"}, [["sim", "most similar (jaccard)"], ["cont", "highest containment"], ["len", "most aligned text"], ["id", "by id"]]
+    .map(function (o) { return el("option", {value: o[0], selected: PL.sort === o[0] ? "" : null}, o[1]); }));
+  sort.addEventListener("change", function () { PL.sort = sort.value; go("#pairs/1"); });
+  var range = PL.lo != null ? el("span", {"class": "chip"}, (PL.metric === "max" ? "containment " : "jaccard ") + PL.lo.toFixed(2) + "\u2013" + PL.hi.toFixed(2) + " ",
+    el("button", {onclick: function () { PL.lo = PL.hi = null; go("#pairs/1"); }}, "\u00d7")) : null;
+  add(app, [el("h2", null, "Pairs"), el("div", {"class": "tools"}, q, rel, sort, range),
+    pager(page, pages, "#pairs/", sel.length, "pairs"), pairTable(sel.slice((page - 1) * PAGE, page * PAGE)),
+    pager(page, pages, "#pairs/", sel.length, "pairs")]);
+  var bottom = app.querySelectorAll(".pager")[1];
+  bottom.querySelectorAll("[id]").forEach(function (n) { n.removeAttribute("id"); });
+}
+
+// -- one document -----------------------------------------------------------------------
+function viewDoc(d) {
+  var x = DOCS[d]; if (!x) return notFound();
+  var mine = adjacency()[d].slice(0, 500), fam = familyOf(d);
+  add(app, [el("h2", {"class": "id"}, x.id), metaTable([x]),
+    fam != null ? el("p", null, "Member of ", link("#family/" + fam, "family " + FAMS[fam].c), ".") : null,
+    el("h3", null, "Pairs (" + adjacency()[d].length + ")"), pairTable(mine),
+    el("h3", null, "Text"), el("div", {"class": "text" + (x.text == null ? " missing" : "")}, x.text == null ? "(text not available)" : x.text)]);
+}
+function metaTable(ds) {
+  return el("table", {"class": "meta"}, el("thead", null, el("tr", null, el("th", null, ""), el("th", null, "document"), el("th", null, "date"),
+    el("th", null, "source"), el("th", {"class": "num"}, "chars"), el("th", null, "origin"))),
+    el("tbody", null, ds.map(function (x, k) {
+      return el("tr", null, el("td", null, ds.length > 1 ? "AB"[k] : ""), el("td", {"class": "id"}, link("#doc/" + DOCS.indexOf(x), x.id)),
+        el("td", null, x.date || ""), el("td", null, x.source || ""), el("td", {"class": "num"}, x.chars), el("td", {"class": "id"}, x.origin || ""));
+    })));
+}
+
+// -- one pair ---------------------------------------------------------------------------
+function viewPair(i) {
+  var p = PAIRS[i]; if (!p) return notFound();
+  var A = DOCS[p[0]], B = DOCS[p[1]], pas = p[7] || [], ops = p[8];
+  var ma = [], mb = [];
+  (ops || []).forEach(function (o) {
+    var c = o[0], as = o[1], ae = o[2], bs = o[3], be = o[4];
+    var ta = A.text ? A.text.slice(as, ae) : "", tb = B.text ? B.text.slice(bs, be) : "";
+    if (c === 1) { ma.push([as, ae, "rep", "replaced in B by: " + short(tb, 200)]); mb.push([bs, be, "rep", "replaces in A: " + short(ta, 200)]); }
+    else if (c === 2) { mb.push([bs, be, "ins", "inserted: not in A"]); ma.push([as, as, "gap-ins", "B inserts here: " + short(tb, 200)]); }
+    else if (c === 3) { ma.push([as, ae, "del", "deleted: not in B"]); mb.push([bs, bs, "gap-del", "A has here: " + short(ta, 200)]); }
+    else if (c === 4) { ma.push([as, ae, "mov", "moved: in B elsewhere"]); mb.push([bs, be, "mov", "moved: in A elsewhere"]); }
+  });
+  function byStart(x, y) { return x[0] - y[0] || (x[1] - x[0]) - (y[1] - y[0]); }
+  ma.sort(byStart); mb.sort(byStart);
+  var sideA = textSide(A, pas.map(function (x, k) { return [x[0], x[1], k]; }), ma, "a");
+  var sideB = textSide(B, pas.map(function (x, k) { return [x[2], x[3], k]; }), mb, "b");
+  function link2(side, other) {
+    side.addEventListener("mouseover", function (e) { hot(e, true); });
+    side.addEventListener("mouseout", function (e) { hot(e, false); });
+    side.addEventListener("click", function (e) {
+      var t = e.target.closest(".pas"); if (!t) return;
+      var o = other.querySelector('.pas[data-p="' + t.getAttribute("data-p") + '"]');
+      if (o) o.scrollIntoView({block: "nearest", inline: "nearest"});
+    });
+  }
+  function hot(e, on) {
+    var t = e.target.closest(".pas"); if (!t) return;
+    app.querySelectorAll('.pas[data-p="' + t.getAttribute("data-p") + '"]').forEach(function (n) { n.classList.toggle("hot", on); });
+  }
+  link2(sideA, sideB); link2(sideB, sideA);
+  var warn = null;
+  if (A.text == null || B.text == null) warn = el("div", {"class": "warn"}, "The text of " + (A.text == null ? A.id : B.id) + " is not in this report.");
+  else if (ops == null) warn = el("div", {"class": "warn"}, "Word changes were not computed for this pair (the report computes them for the " + D.diffed + " most similar pairs only); reused passages are shown.");
+  add(app, [el("div", {"class": "pager"}, link("#pairs/1", "\u2039 all pairs"),
+      el("button", {id: "prev-pair", disabled: i <= 0 ? "" : null, onclick: function () { go("#pair/" + (i - 1)); }}, "previous pair"),
+      el("button", {id: "next-pair", disabled: i >= PAIRS.length - 1 ? "" : null, onclick: function () { go("#pair/" + (i + 1)); }}, "next pair")),
+    el("div", {"class": "pairhead"}, el("div", {"class": "meta"},
+      el("h2", null, "Pair " + (i + 1) + " of " + PAIRS.length + " ", relTag(p[5])),
+      el("p", null, "jaccard ", el("b", null, fmt(p[2])), " \u00b7 containment of A in B ", el("b", null, fmt(p[3])),
+        " \u00b7 of B in A ", el("b", null, fmt(p[4])), " \u00b7 shared shingles ", el("b", null, p[6]),
+        " \u00b7 ", el("b", null, pas.length), " reused passage" + (pas.length === 1 ? "" : "s")),
+      metaTable([A, B]), warn, legend(pas.length)),
+      el("div", null, dotplot(p, A, B))),
+    el("div", {"class": "sides"}, el("div", {"class": "side"}, el("h3", null, "A: ", A.id), sideA),
+      el("div", {"class": "side"}, el("h3", null, "B: ", B.id), sideB)),
+    passageTable(p, A, B)]);
+}
+function legend(n) {
+  var sw = [];
+  for (var k = 0; k < Math.min(n, NPAL); k++) sw.push(el("span", {"class": "sw c" + k}));
+  return el("div", {"class": "legend"}, el("span", null, sw, " reused passage (same colour on both sides; click to find it in the other text)"),
+    el("mark", {"class": "chg rep"}, "replaced"), el("ins", {"class": "chg ins"}, "inserted"), el("del", {"class": "chg del"}, "deleted"),
+    el("span", {"class": "chg mov"}, "moved"), el("span", null, el("span", {"class": "gap gap-ins"}), "/", el("span", {"class": "gap gap-del"}), " where the other text has more"));
+}
+function textSide(doc, spans, marks, side) {
+  var box = el("div", {"class": "text", id: "text-" + side});
+  if (doc.text == null) { box.classList.add("missing"); add(box, "(text not available)"); return box; }
+  var t = doc.text, mi = 0, cur = 0;
+  spans.sort(function (x, y) { return x[0] - y[0]; });
+  function paint(parent, s, e, last) {
+    var pos = s;
+    while (mi < marks.length) {
+      var k = marks[mi], ks = k[0], ke = k[1];
+      if (ks > e || (ks === e && !(last && ke === ks))) break;
+      if (ks === ke) {
+        if (ks >= pos) { if (ks > pos) add(parent, t.slice(pos, ks)); pos = ks; add(parent, el("span", {"class": "gap " + k[2], title: k[3]})); }
+        mi++; continue;
+      }
+      if (ke <= s) { mi++; continue; }
+      var cs = Math.max(ks, pos), ce = Math.min(ke, e);
+      if (cs > pos) add(parent, t.slice(pos, cs));
+      var tag = k[2] === "ins" ? "ins" : k[2] === "del" ? "del" : k[2] === "rep" ? "mark" : "span";
+      if (ce > cs) add(parent, el(tag, {"class": "chg " + k[2], title: k[3]}, t.slice(cs, ce)));
+      pos = Math.max(pos, ce);
+      if (ke <= e) mi++; else break;
+    }
+    if (pos < e) add(parent, t.slice(pos, e));
+  }
+  spans.forEach(function (sp) {
+    var s = Math.max(sp[0], cur), e = Math.min(sp[1], t.length);
+    if (e <= s) return;
+    paint(box, cur, s, false);
+    var span = el("span", {"class": "pas c" + (sp[2] % NPAL), "data-p": sp[2], title: "passage " + (sp[2] + 1)});
+    paint(span, s, e, false);
+    add(box, span); cur = e;
+  });
+  paint(box, cur, t.length, true);
+  return box;
+}
+function dotplot(p, A, B) {
+  var S = 220, L = 34, T = 10, la = Math.max(1, A.text ? A.text.length : A.chars), lb = Math.max(1, B.text ? B.text.length : B.chars);
+  var svg = sv("svg", {width: S + L + 10, height: S + T + 30, id: "dotplot", role: "img"},
+    sv("title", null, "Dot-plot: each line is a reused passage (x: position in A, y: position in B)"),
+    sv("rect", {x: L, y: T, width: S, height: S, fill: "#fafafa", stroke: "#999"}),
+    sv("text", {x: L + S / 2, y: T + S + 16, "text-anchor": "middle"}, "A (" + A.chars + " chars)"),
+    sv("text", {x: 12, y: T + S / 2, "text-anchor": "middle", transform: "rotate(-90 12 " + (T + S / 2) + ")"}, "B (" + B.chars + " chars)"));
+  (p[8] || []).forEach(function (o) {
+    if (o[0] !== 4) return;
+    add(svg, sv("line", {x1: L + o[1] / la * S, y1: T + o[3] / lb * S, x2: L + o[2] / la * S, y2: T + o[4] / lb * S,
+      stroke: "#7c3aed", "stroke-width": 2, "stroke-dasharray": "3 2"}, sv("title", null, "moved")));
+  });
+  (p[7] || []).forEach(function (x, k) {
+    add(svg, sv("line", {x1: L + x[0] / la * S, y1: T + x[2] / lb * S, x2: L + Math.max(x[1], x[0] + 1) / la * S, y2: T + Math.max(x[3], x[2] + 1) / lb * S,
+      stroke: PAL[k % NPAL], "stroke-width": 3, "stroke-linecap": "round", "class": "dp-passage"},
+      sv("title", null, "passage " + (k + 1) + ": A " + x[0] + "\u2013" + x[1] + ", B " + x[2] + "\u2013" + x[3] + ", score " + fmt(x[4]))));
+  });
+  return el("div", null, svg, el("div", {"class": "note"}, "dot-plot of the aligned passages"));
+}
+function passageTable(p, A, B) {
+  var pas = p[7] || [];
+  if (!pas.length) return el("p", {"class": "note"}, "No aligned passages.");
+  return [el("h3", null, "Passages"), el("table", {id: "passages"}, el("thead", null, el("tr", null, el("th", null, "#"),
+    el("th", {"class": "num"}, "A from\u2013to"), el("th", {"class": "num"}, "B from\u2013to"), el("th", {"class": "num"}, "score"), el("th", null, "begins"))),
+    el("tbody", null, pas.map(function (x, k) {
+      return el("tr", null, el("td", null, el("span", {"class": "sw c" + (k % NPAL)}), k + 1), el("td", {"class": "num"}, x[0] + "\u2013" + x[1]),
+        el("td", {"class": "num"}, x[2] + "\u2013" + x[3]), el("td", {"class": "num"}, fmt(x[4])), el("td", null, A.text ? short(A.text.slice(x[0], x[1]), 90) : ""));
+    })))];
+}
+
+function notFound() { add(app, el("p", null, "Nothing here. ", link("#overview", "Back to the overview"), ".")); }
+
+function route() {
+  var h = (location.hash || "#overview").slice(1).split("/"), n = parseInt(h[1], 10);
+  app.textContent = "";
+  document.querySelectorAll("header nav a").forEach(function (a) {
+    a.classList.toggle("on", a.getAttribute("href").slice(1).replace(/s$/, "") === h[0].replace(/s$/, ""));
+  });
+  if (h[0] === "pairs") viewPairs(n || 1);
+  else if (h[0] === "pair") viewPair(n);
+  else if (h[0] === "families") viewFamilies(n || 1);
+  else if (h[0] === "family") viewFamily(n);
+  else if (h[0] === "doc") viewDoc(n);
+  else viewOverview();
+  window.scrollTo(0, 0);
+  document.body.setAttribute("data-view", h[0] || "overview");
+}
+window.addEventListener("hashchange", route);
+route();
+})();
+"""
+
+assert "</" + "script" not in JS.lower() and "</" + "style" not in CSS.lower()

@@ -1,0 +1,105 @@
+"""Candidate generation against a brute-force reference."""
+
+from __future__ import annotations
+
+from itertools import combinations
+from math import ceil
+
+import numpy as np
+from hypothesis import given, settings, strategies as st
+
+from retold.core.lsh import band_keys, lsh_candidates
+from retold.engines.local.candidates import find_candidates, index_candidates
+from retold.config import CandidateConfig, MinHashConfig, VerifyConfig
+
+
+def flatten(sets: list[set[int]]) -> tuple[np.ndarray, np.ndarray]:
+    arrays = [np.array(sorted(s), dtype=np.uint64) for s in sets]
+    offsets = np.concatenate(([0], np.cumsum([len(a) for a in arrays]))).astype(np.int64)
+    flat = np.concatenate(arrays).astype(np.uint64) if arrays else np.empty(0, np.uint64)
+    return flat, offsets
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.sets(st.integers(0, 2**64 - 1) | st.integers(0, 60), max_size=30), min_size=2, max_size=12),
+       st.integers(2, 6), st.integers(1, 8), st.sampled_from([None, 1, 2, 4, 16]), st.randoms(use_true_random=False))
+def test_index_candidates_match_brute_force(sets, max_df, min_shared, partitions, rnd):
+    """Small integers make hashes that clash in their high bits: the exact side path is exercised."""
+    # the sets are stored in a shuffled order; rank_of says which rank each stored set has
+    store = list(range(len(sets)))
+    rnd.shuffle(store)
+    flat, offsets = flatten([sets[r] for r in store])
+    verify = VerifyConfig(min_shared=min_shared)
+    keys, boiler, own, stats = index_candidates(flat, offsets, CandidateConfig(max_df=max_df), verify, partitions,
+                                                rank_of=np.asarray(store, dtype=np.int64))
+    df: dict[int, int] = {}
+    for s in sets:
+        for h in s:
+            df[h] = df.get(h, 0) + 1
+    boiler_ref = {h for h, c in df.items() if c > max_df}
+    assert set(boiler.tolist()) == boiler_ref
+    n = len(sets)
+    expected = set()
+    for a, b in combinations(range(n), 2):
+        shared = len((sets[a] & sets[b]) - boiler_ref)
+        need = min(min_shared, max(1, ceil(verify.min_containment * min(len(sets[a]), len(sets[b])))))
+        if shared >= need:
+            expected.add(a * n + b)
+    assert set(keys.tolist()) == expected
+    assert own.tolist() == [len(s - boiler_ref) for s in sets]
+    assert stats["boilerplate_shingles"] == len(boiler_ref)
+    assert stats["distinct_shingles"] == len(df)
+
+
+def test_lsh_finds_identical_signatures_and_stars_large_buckets():
+    cfg = MinHashConfig(num_perm=8, bands=4, max_bucket=3)
+    rng = np.random.default_rng(0)
+    sigs = rng.integers(0, 2**63, size=(10, 8), dtype=np.uint64)
+    sigs[[1, 4, 7]] = sigs[1]  # a family of three: all pairs
+    sigs[[2, 3, 5, 8, 9]] = sigs[2]  # five identical: larger than max_bucket, linked as a star
+    eligible = np.ones(10, dtype=bool)
+    eligible[9] = False
+    keys, stats = lsh_candidates(band_keys(sigs, cfg), eligible, cfg)
+    pairs = {(int(k) // 10, int(k) % 10) for k in keys}
+    assert pairs == {(1, 4), (1, 7), (4, 7), (2, 3), (2, 5), (2, 8)}
+    assert stats["lsh_large_buckets"] == 4  # one per band
+
+
+def test_find_candidates_sorted_and_unique():
+    sets = [set(range(0, 50)), set(range(10, 60)), set(range(100, 150)), set(range(0, 50))]
+    flat, offsets = flatten(sets)
+    sigs = np.zeros((4, 128), dtype=np.uint64)
+    sigs[2] = 7
+    c = find_candidates(flat, offsets, band_keys(sigs, MinHashConfig()), CandidateConfig(), MinHashConfig(),
+                        VerifyConfig())
+    got = list(zip(c.a.tolist(), c.b.tolist()))
+    assert got == sorted(set(got))
+    assert got == [(0, 1), (0, 3), (1, 3)]
+
+
+def test_index_candidates_same_with_workers_and_partitions():
+    rng = np.random.default_rng(3)
+    sets = [set(rng.integers(0, 2**64 - 1, 40, dtype=np.uint64).tolist()) | set(range(1000 * (i % 7), 1000 * (i % 7) + 30))
+            for i in range(60)]
+    flat, offsets = flatten(sets)
+    args = (flat, offsets, CandidateConfig(max_df=20), VerifyConfig())
+    base = index_candidates(*args, partitions=1, workers=1)
+    for partitions, workers in ((4, 1), (4, 2), (16, 2)):
+        got = index_candidates(*args, partitions=partitions, workers=workers)
+        assert got[0].tolist() == base[0].tolist() and got[1].tolist() == base[1].tolist()
+        assert got[2].tolist() == base[2].tolist() and got[3] == base[3]
+    assert len(base[0]) > 0
+
+
+@given(st.lists(st.sets(st.integers(0, 2**64 - 1), max_size=9), min_size=1, max_size=9), st.integers(1, 7),
+       st.integers(1, 3))
+def test_partition_members_in_chunks_equal_a_full_scan(sets, chunk, bits):
+    from retold.engines.local.candidates import _partition_ids, _partition_members
+
+    flat, offsets = flatten(sets)
+    part = _partition_ids(flat, bits)
+    for p in range(1 << bits):
+        hs, ds = _partition_members(flat, offsets, part, p, chunk=chunk)
+        idx = np.flatnonzero(part == p)
+        assert hs.tolist() == flat[idx].tolist()
+        assert ds.tolist() == (np.searchsorted(offsets, idx, side="right") - 1).tolist()
