@@ -83,7 +83,7 @@ class VerifyConfig:
     - otherwise, if they share >= ``min_shared`` non-boilerplate shingles: ``overlap``.
     """
 
-    min_containment: float = 0.5
+    min_containment: float = 0.8
     near_copy_containment: float = 0.8
     duplicate_length_ratio: float = 0.85
     min_shared: int = 10

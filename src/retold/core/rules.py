@@ -15,6 +15,9 @@ import numpy as np
 
 from retold.config import ShingleConfig, VerifyConfig
 
+#: word coverage is measured for the pairs where either side's shingle coverage reaches this
+WORD_COVERAGE_FLOOR = 0.15
+
 #: decimals of every score in outputs (jaccard, containment, coverage, passage scores)
 SCORE_DECIMALS = 4
 

@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Sequence
 
@@ -437,10 +437,11 @@ def _batch_token_hashes(texts: Sequence[str], seed: int) -> tuple[np.ndarray, np
 
 def _batch_shingle_sets(
     texts: Sequence[str], config: ShingleConfig
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(concatenated sorted unique shingle sets, offsets, tokens per text).
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(concatenated sorted unique shingle sets, offsets, tokens per text, the shingles in
+    text order: :func:`shingle_positions` of each text, concatenated).
 
-    Texts with fewer than ``config.min_tokens`` tokens get an empty set.
+    Texts with fewer than ``config.min_tokens`` tokens get an empty set and no positions.
     """
     n = len(texts)
     th, ntok = _batch_token_hashes(texts, config.seed)
@@ -458,6 +459,7 @@ def _batch_shingle_sets(
         sh = sh[idx]
     else:
         sh = EMPTY
+    positions = sh.copy()
     off = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(per_doc, out=off[1:])
     for d in np.flatnonzero(per_doc > 1).tolist():
@@ -473,7 +475,7 @@ def _batch_shingle_sets(
             lens = np.zeros(n, dtype=np.int64)
             lens[per_doc > 0] = counts
             np.cumsum(lens, out=off[1:])
-    return sh, off, ntok
+    return sh, off, ntok, positions
 
 
 # -- signatures ----------------------------------------------------------------------------
@@ -543,6 +545,27 @@ def shingle_set(text: str, config: ShingleConfig = ShingleConfig()) -> tuple[np.
     return np.unique(shingle_hashes(th, config.size)), int(ntok[0])
 
 
+def shingle_positions(text: str, config: ShingleConfig = ShingleConfig()) -> np.ndarray:
+    """The shingle hash at each position of a text, in text order: window i covers tokens
+    i .. i + size - 1 (empty when the text has fewer than ``size`` tokens)."""
+    pos, _ = shingle_positions_batch([text], config)
+    return pos
+
+
+def shingle_positions_batch(texts: Sequence[str], config: ShingleConfig = ShingleConfig()) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`shingle_positions` of many texts at once: (concatenated, offsets)."""
+    th, ntok = _batch_token_hashes(texts, config.seed)
+    n = len(texts)
+    tok_off = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(ntok, out=tok_off[1:])
+    sh = shingle_hashes(th, config.size)
+    per_doc = np.maximum(ntok - config.size + 1, 0)
+    off = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(per_doc, out=off[1:])
+    starts = np.repeat(tok_off[:-1] - off[:-1], per_doc)  # window j of doc d is sh[tok_off[d] + j]
+    return sh[np.arange(int(off[-1])) + starts], off
+
+
 @dataclass(frozen=True, slots=True)
 class SketchBatch:
     """Sketches of a batch of documents, as flat arrays (cheap to pickle between processes).
@@ -554,6 +577,9 @@ class SketchBatch:
     offsets: np.ndarray  # int64, len n+1
     tokens: np.ndarray  # int64, tokens per document
     signatures: np.ndarray  # uint64 (n, num_perm)
+    #: the shingles in text order of every sketched document (``tokens - size + 1`` each,
+    #: none for a too-short one), concatenated: what word coverage reads
+    positions: np.ndarray = field(default_factory=lambda: EMPTY)
 
     def __len__(self) -> int:
         return len(self.tokens)
@@ -583,11 +609,12 @@ def sketch_texts(texts: Sequence[str], shingle: ShingleConfig, mh: MinHashConfig
                            np.empty((0, mh.num_perm), dtype=np.uint64))
     parts = [_batch_shingle_sets(texts[lo:hi], shingle) for lo, hi in _chunks(texts)]
     if len(parts) == 1:
-        sh, off, ntok = parts[0]
+        sh, off, ntok, pos = parts[0]
     else:
         sh = np.concatenate([p[0] for p in parts])
         ntok = np.concatenate([p[2] for p in parts])
+        pos = np.concatenate([p[3] for p in parts])
         lens = np.concatenate([np.diff(p[1]) for p in parts])
         off = np.zeros(len(texts) + 1, dtype=np.int64)
         np.cumsum(lens, out=off[1:])
-    return SketchBatch(sh, off, ntok, _signatures(sh, off, mh))
+    return SketchBatch(sh, off, ntok, _signatures(sh, off, mh), pos)

@@ -29,13 +29,13 @@ are built from (:mod:`retold.families`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from retold.core.arrays import isin_sorted
 from retold.config import VerifyConfig
-from retold.core.rules import rounded
+from retold.core.rules import WORD_COVERAGE_FLOOR, rounded
 from retold.models import Pair
 
 NO_RELATION = ""
@@ -51,6 +51,9 @@ class Scores:
     size_b: np.ndarray  # int64
     own_a: np.ndarray  # int64, non-boilerplate shingles of a
     own_b: np.ndarray  # int64
+    #: word coverage (:mod:`retold.core.coverage`) where it was measured, else NaN
+    words_a: np.ndarray | None = None
+    words_b: np.ndarray | None = None
 
     @property
     def jaccard(self) -> np.ndarray:
@@ -66,12 +69,31 @@ class Scores:
         return self.intersection / np.maximum(self.size_b, 1)
 
     @property
+    def shingle_coverage_a(self) -> np.ndarray:
+        """Share of a's non-boilerplate shingles found in b (all shingles if a has none of its own)."""
+        return np.where(self.own_a > 0, self.shared / np.maximum(self.own_a, 1), self.containment_a)
+
+    @property
+    def shingle_coverage_b(self) -> np.ndarray:
+        return np.where(self.own_b > 0, self.shared / np.maximum(self.own_b, 1), self.containment_b)
+
+    @property
     def coverage_a(self) -> np.ndarray:
-        return np.where(self.own_a > 0, self.shared / np.maximum(self.own_a, 1), 0.0)
+        """Word coverage of a by b where measured, else its shingle coverage (a lower bound in practice)."""
+        return self.shingle_coverage_a if self.words_a is None else np.where(np.isnan(self.words_a),
+                                                                             self.shingle_coverage_a, self.words_a)
 
     @property
     def coverage_b(self) -> np.ndarray:
-        return np.where(self.own_b > 0, self.shared / np.maximum(self.own_b, 1), 0.0)
+        return self.shingle_coverage_b if self.words_b is None else np.where(np.isnan(self.words_b),
+                                                                             self.shingle_coverage_b, self.words_b)
+
+    def with_words(self, rows: np.ndarray, words_a: np.ndarray, words_b: np.ndarray) -> "Scores":
+        """These scores with the word coverage of ``rows`` measured."""
+        wa = np.full(len(self.shared), np.nan)
+        wb = np.full(len(self.shared), np.nan)
+        wa[rows], wb[rows] = words_a, words_b
+        return replace(self, words_a=wa, words_b=wb)
 
 
 def intersect_counts(set_a: np.ndarray, set_b: np.ndarray, boilerplate: np.ndarray) -> tuple[int, int]:
@@ -124,6 +146,13 @@ def score_pairs(
 def covered(coverage: np.ndarray, containment: np.ndarray, config: VerifyConfig) -> np.ndarray:
     """Whether a document is covered by its partner (see the module docstring)."""
     return (coverage >= config.min_containment) | (containment >= config.near_copy_containment)
+
+
+def needs_words(scores: Scores) -> np.ndarray:
+    """Rows whose relation the word coverage may decide: either side's shingle coverage is at
+    least :data:`~retold.core.rules.WORD_COVERAGE_FLOOR` (below it, word coverage cannot reach
+    ``min_containment`` short of heavy rewriting, so it is not measured)."""
+    return np.maximum(scores.shingle_coverage_a, scores.shingle_coverage_b) >= WORD_COVERAGE_FLOOR
 
 
 def classify(scores: Scores, config: VerifyConfig) -> np.ndarray:

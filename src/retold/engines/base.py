@@ -17,6 +17,8 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import numpy as np
+
 from retold.config import AlignConfig, ReadConfig, ScanConfig
 from retold.families import cluster
 from retold.io.sources import Source
@@ -34,7 +36,9 @@ class Sketched:
     """
 
     corpus: Any
-    text_of: Callable[[str], str] | None
+    text_of: Callable[[str], str]
+    #: a document's shingles in text order (:func:`~retold.core.sketch.shingle_positions`)
+    positions_of: Callable[[str], np.ndarray]
 
 
 class Engine(Protocol):
@@ -45,13 +49,15 @@ class Engine(Protocol):
         ...
 
     def sketch(self, source: Source, config: ScanConfig, read: ReadConfig, scratch: Any, *, strict: bool,
-               progress: Progress, problems: list[Problem], keep_texts: bool) -> Sketched:
-        """Read and sketch every document (problems appended to ``problems``)."""
+               progress: Progress, problems: list[Problem]) -> Sketched:
+        """Read and sketch every document (problems appended to ``problems``); keep the texts
+        (in ``scratch``) for word coverage and alignment."""
         ...
 
-    def pairs(self, corpus: Any, config: ScanConfig, progress: Progress,
+    def pairs(self, corpus: Any, config: ScanConfig, positions_of: Callable[[str], np.ndarray], progress: Progress,
               timings: dict[str, float]) -> tuple[tuple[Pair, ...], dict[str, int]]:
-        """Candidates, verified and classified: the reported pairs in (a, b) order, and counts."""
+        """Candidates, verified and classified (word coverage from ``positions_of``): the
+        reported pairs in (a, b) order, and counts."""
         ...
 
     def release(self) -> None:
@@ -69,13 +75,11 @@ def run_stages(engine: Engine, sketched: Sketched, config: ScanConfig, *, align:
     """candidates -> verify -> align -> families over a sketched corpus; the one stage order."""
     progress = progress or NullProgress()
     corpus, sketched.corpus = sketched.corpus, None
-    pairs, stats = engine.pairs(corpus, config, progress, timings)
+    pairs, stats = engine.pairs(corpus, config, sketched.positions_of, progress, timings)
     documents: tuple[DocInfo, ...] = corpus.documents
     del corpus  # the sketches are not needed any more: free them before alignment
     engine.release()
     if align:
-        if sketched.text_of is None:
-            raise ValueError("alignment needs the texts: sketch with keep_texts=True")
         t_align = time.perf_counter()
         pairs = engine.align(pairs, sketched.text_of, config.align, progress)
         timings["align"] = time.perf_counter() - t_align
@@ -95,7 +99,7 @@ def scan_with(engine: Engine, source: Source, *, config: ScanConfig, read: ReadC
     t0 = time.perf_counter()
     with engine.scratch() as scratch:
         sketched = engine.sketch(source, config, read, scratch, strict=strict, progress=progress or NullProgress(),
-                                 problems=problems, keep_texts=align)
+                                 problems=problems)
         timings["read_sketch"] = time.perf_counter() - t0
         return run_stages(engine, sketched, config, align=align, progress=progress, timings=timings,
                           problems=problems, t0=t0)

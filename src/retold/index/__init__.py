@@ -30,6 +30,7 @@ import numpy as np
 
 from retold.config import ReadConfig, ScanConfig
 from retold.core.lsh import band_keys
+from retold.core.sketch import shingle_positions
 from retold.engines.base import Sketched, run_stages
 from retold.engines.local import Corpus, LocalEngine
 from retold.errors import ConfigError, InputError
@@ -174,7 +175,7 @@ class Index(IndexWriter):
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         with self._snapshot():
-            sketched = Sketched(self._corpus(), self.text)
+            sketched = Sketched(self._corpus(), self.text, lambda i: shingle_positions(self.text(i), self.config.shingle))
             timings["read_sketch"] = time.perf_counter() - t0
             return run_stages(LocalEngine(workers), sketched, self.config, align=align, progress=progress,
                               timings=timings, problems=[], t0=t0)

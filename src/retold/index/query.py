@@ -30,8 +30,9 @@ from retold.core.align import align as align_texts
 from retold.core.arrays import isin_sorted
 from retold.core.lsh import band_keys
 from retold.core.rules import rounded
-from retold.core.sketch import sketch_texts
-from retold.core.verify import NO_RELATION, Scores, classify, intersect_counts
+from retold.core.sketch import shingle_positions, sketch_texts
+from retold.core.coverage import word_coverage
+from retold.core.verify import NO_RELATION, Scores, classify, intersect_counts, needs_words
 from retold.index.store import IndexView, from_blob, sampled, signed
 from retold.models import Passage
 
@@ -114,8 +115,19 @@ def query(index: IndexView, text: str, *, limit: int = 10, align: bool = True, m
         d = from_blob(row[1])
         inter[i], shared[i] = intersect_counts(q, d, boilerplate)
         size_b[i], own_b[i] = len(d), len(d) - int(np.count_nonzero(isin_sorted(d, boilerplate)))
-    scores = Scores(inter, shared, np.full(n, len(q)), size_b, np.full(n, len(q) - int(np.count_nonzero(isin_sorted(q, boilerplate)))), own_b)
+    own_q = len(q) - int(np.count_nonzero(isin_sorted(q, boilerplate)))
+    scores = Scores(inter, shared, np.full(n, len(q)), size_b, np.full(n, own_q), own_b)
     rel = classify(scores, cfg.verify)
+    measure = np.flatnonzero((rel != NO_RELATION) & needs_words(scores))
+    if len(measure):
+        pos_q = shingle_positions(text, cfg.shingle)
+        words = np.empty((len(measure), 2))
+        for j, i in enumerate(measure.tolist()):
+            pos_d = shingle_positions(index.text(rows[i][0]), cfg.shingle)
+            words[j] = (word_coverage(pos_q, np.unique(pos_d), boilerplate, cfg.shingle.size),
+                        word_coverage(pos_d, q, boilerplate, cfg.shingle.size))
+        scores = scores.with_words(measure, words[:, 0], words[:, 1])
+        rel = classify(scores, cfg.verify)
     jac, cq, cd = scores.jaccard, scores.containment_a, scores.containment_b
     keep = sorted(np.flatnonzero(rel != NO_RELATION).tolist(), key=lambda i: (-inter[i], -jac[i], rows[i][0]))
     out = []

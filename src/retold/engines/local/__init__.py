@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 
+import numpy as np
+
 from retold.config import AlignConfig, ReadConfig, ScanConfig
 from retold.engines.base import Sketched
 from retold.engines.local.pairs import align_pairs, find_pairs
@@ -36,18 +38,16 @@ class LocalEngine:
         return SpillDir()
 
     def sketch(self, source: Source, config: ScanConfig, read: ReadConfig, scratch: SpillDir, *, strict: bool,
-               progress: Progress, problems: list[Problem], keep_texts: bool) -> Sketched:
-        corpus, texts = sketch_corpus(source, config, scratch, read=read, workers=self.workers, strict=strict,
-                                      progress=progress, problems=problems, keep_texts=keep_texts)
-        if texts is None:
-            return Sketched(corpus, None)
+               progress: Progress, problems: list[Problem]) -> Sketched:
+        corpus, texts, positions = sketch_corpus(source, config, scratch, read=read, workers=self.workers,
+                                                 strict=strict, progress=progress, problems=problems)
         slot = corpus.slot
         rank = {d.id: r for r, d in enumerate(corpus.documents)}
-        return Sketched(corpus, lambda i: texts.get(int(slot[rank[i]])))
+        return Sketched(corpus, lambda i: texts.get(int(slot[rank[i]])), lambda i: positions.array(int(slot[rank[i]])))
 
-    def pairs(self, corpus: Corpus, config: ScanConfig, progress: Progress,
-              timings: dict[str, float]) -> tuple[tuple[Pair, ...], dict[str, int]]:
-        return find_pairs(corpus, config, progress, timings, self.workers)
+    def pairs(self, corpus: Corpus, config: ScanConfig, positions_of: Callable[[str], np.ndarray],
+              progress: Progress, timings: dict[str, float]) -> tuple[tuple[Pair, ...], dict[str, int]]:
+        return find_pairs(corpus, config, positions_of, progress, timings, self.workers)
 
     def release(self) -> None:
         release_free_memory()

@@ -13,7 +13,8 @@ import numpy as np
 
 from retold.config import AlignConfig, ScanConfig
 from retold.core.align import align as align_texts
-from retold.core.verify import NO_RELATION, Scores, classify, pairs_from_scores, score_pairs
+from retold.core.coverage import Words, coverage_by, words_of
+from retold.core.verify import NO_RELATION, Scores, classify, needs_words, pairs_from_scores, score_pairs
 from retold.engines.local.candidates import Candidates, find_candidates
 from retold.engines.local.parallel import SHARED, check_workers, fork_map
 from retold.engines.local.sketching import Corpus
@@ -81,14 +82,57 @@ def verify_candidates(cands: Candidates, corpus: Corpus, workers: int, progress:
                   sizes[cands.a], sizes[cands.b], cands.own[cands.a], cands.own[cands.b])
 
 
+def _words_chunk(bounds: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    sh = SHARED
+    lo, hi = bounds
+    a, b, positions_of, boilerplate, size = sh["a"][lo:hi], sh["b"][lo:hi], sh["positions_of"], sh["boilerplate"], sh["size"]
+    shingles, offsets, slot = sh["shingles"], sh["offsets"], sh["slot"]
+    docs: dict[int, Words] = {}
+
+    def words(rank: int) -> Words:
+        if rank not in docs:
+            s = slot[rank]
+            docs[rank] = words_of(positions_of(rank), boilerplate, size, shingles[offsets[s] : offsets[s + 1]])
+        return docs[rank]
+
+    wa, wb = np.empty(hi - lo), np.empty(hi - lo)
+    for i, (x, y) in enumerate(zip(a.tolist(), b.tolist())):
+        dx, dy = words(x), words(y)
+        wa[i] = coverage_by(dx, dy.shingles)
+        wb[i] = coverage_by(dy, dx.shingles)
+    return wa, wb
+
+
+def word_coverages(a: np.ndarray, b: np.ndarray, corpus: Corpus, positions_of: Callable[[int], np.ndarray],
+                   boilerplate: np.ndarray, size: int, workers: int, chunk: int = 1024) -> tuple[np.ndarray, np.ndarray]:
+    """Word coverage (:mod:`retold.core.coverage`) of both sides of the rank pairs (a[i], b[i]),
+    over ``workers`` forked processes; ``positions_of(rank)`` must work in a forked worker."""
+    chunks = [(lo, min(lo + chunk, len(a))) for lo in range(0, len(a), chunk)]
+    wa: list[np.ndarray] = []
+    wb: list[np.ndarray] = []
+    for x, y in fork_map(_words_chunk, chunks, workers if len(chunks) > 1 else 1, a=a, b=b, positions_of=positions_of,
+                         boilerplate=boilerplate, size=size, shingles=corpus.shingles, offsets=corpus.offsets,
+                         slot=corpus.slot):
+        wa.append(x)
+        wb.append(y)
+    empty = np.empty(0)
+    return (np.concatenate(wa) if wa else empty), (np.concatenate(wb) if wb else empty)
+
+
 def find_pairs(
     corpus: Corpus,
     config: ScanConfig,
+    positions_of: Callable[[str], np.ndarray],
     progress: Progress | None = None,
     timings: dict[str, float] | None = None,
     workers: int | None = 1,
 ) -> tuple[tuple[Pair, ...], dict[str, int]]:
-    """Candidates, verified and classified: the reported pairs in (a, b) order."""
+    """Candidates, verified and classified: the reported pairs in (a, b) order.
+
+    Relations are decided on word coverage where it can matter (:func:`~retold.core.verify.needs_words`),
+    measured from each document's shingles in text order (``positions_of(id)``, called in
+    forked workers).
+    """
     workers = check_workers(workers)
     progress = progress or NullProgress()
     timings = {} if timings is None else timings
@@ -105,9 +149,19 @@ def find_pairs(
     scores = verify_candidates(cands, corpus, workers, progress)
     rel = classify(scores, config.verify)
     progress.finish()
-    keep = np.flatnonzero(rel != NO_RELATION)
     ids = [d.id for d in corpus.documents]
+    rows = np.flatnonzero((rel != NO_RELATION) & needs_words(scores))
+    t2 = time.perf_counter()
+    timings["verify"] = t2 - t1
+    progress.start("words", len(rows))
+    wa, wb = word_coverages(cands.a[rows], cands.b[rows], corpus, lambda r: positions_of(ids[r]), cands.boilerplate,
+                            config.shingle.size, workers)
+    progress.advance(len(rows))
+    progress.finish()
+    scores = scores.with_words(rows, wa, wb)
+    rel = classify(scores, config.verify)
+    keep = np.flatnonzero(rel != NO_RELATION)
     pairs = pairs_from_scores([ids[x] for x in cands.a[keep].tolist()], [ids[y] for y in cands.b[keep].tolist()],
                               scores, rel, keep)
-    timings["verify"] = time.perf_counter() - t1
+    timings["words"] = time.perf_counter() - t2
     return pairs, cands.stats

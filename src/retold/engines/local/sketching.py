@@ -41,19 +41,24 @@ class SketchedBlock:
     problems: list[Problem]
     bands: np.ndarray  # uint64 (n, bands)
     shingles_at: tuple[str, int]  # (file, byte offset) of the concatenated sets
-    texts_at: tuple[str, np.ndarray] | None  # (file, byte bounds), when texts are kept
+    texts_at: tuple[str, np.ndarray]  # (file, byte bounds) of the texts
+    positions_at: tuple[str, np.ndarray]  # (file, byte bounds) of the shingles in text order
 
 
-def _sketch_block(task: tuple[DocumentBlock, ScanConfig, ReadConfig, SpillDir, bool]) -> SketchedBlock:
-    block, config, read, spill, keep_texts = task
+def _sketch_block(task: tuple[DocumentBlock, ScanConfig, ReadConfig, SpillDir]) -> SketchedBlock:
+    block, config, read, spill = task
     problems: list[Problem] = []
     docs = list(block_documents(block, read, problems.append))
     texts = [d.text for d in docs]
     batch = sketch_texts(texts, config.shingle, config.minhash)
     infos = [DocInfo(d.id, len(d.text), int(k), d.date, d.source, d.origin, doc_status(int(k), config.shingle), int(m))
              for d, k, m in zip(docs, batch.tokens.tolist(), np.diff(batch.offsets).tolist())]
+    windows = np.where(batch.tokens >= config.shingle.min_tokens, np.maximum(batch.tokens - config.shingle.size + 1, 0), 0)
+    name, start = spill.append("positions", batch.positions)
+    bounds = np.zeros(len(docs) + 1, dtype=np.int64)
+    np.cumsum(windows * batch.positions.itemsize, out=bounds[1:])
     return SketchedBlock(infos, problems, band_keys(batch.signatures, config.minhash),
-                         spill.append("shingles", batch.shingles), append_texts(spill, texts) if keep_texts else None)
+                         spill.append("shingles", batch.shingles), append_texts(spill, texts), (name, bounds + start))
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,11 +97,11 @@ def sketch_corpus(
     strict: bool = False,
     progress: Progress | None = None,
     problems: list[Problem],
-    keep_texts: bool = False,
-) -> tuple[Corpus, TextStore | None]:
-    """Read and sketch every document in parallel: the corpus, and its texts if ``keep_texts``.
+) -> tuple[Corpus, TextStore, TextStore]:
+    """Read and sketch every document in parallel: the corpus, its texts and its shingles in
+    text order (both by storage position, read back on demand).
 
-    Workers parse and sketch blocks of input and write shingle sets (and texts) to
+    Workers parse and sketch blocks of input and write shingle sets, texts and positions to
     ``spill``; this process checks ids (the first of an id wins, in input order), then
     reads the shingle sets back into one array: one copy in memory, nothing pickled twice.
     """
@@ -106,7 +111,7 @@ def sketch_corpus(
     progress.start("read+sketch")
     infos: list[DocInfo] = []
     parts: list[tuple[SketchedBlock, np.ndarray]] = []  # each block with its kept rows
-    tasks = ((block, config, read, spill, keep_texts) for block in source_blocks(source, read, report, BATCH_DOCS, BATCH_CHARS))
+    tasks = ((block, config, read, spill) for block in source_blocks(source, read, report, BATCH_DOCS, BATCH_CHARS))
     seen: dict[str, str] = {}
     with process_pool(workers) as executor:
         for res in ordered_map(executor, _sketch_block, tasks, window=2 * workers):
@@ -123,8 +128,7 @@ def sketch_corpus(
             progress.advance(len(res.documents))
     progress.finish()
     corpus = _collect(infos, parts, spill, config)
-    texts = _text_store(parts, spill) if keep_texts else None
-    return corpus, texts
+    return corpus, _store(parts, spill, "texts_at"), _store(parts, spill, "positions_at")
 
 
 def _collect(infos: list[DocInfo], parts: list[tuple[SketchedBlock, np.ndarray]], spill: SpillDir,
@@ -150,12 +154,11 @@ def _collect(infos: list[DocInfo], parts: list[tuple[SketchedBlock, np.ndarray]]
     return Corpus(tuple(infos[i] for i in slot.tolist()), shingles, offsets, slot, bands[slot])
 
 
-def _text_store(parts: list[tuple[SketchedBlock, np.ndarray]], spill: SpillDir) -> TextStore:
-    """Where each kept document's text is, in storage order."""
+def _store(parts: list[tuple[SketchedBlock, np.ndarray]], spill: SpillDir, what: str) -> TextStore:
+    """Where each kept document's text (``what="texts_at"``) or positions are, in storage order."""
     def pieces() -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
         for res, rows in parts:
-            assert res.texts_at is not None
-            name, bounds = res.texts_at
+            name, bounds = getattr(res, what)
             yield name, bounds[:-1][rows], bounds[1:][rows]
 
     return TextStore.build(spill, pieces())

@@ -87,7 +87,8 @@ def append_texts(spill: SpillDir, texts: Sequence[str]) -> tuple[str, np.ndarray
 
 @dataclass(frozen=True, slots=True)
 class TextStore:
-    """Texts by index: each is ``file[starts[i]:ends[i]]`` (UTF-8) of a spill directory."""
+    """Items by index: each is ``file[starts[i]:ends[i]]`` of a spill directory (a UTF-8
+    text, or an array of uint64)."""
 
     spill: SpillDir
     files: tuple[str, ...]
@@ -115,7 +116,14 @@ class TextStore:
     def __len__(self) -> int:
         return len(self.starts)
 
-    def get(self, index: int) -> str:
+    def raw(self, index: int) -> bytes:
         i = int(index)
-        raw = self.spill.read(self.files[self.file_of[i]], int(self.starts[i]), int(self.ends[i] - self.starts[i]))
-        return raw.decode("utf-8", "surrogatepass")
+        return self.spill.read(self.files[self.file_of[i]], int(self.starts[i]), int(self.ends[i] - self.starts[i]))
+
+    def get(self, index: int) -> str:
+        """Item ``index`` as text (UTF-8)."""
+        return self.raw(index).decode("utf-8", "surrogatepass")
+
+    def array(self, index: int) -> np.ndarray:
+        """Item ``index`` as uint64 values (native byte order: written by this machine)."""
+        return np.frombuffer(self.raw(index), dtype=np.uint64)
