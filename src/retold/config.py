@@ -75,9 +75,9 @@ class CandidateConfig:
 class VerifyConfig:
     """When a verified pair is reported, and with which relation (see :mod:`retold.core.verify`).
 
-    - a document is covered by the other when >= ``min_containment`` of its
-      non-boilerplate shingles are found there (most of it is reused: one shared sentence
-      or quote is not), or >= ``near_copy_containment`` of all its shingles;
+    - a document is covered by the other when >= ``min_containment`` of its own words
+      are found there (its word coverage: most of it is reused; one shared sentence or
+      quote is not), or >= ``near_copy_containment`` of all its shingles;
     - both covered and shingle counts within ``duplicate_length_ratio``: ``duplicate``;
       one covered: ``contains``/``contained``;
     - otherwise, if they share >= ``min_shared`` non-boilerplate shingles: ``overlap``.
@@ -167,7 +167,7 @@ class DedupConfig:
     last, then longest, then id; ``longest``: most characters, then earliest, then id;
     ``first``: input order). A document is removed only when a kept document directly
     covers it: their verified pair shows >= ``min_coverage`` of the removed document's
-    non-boilerplate shingles in the kept one. Otherwise it is kept too.
+    own (non-boilerplate) words in the kept one. Otherwise it is kept too.
     """
 
     keep: str = "earliest"

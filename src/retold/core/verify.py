@@ -3,9 +3,14 @@
 For a pair with shingle sets A and B, ``I = |A ∩ B|``:
 ``jaccard = I / |A ∪ B|``, ``containment_a = I / |A|`` (share of a found in b),
 ``containment_b = I / |B|``. ``shared`` counts the shared shingles that are not
-boilerplate (see :mod:`retold.engines.local.candidates`), and ``coverage_a = shared / own_a`` is the
-share of a's non-boilerplate shingles found in b (0 for a document made only of
-boilerplate); ``coverage_b`` likewise.
+boilerplate (see :mod:`retold.engines.local.candidates`).
+
+``coverage_a`` is the share of a's own words found in b: its *word coverage*
+(:mod:`retold.core.coverage`), measured on the texts for every pair where either side's
+*shingle coverage* (``shared / own``, the share of its non-boilerplate shingles found in
+the other) reaches :data:`~retold.core.rules.WORD_COVERAGE_FLOOR`; for the other pairs the
+shingle coverage stands in (it is lower: an edit costs five windows but one word).
+``coverage_b`` likewise.
 
 The relation (thresholds in :class:`~retold.config.VerifyConfig`, chosen on the news
 bench, see docs/method.md) says how much of each document the other one covers:

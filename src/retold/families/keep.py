@@ -3,8 +3,8 @@
 Within each family, members are considered in the keep policy's order
 (:class:`~retold.config.DedupConfig`). The first is kept. Each later member is removed
 only if a document already kept *directly covers* it: their verified pair shows at least
-``min_coverage`` of the member's non-boilerplate shingles in the kept document (its
-``coverage``, :mod:`retold.core.verify`). Among kept documents that cover it, the one covering
+``min_coverage`` of the member's own (non-boilerplate) words in the kept document (its
+word coverage, :mod:`retold.core.coverage`). Among kept documents that cover it, the one covering
 most is named (ties: the earlier in keep order). Otherwise the member is kept as well.
 
 So dedup never removes a document through a chain, and a story (or the extra paragraphs
@@ -28,8 +28,8 @@ class Removal:
     id: str
     duplicate_of: str
     relation: str
-    removed_coverage: float  # share of the removed document's own shingles found in the kept one
-    kept_coverage: float  # share of the kept document's own shingles found in the removed one
+    removed_coverage: float  # share of the removed document's own words found in the kept one
+    kept_coverage: float  # share of the kept document's own words found in the removed one
     jaccard: float
 
     def to_row(self) -> dict[str, Any]:
