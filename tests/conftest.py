@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import inspect
+import os
 import random
 import re
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# CI runs every property test with derandomized examples (the same on every run);
+# locally hypothesis explores new ones.
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "examples" / "news"
