@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
+from pathlib import Path
 
 import pyarrow.parquet as pq
+import pytest
 
 import retold
 from retold import Document
+from retold.errors import ConfigError
+from retold.io import atomic
+from retold.io.records import write_records
+from retold.report.html import render_report
 
 from conftest import SEED_LONG, SEED_SHORT
 
@@ -60,3 +68,72 @@ def test_parquet_tables_hold_the_same_rows(tmp_path, seed_texts):
         rows = pq.read_table(pp[name]).to_pylist()
         expected = read_jsonl(jp[name])
         assert [{k: v for k, v in r.items() if k in e} for r, e in zip(rows, expected)] == expected
+
+
+# ------------------------------------------------------------------------------------ atomic writes
+
+
+def test_files_are_created_with_the_umask_not_private(tmp_path, seed_texts):
+    """Temporaries are renamed into place, so they must get the mode an ordinary new file gets."""
+    old = os.umask(0o027)
+    try:
+        _, paths = run(tmp_path, seed_texts)
+        html = render_report(retold.scan([Document(n, t) for n, t in seed_texts.items()], workers=1), seed_texts,
+                             tmp_path / "r.html").path
+    finally:
+        os.umask(old)
+    for path in [*paths.values(), html]:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o640, path
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="names descriptors through /proc")
+def test_every_file_is_synced_before_any_is_renamed(tmp_path, seed_texts, monkeypatch):
+    events: list[tuple[str, str]] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        name = Path(os.readlink(f"/proc/self/fd/{fd}")).name
+        events.append(("fsync", name))
+        real_fsync(fd)
+
+    def replace(src, dst) -> None:
+        events.append(("replace", Path(dst).name))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(atomic.os, "fsync", fsync)
+    monkeypatch.setattr(atomic.os, "replace", replace)
+    run(tmp_path, seed_texts)
+    files = [e for e in events if e[1] != "out"]  # the directory's own fsync comes after the renames
+    names = ["documents.jsonl", "pairs.jsonl", "clusters.jsonl", "problems.jsonl", "summary.json"]
+    assert [k for k, _ in files] == ["fsync"] * 5 + ["replace"] * 5
+    assert [n for k, n in files if k == "replace"] == names
+    assert all(atomic.is_temporary(n) and n[1:].startswith(dst) for (_, n), dst in zip(files[:5], names))
+    assert events[-1] == ("fsync", "out")
+
+
+def _rows_then_fail(n: int):
+    for i in range(n):
+        yield {"id": str(i), "text": f"record {i}"}
+    raise ValueError("the input broke")
+
+
+@pytest.mark.parametrize("name", ["part.jsonl", "part.jsonl.gz", "part.jsonl.zst", "part.parquet"])
+def test_rows_that_raise_leave_the_previous_file(tmp_path, name):
+    path = tmp_path / name
+    fmt = "parquet" if name.endswith(".parquet") else "jsonl"
+    assert write_records(({"id": str(i), "text": "old"} for i in range(3)), path, fmt) == 3
+    before = path.read_bytes()
+    with pytest.raises(ValueError, match="the input broke"):  # not turned into an output error
+        write_records(_rows_then_fail(10_000), path, fmt)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == [name]
+    assert write_records(({"id": str(i), "text": "new"} for i in range(3)), tmp_path / f"again.{name}", fmt) == 3
+    assert write_records(({"id": str(i), "text": "new"} for i in range(3)), path, fmt) == 3
+    assert path.read_bytes() == (tmp_path / f"again.{name}").read_bytes()  # same rows, same bytes
+
+
+def test_an_unknown_format_writes_nothing(tmp_path, seed_texts):
+    res = retold.scan([Document(n, t) for n, t in seed_texts.items()], workers=1)
+    with pytest.raises(ConfigError):
+        retold.write_result(res, tmp_path / "out", "csv")
+    assert not (tmp_path / "out").exists()

@@ -7,6 +7,14 @@ streaming pass over the input writes the kept records exactly as they were read 
 user's field names and extra columns), as JSON Lines or Parquet. ``removed.jsonl`` (or
 ``removed.parquet``) beside the output names, for each removed document, the kept
 document that covers it (``duplicate_of``) and that pair's evidence.
+
+The two files are written as one :class:`~retold.io.atomic.AtomicSet`: both are
+written completely to temporaries beside the output, then ``removed.<other format>``
+(a previous dedup's removals in that directory) is removed, and the kept output and
+``removed.<fmt>`` are renamed into place, in that order. A failure while writing (full
+disk, I/O error, a bad input in strict mode, Ctrl-C) leaves the previous files as they
+were and no temporaries; an OSError becomes :class:`~retold.errors.OutputError` naming
+the file.
 """
 
 from __future__ import annotations
@@ -15,12 +23,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from retold.config import DedupConfig, ReadConfig, ScanConfig
-from retold.families import Removal, plan
-from retold.models import ScanResult
 from retold.engines import scan
-from retold.io.sources import Source, as_path_list, is_paths, source_records
+from retold.errors import ConfigError
+from retold.families import Removal, plan
+from retold.io.atomic import AtomicSet, make_dirs
 from retold.io.records import write_jsonl, write_parquet, write_records
-from retold.io.writers import REMOVED_SCHEMA
+from retold.io.sources import Source, as_path_list, is_paths, source_records
+from retold.io.writers import FORMATS, REMOVED_SCHEMA
+from retold.models import ScanResult
 from retold.progress import NullProgress, Progress
 
 
@@ -66,6 +76,8 @@ def dedup(
 
     if not is_paths(source):
         source = list(source)  # type: ignore[arg-type]
+    if out is not None:
+        _check_out(Path(out), source)
     result = scan(source, config=config, read=read, workers=workers, strict=strict, progress=progress, align=False,
                   engine=engine)
     positions = None
@@ -74,21 +86,38 @@ def dedup(
     kept, removed = plan(result.clusters, result.pairs, result.documents, keep, positions)
     written = 0
     if out is not None:
-        out = Path(out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        progress = progress or NullProgress()
-        progress.start("write", len(kept))
-        fmt = output_format(out, source)
-        gone = {r.id for r in removed}
-        written = write_records((dict(rec) for doc_id, rec in source_records(source, read) if doc_id not in gone), out, fmt)
+        written = _write_outputs(Path(out), source, read, {r.id for r in removed}, removed,
+                                 progress or NullProgress(), len(kept))
+    return DedupResult(kept, removed, result, written)
+
+
+def _check_out(out: Path, source: Source) -> None:
+    """Refuse an output that is its own removals file (``removed.jsonl`` would overwrite it)."""
+    removals = removed_path(out, output_format(out, source))
+    if out.resolve() == removals.resolve():
+        raise ConfigError(f"{out}: the removals are written to {removals.name} beside the output; "
+                          "choose another name for the output")
+
+
+def _write_outputs(out: Path, source: Source, read: ReadConfig, gone: set[str], removed: tuple[Removal, ...],
+                   progress: Progress, n_kept: int) -> int:
+    """Write the kept records to ``out`` and the removals beside it, as one atomic set; return records written."""
+    fmt = output_format(out, source)
+    removals = removed_path(out, fmt)
+    make_dirs(out.parent)
+    stale = [removed_path(out, other) for other in FORMATS if other != fmt]
+    with AtomicSet(stale=stale) as files:
+        progress.start("write", n_kept)
+        written = write_records((dict(rec) for doc_id, rec in source_records(source, read) if doc_id not in gone),
+                                out, fmt, files.open)
         progress.advance(written)
         progress.finish()
         rows = (r.to_row() for r in removed)
         if fmt == "parquet":
-            write_parquet(rows, removed_path(out, fmt), REMOVED_SCHEMA)
+            write_parquet(rows, removals, REMOVED_SCHEMA, opener=files.open)
         else:
-            write_jsonl(rows, removed_path(out, fmt))
-    return DedupResult(kept, removed, result, written)
+            write_jsonl(rows, removals, files.open)
+    return written
 
 
 def removed_path(out: Path, fmt: str) -> Path:

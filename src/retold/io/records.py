@@ -5,6 +5,12 @@ user's input (``retold dedup``) lets the Parquet schema come from its first reco
 JSON Lines are UTF-8 without ASCII escaping, ``", "``/``": "`` separators, ``\n`` line
 ends, compressed by suffix (``.gz`` without a timestamp, ``.zst``): the same input gives
 the same bytes.
+
+Every writer goes through an *opener* (:mod:`retold.io.atomic`): by default
+:func:`~retold.io.atomic.atomic_write`, so the file appears complete or not at all (a
+full disk raises :class:`~retold.errors.OutputError` naming the path and leaves the
+previous file untouched); a caller writing several files that must appear together
+passes :meth:`AtomicSet.open <retold.io.atomic.AtomicSet.open>`.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import pyarrow.parquet as pq
 import zstandard
 
 from retold.errors import ConfigError
+from retold.io.atomic import Opener, atomic_write
 from retold.models import Document
 
 log = logging.getLogger(__name__)
@@ -47,9 +54,9 @@ def document_to_record(doc: Document) -> dict[str, Any]:
     return record
 
 
-def _open_write(path: Path, stack: ExitStack) -> IO[str]:
-    """A UTF-8 text stream writing ``path``, compressed by suffix; gzip without a timestamp (reproducible)."""
-    raw: IO[bytes] = stack.enter_context(open(path, "wb"))
+def _open_write(path: Path, stack: ExitStack, opener: Opener = atomic_write) -> IO[str]:
+    """A UTF-8 text stream writing ``path`` through ``opener``, compressed by suffix; gzip without a timestamp."""
+    raw: IO[bytes] = stack.enter_context(opener(path, "wb"))
     name = path.name.lower()
     if name.endswith(".gz"):
         raw = stack.enter_context(gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0))
@@ -58,13 +65,16 @@ def _open_write(path: Path, stack: ExitStack) -> IO[str]:
     return stack.enter_context(io.TextIOWrapper(raw, encoding="utf-8", newline="\n"))
 
 
-def write_records(records: Iterable[dict[str, Any]], path: Path, fmt: str) -> int:
-    """Write ``records`` as JSON Lines (``.gz``/``.zst`` compressed by suffix) or Parquet; return how many."""
+def write_records(records: Iterable[dict[str, Any]], path: Path, fmt: str, opener: Opener = atomic_write) -> int:
+    """Write ``records`` as JSON Lines (``.gz``/``.zst`` compressed by suffix) or Parquet; return how many.
+
+    Atomic through ``opener`` (see the module docstring).
+    """
     path = Path(path)
     if fmt == "jsonl":
-        return write_jsonl(records, path)
+        return write_jsonl(records, path, opener)
     if fmt == "parquet":
-        return write_parquet(records, path)
+        return write_parquet(records, path, opener=opener)
     raise ConfigError(f"unknown output format {fmt!r}; choose from ['jsonl', 'parquet']")
 
 
@@ -98,13 +108,13 @@ def _coerce(value: Any, kind: pa.DataType, column: str, warned: set[str]) -> Any
 
 
 def write_parquet(rows: Iterable[Mapping[str, Any]], path: Path, schema: pa.Schema | None = None,
-                  batch_rows: int | None = None) -> int:
+                  batch_rows: int | None = None, opener: Opener = atomic_write) -> int:
     """Write ``rows`` as Parquet in row groups of ``batch_rows``; return how many.
 
     With ``schema`` (a result table) every row is fitted to it. Without, the schema comes
     from the first batch: bools and numbers keep their type, anything else is a string;
     columns first seen later are dropped and a value that does not fit becomes null (each
-    warned once).
+    warned once). Atomic through ``opener``: if ``rows`` raises, nothing is written.
     """
     batch_rows = batch_rows or WRITE_BATCH_ROWS
     fixed = schema is not None
@@ -112,13 +122,14 @@ def write_parquet(rows: Iterable[Mapping[str, Any]], path: Path, schema: pa.Sche
     warned: set[str] = set()
     it = iter(rows)
     with ExitStack() as stack:
+        sink = stack.enter_context(opener(Path(path), "wb"))
         writer: pq.ParquetWriter | None = None
         while batch := list(islice(it, batch_rows)):
             if schema is None:
                 names = list(dict.fromkeys(k for r in batch for k in r))
                 schema = pa.schema([(k, _column_type(k, [r.get(k) for r in batch])) for k in names])
             if writer is None:
-                writer = stack.enter_context(pq.ParquetWriter(path, schema))
+                writer = stack.enter_context(pq.ParquetWriter(sink, schema))
             if fixed:
                 table = pa.Table.from_pylist(batch, schema=schema)
             else:
@@ -132,7 +143,7 @@ def write_parquet(rows: Iterable[Mapping[str, Any]], path: Path, schema: pa.Sche
             n += len(batch)
         if writer is None:  # no rows: still a valid (empty) table
             schema = schema if schema is not None else pa.schema([(k, pa.string()) for k in _CORE[:2]])
-            writer = stack.enter_context(pq.ParquetWriter(path, schema))
+            writer = stack.enter_context(pq.ParquetWriter(sink, schema))
             writer.write_table(schema.empty_table())
     return n
 
@@ -142,11 +153,11 @@ def dumps(row: Mapping[str, Any]) -> str:
     return json.dumps(row, ensure_ascii=False, separators=(", ", ": "))
 
 
-def write_jsonl(rows: Iterable[Mapping[str, Any]], path: Path) -> int:
-    """Write ``rows`` as JSON Lines (compressed by suffix); return how many."""
+def write_jsonl(rows: Iterable[Mapping[str, Any]], path: Path, opener: Opener = atomic_write) -> int:
+    """Write ``rows`` as JSON Lines (compressed by suffix), atomically through ``opener``; return how many."""
     n = 0
     with ExitStack() as stack:
-        out = _open_write(Path(path), stack)
+        out = _open_write(Path(path), stack, opener)
         for row in rows:
             out.write(dumps(row))
             out.write("\n")

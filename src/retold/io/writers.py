@@ -4,22 +4,46 @@ Rows are produced once (``*_rows`` functions) and written by one function per fo
 so the JSONL and Parquet outputs always hold the same fields and values.
 Output bytes depend only on the input and parameters, except the timings in
 summary.json.
+
+:func:`write_result` is atomic as a set (:class:`retold.io.atomic.AtomicSet`): the four
+tables and summary.json are first written completely to temporaries in the output
+directory; only then are the files of a previous run that the new set does not replace
+removed (summary.json, and the tables of the other format: ``documents``, ``pairs``,
+``clusters``, ``problems`` ``.jsonl`` when writing Parquet and ``.parquet`` when writing
+JSON Lines), and the new files renamed into place, tables first, summary.json last.
+Other files in the directory (a report, the user's own files) are never touched. So
+
+* a failure while writing (full disk, I/O error, an exception, Ctrl-C) leaves the
+  directory exactly as it was, without temporaries, and raises
+  :class:`~retold.errors.OutputError` naming the file (``cannot write
+  result/pairs.jsonl: No space left on device``) for an OSError;
+* after a successful write the directory holds one run's tables in one format and that
+  run's summary.json, never a mix of runs;
+* summary.json is the commit marker: it is removed before the first table is replaced
+  and comes back last, so if a rename fails half-way (rare) the directory has no
+  summary.json, which means "no complete run here".
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
+from contextlib import suppress
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 import pyarrow as pa
 
+from retold.core.rules import rounded
 from retold.errors import ConfigError
+from retold.io.atomic import AtomicSet, Opener, atomic_write, make_dirs
 from retold.io.records import TABLE_BATCH_ROWS, write_jsonl, write_parquet
 from retold.models import Cluster, DocInfo, Pair, Problem, ScanResult
-from retold.core.rules import rounded
 
 FORMATS = ("jsonl", "parquet")
+#: the tables of a scan result, in the order they are written
+TABLES = ("documents", "pairs", "clusters", "problems")
+SUMMARY = "summary.json"
 
 _PASSAGE = pa.struct([(k, pa.int64()) for k in ("a_start", "a_end", "b_start", "b_end")] + [("score", pa.float64())])
 
@@ -73,16 +97,32 @@ def problem_row(p: Problem) -> dict[str, Any]:
     return {"origin": p.origin, "reason": p.reason, "message": p.message}
 
 
-def write_table(name: str, rows: Iterable[dict[str, Any]], out_dir: Path, fmt: str) -> Path:
-    """Write one table (``documents``, ``pairs``, ``clusters``, ``problems``) in ``fmt``."""
+def _check_format(fmt: str) -> None:
+    """Raise :class:`ConfigError` unless ``fmt`` is one of :data:`FORMATS`."""
     if fmt not in FORMATS:
         raise ConfigError(f"unknown output format {fmt!r}; choose from {list(FORMATS)}")
+
+
+def write_table(name: str, rows: Iterable[dict[str, Any]], out_dir: Path, fmt: str,
+                opener: Opener = atomic_write) -> Path:
+    """Write one table (``documents``, ``pairs``, ``clusters``, ``problems``) in ``fmt``, atomically."""
+    _check_format(fmt)
     path = out_dir / f"{name}.{fmt}"
     if fmt == "jsonl":
-        write_jsonl(rows, path)
+        write_jsonl(rows, path, opener)
     else:
-        write_parquet(rows, path, SCHEMAS[name], TABLE_BATCH_ROWS)
+        write_parquet(rows, path, SCHEMAS[name], TABLE_BATCH_ROWS, opener)
     return path
+
+
+def stale_result_files(out_dir: Path, fmt: str) -> list[Path]:
+    """What a new result in ``fmt`` removes from ``out_dir`` before renaming its files in.
+
+    summary.json (the commit marker, see the module docstring) and every table of
+    :data:`TABLES` in the other formats; the tables in ``fmt`` are replaced by rename.
+    """
+    others = [f"{name}.{other}" for other in FORMATS if other != fmt for name in TABLES]
+    return [out_dir / SUMMARY] + [out_dir / name for name in others]
 
 
 def result_tables(result: ScanResult) -> Iterator[tuple[str, Iterable[dict[str, Any]]]]:
@@ -94,11 +134,26 @@ def result_tables(result: ScanResult) -> Iterator[tuple[str, Iterable[dict[str, 
 
 
 def write_result(result: ScanResult, out_dir: str | Path, fmt: str = "jsonl") -> dict[str, Path]:
-    """Write every table and summary.json into ``out_dir`` (created if needed)."""
+    """Write every table and summary.json into ``out_dir`` (created if needed), as one atomic set.
+
+    Replaces a previous run's result files there (see the module docstring); raises
+    :class:`~retold.errors.OutputError` if they cannot be written, leaving ``out_dir`` as it was.
+    """
+    _check_format(fmt)
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = {name: write_table(name, rows, out, fmt) for name, rows in result_tables(result)}
-    summary = out / "summary.json"
-    summary.write_text(json.dumps(result.summary(), indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
-    paths["summary"] = summary
+    created = not out.exists()
+    make_dirs(out)
+    try:
+        with AtomicSet(stale=stale_result_files(out, fmt)) as files:
+            paths = {name: write_table(name, rows, out, fmt, files.open) for name, rows in result_tables(result)}
+            summary = out / SUMMARY
+            with files.open(summary, "wb") as fh:
+                fh.write((json.dumps(result.summary(), indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+                         .encode("utf-8"))
+            paths["summary"] = summary
+    except BaseException:
+        if created:  # leave nothing: the directory this call created goes too, if still empty
+            with suppress(OSError):
+                out.rmdir()
+        raise
     return paths

@@ -22,6 +22,11 @@ points, so they are converted for texts with characters outside the BMP.
 
 The data comes from :mod:`retold.report.data`; :func:`render_result_dir` reads a scan's
 output directory back through :mod:`retold.io.results`.
+
+The file is written atomically (:func:`retold.io.atomic.atomic_write`): a temporary
+beside it, renamed over it once complete, so a full disk or an interrupted run leaves
+the previous report (if any) untouched and no temporary; an OSError becomes
+:class:`~retold.errors.OutputError` naming the path.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from retold.config import ReadConfig
+from retold.io.atomic import atomic_write
 from retold.io.results import load_result, load_texts
 from retold.models import Problem, ScanResult
 from retold.report.assets import CSS, JS
@@ -69,7 +75,7 @@ def render_report(
     result: ScanResult, texts: Mapping[str, str], path: str | Path, *, title: str = "retold report",
     page_size: int = 50, diff_limit: int = DIFF_LIMIT,
 ) -> ReportInfo:
-    """Write the report of ``result`` to ``path`` (one HTML file, no network access needed).
+    """Write the report of ``result`` to ``path`` (one HTML file, no network access needed), atomically.
 
     ``texts`` maps document ids to their original texts (those of the pairs and families
     are needed; a missing one is said so in the page). Pairs without passages are
@@ -95,8 +101,7 @@ def render_report(
         f"<script>{JS}</script>\n</body>\n</html>\n",
     ]
     out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with open(out, "w", encoding="utf-8", newline="\n") as fh:
+    with atomic_write(out, "w", encoding="utf-8", newline="\n") as fh:
         fh.writelines(parts)
     return ReportInfo(out, out.stat().st_size, len(data["pairs"]), len(data["families"]), len(data["docs"]),
                       data["diffed"], data["missing_texts"])
