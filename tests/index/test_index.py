@@ -20,7 +20,7 @@ from retold.cli.index import index_group, query_cmd, scan_index
 from retold.config import CandidateConfig
 from retold.errors import ConfigError, IndexFormatError, InputError
 from retold.index import Index
-from retold.index.store import SCHEMA_VERSION
+from retold.index.store import META_SUM, SCHEMA_VERSION, meta_sum
 from retold.core.normalize import tokenize
 
 from conftest import SEED_LONG, SEED_SHORT, edit_words, make_doc
@@ -357,8 +357,38 @@ def test_index_of_another_sketch_version_is_refused(tmp_path):
     conn.execute("UPDATE meta SET value = '1' WHERE key = 'sketch_version'")
     conn.commit()
     conn.close()
+    with pytest.raises(IndexFormatError, match="meta table is damaged"):
+        retold.Index.open(db)  # an edit without its checksum is damage
+    reseal_meta(db)
     with pytest.raises(IndexFormatError, match="sketches of version 1"):
         retold.Index.open(db)
+
+
+def reseal_meta(db: Path) -> None:
+    """Recompute the meta table's checksum after a deliberate edit (what a migration would do)."""
+    conn = sqlite3.connect(db)
+    meta = dict(conn.execute("SELECT key, value FROM meta"))
+    conn.execute("UPDATE meta SET value = ? WHERE key = ?", (meta_sum(meta), META_SUM))
+    conn.commit()
+    conn.close()
+
+
+def test_index_of_schema_version_1_is_refused_with_a_rebuild_hint(tmp_path, corpus):
+    """Version 2 added checksums; a version 1 file is refused (clearly), never read unchecked."""
+    db = tmp_path / "v1.retold"
+    with Index.open(db, create=True) as index:
+        index.add(corpus[:2], workers=1)
+    conn = sqlite3.connect(db)
+    conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    conn.execute("DELETE FROM meta WHERE key = ?", (META_SUM,))
+    conn.commit()
+    conn.close()
+    before = _state(db)
+    with pytest.raises(IndexFormatError, match="schema version 1.*no longer reads.*rebuild"):
+        Index.open(db, readonly=True)
+    res = run("query", "--db", db, "--text", "anything at all", ok=False)
+    assert res.exit_code == 1 and "rebuild" in res.flat and "Traceback" not in res.output
+    assert _state(db) == before
 
 
 def test_one_open_index_serves_four_reader_threads_while_a_thread_adds(tmp_path, corpus):

@@ -33,11 +33,12 @@ from retold.core.lsh import band_keys
 from retold.core.sketch import shingle_positions
 from retold.engines.base import Sketched, run_stages
 from retold.engines.local import Corpus, LocalEngine
-from retold.errors import ConfigError, InputError
+from retold.errors import ConfigError, IndexFormatError, InputError
 from retold.index.add import AddReport, BatchReport, IndexWriter
 from retold.index.check import check
 from retold.index.query import Match, query
-from retold.index.store import (DEFAULT_SAMPLE, LE, Connections, Snapshot, create_index, open_connection, read_meta)
+from retold.index.store import (DEFAULT_SAMPLE, LE, ROW_SELECT, Connections, Snapshot, create_index, damaged, guarded,
+                                 open_connection, read_meta, verify_blob, verify_row)
 from retold.io.origins import read_pointer
 from retold.models import DocInfo, ScanResult
 from retold.progress import NullProgress, Progress
@@ -57,9 +58,12 @@ class Index(IndexWriter):
         self.readonly = readonly
         self.connections = connections
         self.meta = meta
-        self.config = ScanConfig.from_dict(json.loads(meta["config"]))
-        self.store_text = meta["store_text"] == "1"
-        self.sample = int(meta["sample"])
+        try:
+            self.config = ScanConfig.from_dict(json.loads(meta["config"]))
+            self.store_text = meta["store_text"] == "1"
+            self.sample = int(meta["sample"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise IndexFormatError(f"{path}: the index's parameters cannot be read ({exc})") from None
         self._read = ReadConfig()
 
     # ------------------------------------------------------------------ opening
@@ -95,8 +99,15 @@ class Index(IndexWriter):
         elif not path.is_file():
             raise InputError(f"{path} is not a file")
         meta = read_meta(path, timeout)
-        conn = open_connection(path, readonly, timeout)
-        index = cls(path, Connections(path, readonly, timeout, conn), meta, readonly)
+        try:
+            conn = open_connection(path, readonly, timeout)
+        except (sqlite3.Error, UnicodeDecodeError) as exc:
+            raise IndexFormatError(f"{path} cannot be opened ({exc})") from None
+        try:
+            index = cls(path, Connections(path, readonly, timeout, conn), meta, readonly)
+        except BaseException:
+            conn.close()
+            raise
         try:
             if config is not None and config != index.config:
                 raise ConfigError(f"{path} was created with other parameters ({index.config.to_dict()}); "
@@ -125,6 +136,7 @@ class Index(IndexWriter):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @guarded
     def __len__(self) -> int:
         return int(self.conn.execute("SELECT count(*) FROM docs").fetchone()[0])
 
@@ -133,58 +145,119 @@ class Index(IndexWriter):
     def _snapshot(self) -> Snapshot:
         return Snapshot(self.conn)
 
+    @guarded
     def ids(self) -> list[str]:
         """Every indexed id, sorted."""
         return [r[0] for r in self.conn.execute("SELECT id FROM docs ORDER BY id")]
 
+    @guarded
     def text(self, doc_id: str) -> str:
-        """The text of a document (from the index, or re-read and hash-checked from its file)."""
-        row = self.conn.execute("SELECT text, pointer, content_hash FROM docs WHERE id = ?", (doc_id,)).fetchone()
+        """The text of a document (from the index, or re-read and hash-checked from its file).
+
+        Raises :class:`IndexFormatError` when the stored row or text fails its checksum.
+        """
+        row = self.conn.execute(f"SELECT {ROW_SELECT}, text FROM docs WHERE id = ?", (doc_id,)).fetchone()
         if row is None:
             raise InputError(f"{self.path}: no document with id {doc_id!r}")
-        if row[0] is not None:
-            return zlib.decompress(row[0]).decode("utf-8", "surrogatepass")
-        return read_pointer(doc_id, json.loads(row[1]), row[2])
+        return self._row_text(row)
 
+    @guarded
+    def doc_text(self, doc: int) -> str:
+        """The text of the document with integer key ``doc`` (as :meth:`text`)."""
+        row = self.conn.execute(f"SELECT {ROW_SELECT}, text FROM docs WHERE doc = ?", (doc,)).fetchone()
+        if row is None:
+            raise IndexFormatError(f"{self.path}: document number {doc} is missing; "
+                                   f"run `retold index check --db {self.path}`")
+        return self._row_text(row)
+
+    def _row_text(self, row: tuple[Any, ...]) -> str:
+        """The text of a row read as ``ROW_SELECT, text``, every checksum verified."""
+        verify_row(self.path, row[:-1])
+        doc_id, chars, chash, pointer, text_sum, blob = row[1], row[2], row[13], row[14], row[18], row[-1]
+        if self.store_text:
+            data = verify_blob(self.path, doc_id, "text", blob, text_sum)
+            try:
+                body = zlib.decompress(data).decode("utf-8", "surrogatepass")
+            except (zlib.error, UnicodeDecodeError) as exc:
+                raise damaged(self.path, doc_id, f"its stored text cannot be decoded: {exc}") from None
+            if len(body) != chars:
+                raise damaged(self.path, doc_id, "its stored text has the wrong length")
+            return body
+        if not isinstance(pointer, str):
+            raise damaged(self.path, doc_id, "no text pointer")
+        try:
+            where = json.loads(pointer)
+        except ValueError:
+            raise damaged(self.path, doc_id, "its text pointer is not JSON") from None
+        return read_pointer(doc_id, where, chash)
+
+    @guarded
     def corpus(self) -> Corpus:
         """Every document's sketches in id order: what the pair stages read."""
         with self._snapshot():
-            return self._corpus()
+            return self._corpus()[0]
 
-    def _corpus(self) -> Corpus:
+    def _corpus(self) -> tuple[Corpus, dict[str, int]]:
+        """The corpus and each id's integer key; every row, sketch and signature checksum verified."""
         conn = self.conn
         n, total = conn.execute("SELECT count(*), coalesce(sum(shingles), 0) FROM docs").fetchone()
+        num_perm = self.config.minhash.num_perm
         shingles = np.empty(total, dtype=np.uint64)
         offsets = np.zeros(n + 1, dtype=np.int64)
-        sigs = np.empty((n, self.config.minhash.num_perm), dtype=np.uint64)
+        sigs = np.empty((n, num_perm), dtype=np.uint64)
         docs = []
+        keys: dict[str, int] = {}
         pos = 0
-        rows = conn.execute("SELECT id, chars, tokens, date, source, origin, status, shingles, sketch, signature "
-                            "FROM docs ORDER BY id")
-        for r, (i, chars, tokens, date, src, origin, status, k, sketch, sig) in enumerate(rows):
+        rows = conn.execute(f"SELECT {ROW_SELECT}, sketch, signature FROM docs ORDER BY id")
+        last: str | None = None
+        for r, row in enumerate(rows):
+            verify_row(self.path, row[:-2])
+            doc, i, chars, tokens, date, src, origin, status, k = (row[0], row[1], row[2], row[3], row[4], row[5],
+                                                                   row[9], row[10], row[11])
+            sketch = verify_blob(self.path, i, "shingle set", row[-2], row[16])
+            sig = verify_blob(self.path, i, "signature", row[-1], row[17])
+            if r >= n or pos + k > total or len(sketch) != 8 * k or len(sig) != 8 * num_perm or (
+                    last is not None and i <= last):
+                raise damaged(self.path, i, "its row disagrees with the table's counts or order")
+            last = i
+            keys[i] = doc
             docs.append(DocInfo(i, chars, tokens, date, src, origin, status, k))
             shingles[pos : pos + k] = np.frombuffer(sketch, dtype=LE)
             pos += k
             offsets[r + 1] = pos
             sigs[r] = np.frombuffer(sig, dtype=LE)
+        if len(docs) != n or pos != total:
+            raise IndexFormatError(f"{self.path}: the docs table is damaged ({len(docs)} rows read, {n} counted); "
+                                   f"run `retold index check --db {self.path}`")
         bands = band_keys(sigs, self.config.minhash)
-        return Corpus(tuple(docs), shingles, offsets, np.arange(n, dtype=np.int64), bands)
+        return Corpus(tuple(docs), shingles, offsets, np.arange(n, dtype=np.int64), bands), keys
 
+    @guarded
     def scan(self, *, align: bool = True, workers: int | None = None, progress: Progress | None = None) -> ScanResult:
-        """All pairs and families of the indexed documents: the stages of :func:`retold.scan`."""
+        """All pairs and families of the indexed documents: the stages of :func:`retold.scan`.
+
+        Raises :class:`IndexFormatError` when a row, sketch, signature or text read fails its checksum.
+        """
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         with self._snapshot():
-            sketched = Sketched(self._corpus(), self.text, lambda i: shingle_positions(self.text(i), self.config.shingle))
+            corpus, keys = self._corpus()
+
+            def text_of(i: str) -> str:
+                return self.doc_text(keys[i])
+
+            sketched = Sketched(corpus, text_of, lambda i: shingle_positions(text_of(i), self.config.shingle))
             timings["read_sketch"] = time.perf_counter() - t0
             return run_stages(LocalEngine(workers), sketched, self.config, align=align, progress=progress,
                               timings=timings, problems=[], t0=t0)
 
+    @guarded
     def query(self, text: str, *, limit: int = 10, align: bool = True, max_candidates: int = 500) -> list[Match]:
         """The indexed documents that share text with ``text``, best first (see :mod:`retold.index.query`)."""
         with self._snapshot():
             return query(self, text, limit=limit, align=align, max_candidates=max_candidates)
 
+    @guarded
     def stats(self) -> dict[str, Any]:
         """Counts, parameters and sizes (what ``retold index stats`` prints)."""
         conn = self.conn
@@ -213,7 +286,8 @@ class Index(IndexWriter):
             "parameters": self.config.to_dict(),
         }
 
+    @guarded
     def check(self, progress: Progress | None = None) -> list[str]:
-        """Problems found (empty when healthy): SQLite's integrity check and retold's invariants."""
+        """Problems found (empty when healthy): SQLite's integrity check, every checksum and retold's invariants."""
         with self._snapshot():
             return check(self, progress or NullProgress())

@@ -23,7 +23,8 @@ from retold.core.rules import doc_status
 from retold.core.sketch import sketch_texts
 from retold.engines.local.parallel import check_workers, ordered_map, process_pool
 from retold.errors import ConfigError, IndexFormatError, InputError
-from retold.index.store import DEFAULT_BATCH, MERGE_FANOUT, content_hash, from_blob, now, sampled, signed, to_blob
+from retold.index.store import (DEFAULT_BATCH, MERGE_FANOUT, ROW_SELECT, blob_sum, content_hash, from_blob, guarded,
+                                 now, sampled, signed, to_blob, values_sum, verify_blob, verify_row)
 from retold.io.origins import pointer_to
 from retold.io.sources import Source, iter_documents
 from retold.models import Document, Problem
@@ -57,7 +58,7 @@ class AddReport:
 
 @dataclass(frozen=True, slots=True)
 class _Record:
-    """A document's index row, made in a sketching worker."""
+    """A document's index row, made in a sketching worker, with the checksums of its blobs."""
 
     tokens: int
     shingles: int
@@ -66,6 +67,9 @@ class _Record:
     grams: list[int]  # signed
     bands: list[int]  # signed
     text: bytes | None
+    sketch_sum: int
+    signature_sum: int
+    text_sum: int | None
 
 
 def _records(texts: list[str], config: ScanConfig, sample: int, store_text: bool) -> list[_Record]:
@@ -75,10 +79,11 @@ def _records(texts: list[str], config: ScanConfig, sample: int, store_text: bool
     out = []
     for i, text in enumerate(texts):
         s = batch.shingles_of(i)
+        sketch, signature = to_blob(s), to_blob(batch.signatures[i])
+        body = zlib.compress(text.encode("utf-8", "surrogatepass"), 6) if store_text else None
         out.append(_Record(
-            int(batch.tokens[i]), len(s), to_blob(s), to_blob(batch.signatures[i]), signed(sampled(s, sample)),
-            signed(keys[i]) if len(s) else [], zlib.compress(text.encode("utf-8", "surrogatepass"), 6)
-            if store_text else None))
+            int(batch.tokens[i]), len(s), sketch, signature, signed(sampled(s, sample)),
+            signed(keys[i]) if len(s) else [], body, blob_sum(sketch) or 0, blob_sum(signature) or 0, blob_sum(body)))
     return out
 
 
@@ -124,6 +129,7 @@ class IndexWriter:
         except sqlite3.OperationalError as exc:
             raise InputError(f"{self.path}: cannot start a write ({exc}); is another process adding?") from None
 
+    @guarded
     def add(
         self,
         source: Source,
@@ -202,6 +208,7 @@ class IndexWriter:
         try:
             known = self._known([d.id for d in chunk])
             batch_id = None
+            next_doc = 0
             for i, (doc, h) in enumerate(zip(chunk, hashes)):
                 old = known.get(doc.id)
                 if old == (h, *_meta_key(doc)):
@@ -210,19 +217,25 @@ class IndexWriter:
                 if batch_id is None:
                     batch_id = conn.execute("INSERT INTO batches(kind, committed_at) VALUES ('add', ?)",
                                             (now(),)).lastrowid
+                    next_doc = conn.execute(  # what AUTOINCREMENT would give: the row checksum covers the key
+                        "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'docs'), 0), "
+                        "coalesce((SELECT max(doc) FROM docs), 0)) + 1").fetchone()[0]
                 if old is not None:
                     self._delete(doc.id)
                     replaced.append(doc.id)
                 else:
                     added += 1
                 rec = made.get(i) or _records([doc.text], self.config, self.sample, self.store_text)[0]
-                row = conn.execute(
-                    "INSERT INTO docs(id, chars, tokens, date, source, url, title, meta, origin, status, shingles, "
-                    "postings, content_hash, sketch, signature, text, pointer, batch) "
-                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (doc.id, len(doc.text), rec.tokens, *_meta_key(doc), doc.origin, doc_status(rec.tokens, self.config.shingle),
-                     rec.shingles, len(rec.grams), h, rec.sketch, rec.signature, rec.text,
-                     None if self.store_text else pointer_to(doc, self._read), batch_id)).lastrowid
+                row, next_doc = next_doc, next_doc + 1
+                fields = (row, doc.id, len(doc.text), rec.tokens, *_meta_key(doc), doc.origin,
+                          doc_status(rec.tokens, self.config.shingle), rec.shingles, len(rec.grams), h,
+                          None if self.store_text else pointer_to(doc, self._read), batch_id,
+                          rec.sketch_sum, rec.signature_sum, rec.text_sum)
+                conn.execute(
+                    "INSERT INTO docs(doc, id, chars, tokens, date, source, url, title, meta, origin, status, shingles, "
+                    "postings, content_hash, pointer, batch, sketch_sum, signature_sum, text_sum, row_sum, "
+                    "sketch, signature, text) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (*fields, values_sum(fields), rec.sketch, rec.signature, rec.text))
                 grams.extend((g, row) for g in rec.grams)
                 bands.extend((k, row) for k in rec.bands)
             if batch_id is None:
@@ -272,10 +285,13 @@ class IndexWriter:
     def _delete(self, doc_id: str) -> bool:
         """Delete a document and its postings (inside a write transaction)."""
         conn = self.conn
-        row = conn.execute("SELECT doc, sketch, signature, shingles, batch FROM docs WHERE id = ?", (doc_id,)).fetchone()
+        row = conn.execute(f"SELECT {ROW_SELECT}, sketch, signature FROM docs WHERE id = ?", (doc_id,)).fetchone()
         if row is None:
             return False
-        doc, sketch, signature, n, batch = row
+        verify_row(self.path, row[:-2])
+        doc, n, batch = row[0], row[11], row[15]
+        sketch = verify_blob(self.path, doc_id, "shingle set", row[-2], row[16])
+        signature = verify_blob(self.path, doc_id, "signature", row[-1], row[17])
         grams = signed(sampled(from_blob(sketch), self.sample))
         keys = signed(band_keys(from_blob(signature)[None, :], self.config.minhash)[0]) if n else []
         if grams or keys:
@@ -288,6 +304,7 @@ class IndexWriter:
         conn.execute("DELETE FROM docs WHERE doc = ?", (doc,))
         return True
 
+    @guarded
     def remove(self, ids: Iterable[str]) -> int:
         """Delete documents by id, in one transaction; returns how many were indexed."""
         self._write_check()

@@ -16,6 +16,12 @@ Query, for a text Q (see docs/index.md):
    when documents carry boilerplate; ``jaccard`` and both containments are exact.
 4. Matches are ranked by shared shingles (``intersection``), then Jaccard, then id; the
    first ``limit`` are aligned with :func:`retold.core.align.align` (``a`` = query).
+
+Every candidate's row and shingle set, and every text read, is checked against its
+checksum: a damaged one raises :class:`~retold.errors.IndexFormatError` (naming the
+document and ``retold index check``) instead of changing the answer. A posting that
+names a document not in the table raises it too. Postings themselves are not
+checksummed per row (``retold index check`` verifies them as a whole).
 """
 
 from __future__ import annotations
@@ -33,7 +39,8 @@ from retold.core.rules import rounded
 from retold.core.sketch import shingle_positions, sketch_texts
 from retold.core.coverage import word_coverage
 from retold.core.verify import NO_RELATION, Scores, classify, intersect_counts, needs_words
-from retold.index.store import IndexView, from_blob, sampled, signed
+from retold.errors import IndexFormatError
+from retold.index.store import ROW_SELECT, IndexView, from_blob, sampled, signed, verify_blob, verify_row
 from retold.models import Passage
 
 
@@ -107,8 +114,19 @@ def query(index: IndexView, text: str, *, limit: int = 10, align: bool = True, m
     rows = []
     for i in range(0, len(ranked), 500):
         part = ranked[i : i + 500]
-        rows += conn.execute("SELECT id, sketch, chars, date, source, title, origin FROM docs "
-                             f"WHERE doc IN ({','.join('?' * len(part))})", part).fetchall()
+        for row in conn.execute(f"SELECT {ROW_SELECT}, sketch FROM docs WHERE doc IN ({','.join('?' * len(part))})",
+                                part):
+            verify_row(index.path, row[:-1])
+            sketch = verify_blob(index.path, row[1], "shingle set", row[-1], row[16])
+            if len(sketch) != 8 * row[11]:
+                raise IndexFormatError(f"{index.path}: document {row[1]!r} is damaged (its shingle set has the "
+                                       f"wrong size); run `retold index check --db {index.path}`")
+            # id, shingle set, chars, date, source, title, origin, doc
+            rows.append((row[1], sketch, row[2], row[4], row[5], row[7], row[9], row[0]))
+    if len(rows) != len(ranked):
+        missing = sorted(set(ranked) - {r[7] for r in rows})
+        raise IndexFormatError(f"{index.path}: postings name document numbers {missing[:5]} that are not in the docs "
+                               f"table; run `retold index check --db {index.path}`")
     n = len(rows)
     inter, shared, size_b, own_b = (np.zeros(n, dtype=np.int64) for _ in range(4))
     for i, row in enumerate(rows):
@@ -123,7 +141,7 @@ def query(index: IndexView, text: str, *, limit: int = 10, align: bool = True, m
         pos_q = shingle_positions(text, cfg.shingle)
         words = np.empty((len(measure), 2))
         for j, i in enumerate(measure.tolist()):
-            pos_d = shingle_positions(index.text(rows[i][0]), cfg.shingle)
+            pos_d = shingle_positions(index.doc_text(rows[i][7]), cfg.shingle)
             words[j] = (word_coverage(pos_q, np.unique(pos_d), boilerplate, cfg.shingle.size),
                         word_coverage(pos_d, q, boilerplate, cfg.shingle.size))
         scores = scores.with_words(measure, words[:, 0], words[:, 1])
@@ -132,8 +150,8 @@ def query(index: IndexView, text: str, *, limit: int = 10, align: bool = True, m
     keep = sorted(np.flatnonzero(rel != NO_RELATION).tolist(), key=lambda i: (-inter[i], -jac[i], rows[i][0]))
     out = []
     for i in keep[:limit]:
-        doc_id, _, chars, date, source, title, origin = rows[i]
-        passages = tuple(align_texts(text, index.text(doc_id), cfg.align)) if align else None
+        doc_id, _, chars, date, source, title, origin, doc = rows[i]
+        passages = tuple(align_texts(text, index.doc_text(doc), cfg.align)) if align else None
         out.append(Match(doc_id, str(rel[i]), rounded(jac[i]), rounded(cq[i]), rounded(cd[i]),
                          int(shared[i]), int(inter[i]), chars, date, source, title, origin, passages))
     return out

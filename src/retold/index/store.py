@@ -8,15 +8,18 @@ schema is in docs/index.md.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sqlite3
 import threading
+from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
+import xxhash
 
 from retold import __version__
 from retold.config import ScanConfig
@@ -24,7 +27,8 @@ from retold.core.sketch import SKETCH_VERSION
 from retold.errors import IndexFormatError, InputError
 from retold.io.origins import content_hash  # noqa: F401  (re-exported: part of the index format)
 
-SCHEMA_VERSION = 1
+#: 2: checksums of every docs blob and row, and of the meta table (see docs/index.md)
+SCHEMA_VERSION = 2
 FORMAT = "retold-index"
 APPLICATION_ID = 0x52544C44  # "RTLD": PRAGMA application_id of every retold index
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -63,7 +67,11 @@ CREATE TABLE docs (
     signature BLOB NOT NULL,
     text BLOB,
     pointer TEXT,
-    batch INTEGER NOT NULL REFERENCES batches(batch)
+    batch INTEGER NOT NULL REFERENCES batches(batch),
+    sketch_sum INTEGER NOT NULL,
+    signature_sum INTEGER NOT NULL,
+    text_sum INTEGER,
+    row_sum INTEGER NOT NULL
 );
 CREATE TABLE segments (
     seg INTEGER PRIMARY KEY,
@@ -76,6 +84,87 @@ CREATE TABLE grams (seg INTEGER NOT NULL, h INTEGER NOT NULL, doc INTEGER NOT NU
 CREATE TABLE bands (seg INTEGER NOT NULL, key INTEGER NOT NULL, doc INTEGER NOT NULL,
                     PRIMARY KEY (seg, key, doc)) WITHOUT ROWID;
 """
+
+
+#: the docs columns a row checksum covers, in this order: all but the blobs (which have
+#: their own checksums, covered here) and row_sum itself
+ROW_FIELDS = ("doc", "id", "chars", "tokens", "date", "source", "url", "title", "meta", "origin", "status",
+              "shingles", "postings", "content_hash", "pointer", "batch", "sketch_sum", "signature_sum", "text_sum")
+#: SELECT list of a whole row's checksummed fields and its checksum (``verify_row`` takes these values)
+ROW_SELECT = ", ".join(ROW_FIELDS) + ", row_sum"
+#: meta key of the meta table's own checksum
+META_SUM = "checksum"
+
+T = TypeVar("T")
+
+
+def blob_sum(blob: bytes | None) -> int | None:
+    """The checksum of a blob: xxh3-64 as a signed 64-bit integer (None for NULL)."""
+    if blob is None:
+        return None
+    h = xxhash.xxh3_64_intdigest(blob)
+    return h - (1 << 64) if h >= 1 << 63 else h
+
+
+def values_sum(values: Sequence[object]) -> int:
+    """Checksum of SQLite values (a docs row's :data:`ROW_FIELDS`, the meta items): xxh3-64
+    (signed) of the UTF-8 of Python's ``repr`` of their tuple. ``repr`` of None, int, float,
+    str and bytes is exact and tells the types apart, so a changed value or type changes it."""
+    h = xxhash.xxh3_64_intdigest(repr(tuple(values)).encode("utf-8", "surrogatepass"))
+    return h - (1 << 64) if h >= 1 << 63 else h
+
+
+def meta_sum(meta: dict[str, str]) -> str:
+    """The checksum stored in the meta table under :data:`META_SUM` (hex), of every other item."""
+    items = sorted((k, v) for k, v in meta.items() if k != META_SUM)
+    return format(values_sum([x for kv in items for x in kv]) & (2**64 - 1), "016x")
+
+
+def damaged(path: Path, doc_id: object, what: str) -> IndexFormatError:
+    """The error for a document whose stored data fails its checksum or an invariant."""
+    return IndexFormatError(f"{path}: document {doc_id!r} is damaged ({what}); run `retold index check --db {path}`")
+
+
+def verify_row(path: Path, row: Sequence[Any]) -> None:
+    """Check a row read with :data:`ROW_SELECT` against its checksum; raise :func:`damaged` if not."""
+    if values_sum(row[: len(ROW_FIELDS)]) != row[len(ROW_FIELDS)]:
+        raise damaged(path, row[1], "its row does not match its checksum")
+
+
+def verify_blob(path: Path, doc_id: object, name: str, blob: object, stored: object) -> bytes:
+    """``blob`` if it is bytes matching its stored checksum, else raise :func:`damaged`."""
+    if blob is None and stored is None and name == "text":
+        raise damaged(path, doc_id, "no stored text")
+    if not isinstance(blob, bytes) or blob_sum(blob) != stored:
+        raise damaged(path, doc_id, f"its {name} does not match its checksum")
+    return blob
+
+
+def database_error(path: Path, exc: sqlite3.Error) -> IndexFormatError:
+    """An SQLite error while using an index, as a one-line :class:`IndexFormatError`.
+
+    Corruption (a damaged page, a schema SQLite cannot parse, a value of the wrong type)
+    says to run ``retold index check``; other errors (disk full, locked) are named as such.
+    """
+    name = getattr(exc, "sqlite_errorname", "")
+    if name in ("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_FULL", "SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_IOERR",
+                "SQLITE_NOMEM", "SQLITE_INTERRUPT", "SQLITE_PERM") or name.startswith(("SQLITE_BUSY_", "SQLITE_IOERR_",
+                                                                                        "SQLITE_READONLY_")):
+        return IndexFormatError(f"{path}: index database error ({exc})")
+    return IndexFormatError(f"{path}: the index file is damaged ({exc}); run `retold index check --db {path}`")
+
+
+def guarded(fn: Callable[..., T]) -> Callable[..., T]:
+    """A method of an object with a ``path`` whose SQLite errors become :func:`database_error`."""
+
+    @functools.wraps(fn)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> T:
+        try:
+            return fn(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            raise database_error(self.path, exc) from None
+
+    return wrapper
 
 
 def to_blob(values: np.ndarray) -> bytes:
@@ -135,6 +224,8 @@ def read_meta(path: Path, timeout: float = 30.0) -> dict[str, str]:
             conn.close()
     except sqlite3.DatabaseError as exc:
         raise IndexFormatError(f"{path} is not a readable retold index ({exc})") from None
+    except UnicodeDecodeError:  # SQLite's message quotes a damaged schema that is not UTF-8
+        raise IndexFormatError(f"{path} is not a readable retold index (its schema is damaged)") from None
     if app != APPLICATION_ID or meta.get("format") != FORMAT:
         raise IndexFormatError(f"{path} is an SQLite database but not a retold index (no retold meta table)")
     try:
@@ -146,7 +237,12 @@ def read_meta(path: Path, timeout: float = 30.0) -> dict[str, str]:
             f"{path} has index schema version {version}, written by retold {meta.get('retold_version', '?')}; "
             f"this retold ({__version__}) reads version {SCHEMA_VERSION}: upgrade retold")
     if version < SCHEMA_VERSION:
-        raise IndexFormatError(f"{path} has index schema version {version}, which this retold no longer reads")
+        raise IndexFormatError(
+            f"{path} has index schema version {version}, which this retold no longer reads (version {SCHEMA_VERSION} "
+            "adds checksums): rebuild the index with `retold index add` into a new file")
+    if meta.get(META_SUM) != meta_sum(meta):
+        raise IndexFormatError(f"{path}: the index's meta table is damaged (it does not match its checksum); "
+                               "the parameters cannot be trusted: rebuild the index")
     if meta.get("sketch_version") != str(SKETCH_VERSION):
         raise IndexFormatError(
             f"{path} holds sketches of version {meta.get('sketch_version', '?')}; this retold makes version "
@@ -173,6 +269,7 @@ def create_index(path: Path, config: ScanConfig, store_text: bool, sample: int) 
                 "sketch_version": str(SKETCH_VERSION),
                 "created_at": now(), "config": json.dumps(config.to_dict(), sort_keys=True),
                 "store_text": "1" if store_text else "0", "sample": str(sample)}
+        meta[META_SUM] = meta_sum(meta)
         conn.executemany("INSERT INTO meta VALUES (?, ?)", sorted(meta.items()))
         conn.execute("COMMIT")
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -263,3 +360,5 @@ class IndexView(Protocol):
     def conn(self) -> sqlite3.Connection: ...
 
     def text(self, doc_id: str) -> str: ...
+
+    def doc_text(self, doc: int) -> str: ...
