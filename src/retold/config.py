@@ -208,9 +208,17 @@ class ScanConfig:
         )
 
 
+#: the default of :attr:`ReadConfig.max_doc_bytes`: 16 MiB, ~5 times the longest novels
+#: (a document costs ~50 bytes of memory per byte of text while it is sketched)
+DEFAULT_MAX_DOC_BYTES = 16 * 1024 * 1024
+
+
 @dataclass(frozen=True, slots=True)
 class ReadConfig:
-    """How records are read: the names of the fields in JSONL/CSV/Parquet inputs."""
+    """How records are read: the names of the fields in JSONL/CSV/Parquet inputs, and
+    ``max_doc_bytes``: a text file, JSON line or CSV row longer than this (in bytes as
+    stored), or a text longer than this encoded as UTF-8, is skipped and reported
+    "too_large" without being read whole, so one huge record cannot exhaust memory."""
 
     id_field: str = "id"
     text_field: str = "text"
@@ -220,3 +228,7 @@ class ReadConfig:
     title_field: str = "title"
     #: CSV delimiter; None means "," for .csv and tab for .tsv
     delimiter: str | None = None
+    max_doc_bytes: int = DEFAULT_MAX_DOC_BYTES
+
+    def __post_init__(self) -> None:
+        _check(self.max_doc_bytes >= 1, f"max_doc_bytes must be >= 1, got {self.max_doc_bytes}")

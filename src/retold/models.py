@@ -45,8 +45,9 @@ class Problem:
 
 #: why a record may be skipped; summary.json counts each
 PROBLEM_REASONS: tuple[str, ...] = (
-    "unreadable",      # the file cannot be opened or decoded as a whole
-    "not_utf8",        # a line/record is not valid UTF-8
+    "unreadable",      # the file cannot be opened or decoded as a whole, is no regular file, or is truncated
+    "not_utf8",        # a line/record/file name is not valid UTF-8, or a field holds a lone surrogate
+    "too_large",       # a file, line or row longer than ReadConfig.max_doc_bytes
     "bad_record",      # a JSON line that does not parse, a row with the wrong shape
     "no_text",         # the text field is missing, null or not a string
     "no_id",           # the id field is missing or empty

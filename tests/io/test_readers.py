@@ -242,8 +242,40 @@ def test_record_to_document_rejects_ids_that_are_not_strings_or_ints():
 
 
 def test_problem_reasons_are_the_known_ones():
-    assert {"unreadable", "not_utf8", "bad_record", "no_text", "no_id", "duplicate_id",
+    assert {"unreadable", "not_utf8", "bad_record", "no_text", "no_id", "duplicate_id", "too_large",
             "bad_date"} <= set(PROBLEM_REASONS)
+
+
+def test_csv_is_strict_about_quotes(tmp_path):
+    """Text after a closing quote, or a quote still open at the end, is reported with its lines."""
+    f = tmp_path / "q.csv"
+    f.write_bytes(b'id,text\na,"quoted" tail\nb,fine\nc,"open\nd,x\n')
+    docs, problems = read_all([f])
+    assert [d.id for d in docs] == ["b"]
+    assert [(p.origin, p.reason) for p in problems] == [(f"{f}:2", "bad_record"), (f"{f}:4", "bad_record")]
+    assert "',' expected after '\"'" in problems[0].message and "(lines" not in problems[0].message
+    assert "never closed" in problems[1].message and "(lines 4-5)" in problems[1].message
+
+
+def test_record_surrogates_name_the_field_and_skip_the_record():
+    problems: list[Problem] = []
+    for record in ({"id": "a", "text": "t\ud800"}, {"id": "b", "text": "t", "meta": {"k": ["ok", "\udc00"]}},
+                   {"id": "c", "text": "t", "x": "\U0001f600 fine"}):
+        readers.record_to_document(record, ReadConfig(), "o", problems.append)
+    assert [(p.reason, p.message.split(" has")[0]) for p in problems] == [
+        ("not_utf8", "field 'text'"), ("not_utf8", "field 'meta.k[1]'")]
+
+
+def test_only_regular_files_are_opened(tmp_path):
+    (tmp_path / "f.txt").write_text("x")
+    with readers.open_regular(tmp_path / "f.txt") as f:
+        assert f.read() == b"x"
+    with pytest.raises(readers.NotRegularFileError, match="is a directory"):
+        readers.open_regular(tmp_path)
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(tmp_path / "p.txt")
+        with pytest.raises(readers.NotRegularFileError, match="FIFO"):  # at once: opened non-blocking
+            readers.open_regular(tmp_path / "p.txt")
 
 
 def test_every_record_problem_is_reported_and_the_rest_read(tmp_path):
@@ -346,19 +378,19 @@ def test_permission_errors_simulated_are_unreadable(tmp_path, monkeypatch):
     (tmp_path / "locked.txt").write_text("secret")
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "hidden.txt").write_text("x")
-    real_read, real_scandir = Path.read_bytes, os.scandir
+    real_open, real_scandir = os.open, os.scandir
 
-    def read_bytes(self):
-        if self.name == "locked.txt":
-            raise PermissionError(13, "Permission denied", str(self))
-        return real_read(self)
+    def os_open(path, flags, *args, **kw):
+        if Path(path).name == "locked.txt":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, flags, *args, **kw)
 
     def scandir(path="."):
         if Path(path).name == "sub":
             raise PermissionError(13, "Permission denied", str(path))
         return real_scandir(path)
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(os, "open", os_open)
     monkeypatch.setattr(os, "scandir", scandir)
     docs, problems = read_all([tmp_path])
     assert [d.id for d in docs] == ["ok.txt"]

@@ -15,10 +15,11 @@ from typing import Any, Callable
 
 import click
 from click.core import ParameterSource
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
-from retold.cli.common import BarProgress, build_configs, err, fail_cleanly, input_options, out, print_problems
+from retold.cli.common import (BarProgress, build_configs, err, fail_cleanly, input_options, labelled, out, plain,
+                               print_problems)
 from retold.errors import InputError
 from retold.index import BatchReport, Index
 from retold.index.store import DEFAULT_BATCH
@@ -28,7 +29,7 @@ from retold.progress import Progress
 
 #: options of ``input_options`` that are not index parameters
 _NOT_PARAMETERS = {"inputs", "id_field", "text_field", "date_field", "source_field", "workers", "strict", "quiet",
-                   "db", "batch_size", "store_text", "sample", "verbose"}
+                   "max_doc_bytes", "db", "batch_size", "store_text", "sample", "verbose"}
 
 _DB = click.option("--db", "db", type=click.Path(path_type=Path, dir_okay=False), required=True,
                    help="The index file (one SQLite file).")
@@ -61,6 +62,7 @@ def index_group() -> None:
 
 
 def _print_batch(b: BatchReport) -> None:
+    """One line for a committed batch (``--verbose``)."""
     state = "committed" if b.committed else "unchanged, nothing to commit"
     click.echo(f"batch {b.number}: input documents {b.end - b.inputs + 1}-{b.end}: {b.added} added, "
                f"{len(b.replaced)} replaced, {b.unchanged} unchanged; {state}")
@@ -100,14 +102,15 @@ def add_cmd(inputs: tuple[Path, ...], db: Path, batch_size: int, store_text: boo
     if kw["quiet"]:
         return
     print_problems(tuple(report.problems))
-    out.print(f"{'created' if new else 'updated'} {db}: [bold]{report.added}[/bold] added, "
-              f"[bold]{len(report.replaced)}[/bold] replaced, [bold]{report.unchanged}[/bold] unchanged, "
-              f"{len(report.problems)} problems, {report.batches} batches committed; "
-              f"the index holds [bold]{report.documents}[/bold] documents", soft_wrap=True)
+    out.print(Text.assemble(
+        f"{'created' if new else 'updated'} ", plain(db), ": ", (str(report.added), "bold"), " added, ",
+        (str(len(report.replaced)), "bold"), " replaced, ", (str(report.unchanged), "bold"),
+        f" unchanged, {len(report.problems)} problems, {report.batches} batches committed; the index holds ",
+        (str(report.documents), "bold"), " documents"), soft_wrap=True)
     if report.replaced:
         shown = ", ".join(report.replaced[:20]) + (f" ... and {len(report.replaced) - 20} more"
                                                    if len(report.replaced) > 20 else "")
-        out.print(f"replaced (new text or metadata): {shown}", markup=False, soft_wrap=True)
+        out.print(Text.assemble("replaced (new text or metadata): ", plain(shown)), soft_wrap=True)
 
 
 @index_group.command("stats")
@@ -122,11 +125,11 @@ def stats_cmd(db: Path, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(s, indent=2))
         return
-    table = Table(title=str(db), show_header=False)
+    table = Table(title=plain(db), show_header=False)
     for key, value in s.items():
         if key != "parameters":
-            table.add_row(key, escape(str(value)))
-    table.add_row("parameters", escape(json.dumps(s["parameters"])))
+            table.add_row(plain(key), plain(value))
+    table.add_row("parameters", plain(json.dumps(s["parameters"])))
     out.print(table)
 
 
@@ -146,7 +149,7 @@ def remove_cmd(db: Path, ids: tuple[str, ...], ids_from: Any) -> None:
         removed = index.remove(wanted)
     unique = len(dict.fromkeys(wanted))
     out.print(f"removed {removed} of {unique} ids" + (f" ({unique - removed} were not indexed)"
-                                                       if removed < unique else ""), soft_wrap=True)
+                                                       if removed < unique else ""), markup=False, soft_wrap=True)
 
 
 @index_group.command("check")
@@ -161,14 +164,15 @@ def check_cmd(db: Path, quiet: bool) -> None:
         problems = index.check(progress=bar)
         n = len(index)
     for p in problems[:50]:
-        err.print(f"[red]problem:[/red] {escape(p)}")
+        err.print(labelled("problem:", "red", p), soft_wrap=True)
     if problems:
-        err.print(f"[red]{len(problems)} problems[/red] in {escape(str(db))}")
+        err.print(Text.assemble((f"{len(problems)} problems", "red"), " in ", plain(db)), soft_wrap=True)
         sys.exit(1)
     out.print(f"ok: {n} documents", markup=False)
 
 
 def _query_text(file: str | None, text: str | None) -> str:
+    """The query: ``--text``, FILE (UTF-8, BOM dropped) or stdin."""
     if text is not None and file is not None:
         raise click.UsageError("give FILE or --text, not both")
     if text is not None:
@@ -184,6 +188,7 @@ def _query_text(file: str | None, text: str | None) -> str:
 
 
 def _excerpt(text: str, start: int, end: int, width: int = 70) -> str:
+    """``text[start:end]`` on one line, its middle cut to fit ``width``."""
     s = " ".join(text[start:end].split())
     return s if len(s) <= width else s[: width - 20] + " ... " + s[-15:]
 
@@ -217,17 +222,18 @@ def query_cmd(db: Path, file: str | None, text: str | None, limit: int, align: b
     if not matches:
         out.print("no match")
         return
-    table = Table(title=f"{len(matches)} matches in {escape(str(db))}")
+    table = Table(title=Text.assemble(f"{len(matches)} matches in ", plain(db)))
     table.add_column("#", justify="right")
     table.add_column("id", overflow="fold")
     table.add_column("relation", no_wrap=True)
     for name in ("jaccard", "query in doc", "doc in query", "shared", "passages"):
         table.add_column(name, justify="right")
     for rank, m in enumerate(matches, 1):
-        table.add_row(str(rank), escape(m.id), m.relation, f"{m.jaccard:.3f}", f"{m.containment_query:.3f}",
+        table.add_row(str(rank), plain(m.id), m.relation, f"{m.jaccard:.3f}", f"{m.containment_query:.3f}",
                       f"{m.containment_doc:.3f}", str(m.shared), "-" if m.passages is None else str(len(m.passages)))
     out.print(table)
     for m in matches:
         for p in (m.passages or ())[:3]:
-            out.print(f"[bold]{escape(m.id)}[/bold] query[{p.a_start}:{p.a_end}] ~ doc[{p.b_start}:{p.b_end}] "
-                      f"(score {p.score:.2f}): {escape(_excerpt(texts[m.id], p.b_start, p.b_end))}", soft_wrap=True)
+            out.print(Text.assemble(plain(m.id, "bold"), f" query[{p.a_start}:{p.a_end}] ~ doc[{p.b_start}:{p.b_end}] "
+                                    f"(score {p.score:.2f}): ", plain(_excerpt(texts[m.id], p.b_start, p.b_end))),
+                      soft_wrap=True)

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from retold.config import ReadConfig
-from retold.io.readers import (DocumentBlock, document_blocks, read_blocks, read_documents, read_records,
-                               record_to_document, reporter, unique_ids)
+from retold.io.readers import (DocumentBlock, document_blocks, document_problem, read_blocks, read_documents,
+                               read_records, record_to_document, reporter, unique_ids)
 from retold.io.records import document_to_record
 from retold.models import Document, Problem
 
@@ -55,13 +55,26 @@ def iter_documents(
 
 def iter_items(source: Iterable[Document | Mapping[str, Any]], read: ReadConfig,
                report: Callable[[Problem], None]) -> Iterator[tuple[Document, Document | Mapping[str, Any]]]:
-    """(document, the item it came from) of an iterable source, the first of each id only."""
+    """(document, the item it came from) of an iterable source, the first of each id only.
+
+    A ready-made :class:`Document` is held to the rules a record is (see
+    :func:`~retold.io.readers.document_problem`): one with a lone surrogate in any field
+    or a text longer than ``read.max_doc_bytes`` is reported and skipped.
+    """
     def items() -> Iterator[tuple[Document, Document | Mapping[str, Any]]]:
         for i, item in enumerate(source):
             origin = f"<documents>#{i}"
-            doc = item if isinstance(item, Document) else record_to_document(dict(item), read, origin, report)
+            if isinstance(item, Document):
+                doc: Document | None = item if item.origin else replace(item, origin=origin)
+                bad = document_problem(doc, read)  # type: ignore[arg-type]
+                if bad is not None:
+                    where = doc.origin  # type: ignore[union-attr]
+                    report(Problem(where, bad[0], f"{bad[1]} at {where}"))
+                    doc = None
+            else:
+                doc = record_to_document(dict(item), read, origin, report)
             if doc is not None:
-                yield (doc if doc.origin else replace(doc, origin=origin)), item
+                yield doc, item
 
     return unique_ids(items(), report, doc_of=lambda item: item[0])
 
