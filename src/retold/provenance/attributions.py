@@ -68,9 +68,14 @@ _ADJ = r"(?:[a-z]+(?:-[a-z]+)*\s+){0,3}"
 _MOD = rf"(?:{NAME}\s+)?"  # "SOHR sources", "Defence Department officials"
 _DET = r"(?:(?:the|a|an|its|his|her|their|our|some|several|many|two|three|local|senior|other)\s+)?"
 #: a prepositional phrase after a common-noun source: "in charge in the Tora Bora caves region"
-_PP = rf"(?:\s+(?:of|for|at|from|with|in)\s+(?:(?:the|a|an)\s+)?(?:{NAME}|[a-z]+)(?:\s+(?:{NAME}|[a-z]+)){{0,5}})"
+_AUX_WORDS = ("also", "has", "had", "have", "is", "are", "was", "were", "been", "later", "then", "earlier", "previously",
+              "already", "initially", "today", "yesterday", "now", "repeatedly", "on")
+#: a word of a prepositional phrase: a name, or a lowercase word that is not a verb of credit
+_PP_WORD = rf"(?:{NAME}|(?!(?:{'|'.join(VERBS + _AUX_WORDS)})\b)[a-z]+)"
+_PP = rf"(?:\s+(?:of|for|at|from|with|in)\s+(?:(?:the|a|an)\s+)?(?>{_PP_WORD}(?:\s+{_PP_WORD}){{0,5}}))"
 _COMMON = rf"(?i:{_DET}){_MOD}{_ADJ}(?i:{'|'.join(COMMON_SOURCES)})\b{_PP}{{0,2}}"
-_SOURCE = rf"(?:{NAME}(?:’s|'s)?\s+(?:spokesman|spokeswoman|spokesperson)|{_COMMON}|{NAME})"
+#: a source starts at the start of a word (the guard makes every other position fail at once)
+_SOURCE = rf"(?<![\w’'.&-])(?=[A-Za-z])(?:{NAME}(?:’s|'s)?\s+(?:spokesman|spokeswoman|spokesperson)|{_COMMON}|{NAME})"
 _VERB = rf"(?:{'|'.join(VERBS)})"
 
 _AUX = r"(?:(?:also|has|had|have|is|are|was|were|been|later|then|earlier|previously|already|initially|today|yesterday|now|repeatedly|on\s+[A-Z]\w+)\s+)*"
@@ -78,8 +83,9 @@ _FORWARD = re.compile(rf"(?P<src>{_SOURCE})(?:\s+\({NAME}\))?\s+(?P<aux>{_AUX})(
 #: "..., Tony Sherbon, says" / "Ian Robertson, says": the name right before the comma
 _APPOSITIVE = re.compile(rf"(?P<src>{NAME}),\s+(?:(?:the|a|an|from|of|who|aged)\s+[^,;:\"“”()]{{1,140}},\s+|\d{{1,3}},\s+)?"
                          rf"(?:who\s+)?(?P<aux>{_AUX})(?P<cue>{'|'.join(_SPEECH)})\b")
-#: "Both the union and Qantas say": the first of two coordinated sources (the second is a _FORWARD match)
-_COORDINATED = re.compile(rf"(?P<src>{_SOURCE})\s+and\s+(?:{_SOURCE})\s+(?P<aux>{_AUX})(?P<cue>{_VERB})\b")
+#: "Both the union and Qantas say": the first of two coordinated sources (the second is a _FORWARD
+#: match); only a common-noun source, since "and" also joins the words of one name
+_COORDINATED = re.compile(rf"(?<![\w’'.&-])(?P<src>{_COMMON})\s+and\s+(?:{_SOURCE})\s+(?P<aux>{_AUX})(?P<cue>{_VERB})\b")
 #: "X, who told him", "X was quoted by army radio", "quoted one witness as saying"
 _RELATIVE = re.compile(rf"(?P<src>{_SOURCE}),\s+who\s+(?P<aux>{_AUX})(?P<cue>{'|'.join(_SPEECH)})\b")
 _QUOTED = re.compile(rf"\b(?:was|were|been|is|being)\s+(?P<cue>quoted|criticised|criticized|condemned|described)\s+by\s+(?P<src>{_SOURCE})"
@@ -90,6 +96,7 @@ _DATELINE = re.compile(rf"(?m)^[A-Z][A-Z .'-]{{1,40}}(?:,\s*[A-Z][A-Za-z .'-]{{1
 #: an outlet's name prefixed to the text: "Alwaght- Residents of ..."
 _PREFIX = re.compile(r"\A(?P<src>[A-Z][\w’'&]+)-\s+(?=[A-Z])")
 _WIRE = re.compile(rf"\((?P<src>{'|'.join(WIRES)})\)|[-–—]\s*(?P<src2>{'|'.join(WIRES)})\s*$", re.M)
+_VERB_ANCHORED = (_FORWARD, _APPOSITIVE, _RELATIVE, _COORDINATED)
 _LEADING = re.compile(r"^(?:the|a|an)\s+", re.I)
 _SELF = frozenset(("I", "I've", "I’ve", "I'm", "I’m", "I'd", "I’d", "We", "He", "She", "They", "It"))
 
@@ -149,13 +156,33 @@ def _key(name: str) -> str:
     return " ".join(_BASED.sub("", _LEADING.sub("", name)).casefold().replace("’", "'").split())
 
 
+_VERB_AT = re.compile(rf"\b(?:{'|'.join(VERBS)})\b")
+#: how far before its verb a source may start (characters)
+_REACH = 320
+
+
+def _verb_windows(text: str) -> list[tuple[int, int]]:
+    """Stretches of ``text`` that end at a verb of credit and start ``_REACH`` before it,
+    merged: the subject-verb rules only run there (most of a text is far from any verb)."""
+    out: list[tuple[int, int]] = []
+    for m in _VERB_AT.finditer(text):
+        lo, hi = max(0, m.start() - _REACH), m.end()
+        if out and lo <= out[-1][1]:
+            out[-1] = (out[-1][0], hi)
+        else:
+            out.append((lo, hi))
+    return out
+
+
 def extract(text: str) -> list[Attribution]:
     """Every attribution in ``text``, in text order (see the module docstring)."""
     found: dict[tuple[int, int], Attribution] = {}
     rules = ((_DATELINE, "dateline"), (_PREFIX, "dateline"), (_WIRE, "wire"), (_ACCORDING, None), (_QUOTED, "quoting"),
              (_APPOSITIVE, None), (_RELATIVE, None), (_COORDINATED, None), (_FORWARD, None), (_INVERTED, None))
+    windows = _verb_windows(text)
     for rx, label in rules:
-        for m in rx.finditer(text):
+        spans = windows if rx in _VERB_ANCHORED else ((0, len(text)),)
+        for m in (m for lo, hi in spans for m in rx.finditer(text, lo, hi)):
             group = "src" if m.group("src") is not None else "src2"
             start, end = _trim(text, m.start(group), m.end(group))
             name = text[start:end]
