@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import signal
+import threading
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import click
@@ -18,8 +21,39 @@ from retold.report.html import ReportInfo, render_report, render_result_dir
 
 _DEDUP = DedupConfig()
 
+#: exit codes of a command stopped by Ctrl-C and by SIGTERM (128 + the signal, as shells report)
+EXIT_INTERRUPTED = 128 + signal.SIGINT
+EXIT_TERMINATED = 128 + signal.SIGTERM
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM: unwind like an error does (pools kill their workers, spill folders go,
+    an index rolls back its open batch), then exit with 143."""
+    raise SystemExit(EXIT_TERMINATED)
+
+
+class _Main(click.Group):
+    """The top-level group: SIGTERM runs the normal cleanup, Ctrl-C ends in one line.
+
+    Worker processes ignore SIGINT (:func:`retold.engines.local.parallel.die_with_parent`),
+    so the interrupt is this process's alone: after the cleanup that unwinding does, it
+    prints ``interrupted`` on stderr and exits 130 (click would print ``Aborted!``, exit 1).
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        main_thread = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
+        finally:
+            if main_thread:
+                signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="retold")
 def main() -> None:
     """retold: find where text has been retold (near-duplicates, reused passages, families)."""

@@ -3,11 +3,20 @@
 The kernels (:mod:`retold.core`) are pure functions; this module only decides where they run. ``fork_map``
 hands large read-only NumPy arrays to the workers through the fork (copy-on-write), so
 nothing big is pickled.
+
+Workers never outlive the process that forked them: each asks the kernel for SIGKILL when
+its parent dies (``PR_SET_PDEATHSIG``, so even a ``kill -9`` of the parent takes them
+along), ignores SIGINT (a Ctrl-C reaches the whole process group; the parent alone
+handles it), and a pool left by an exception kills its workers instead of waiting for
+their tasks.
 """
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import os
+import signal
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
@@ -48,17 +57,87 @@ def check_workers(workers: int | None) -> int:
     return workers
 
 
+_PR_SET_PDEATHSIG = 1
+#: signals a worker must not act on before it has set its own dispositions
+_PARENT_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
+@functools.cache
+def _prctl() -> Callable[..., int] | None:
+    """libc's ``prctl`` (Linux), loaded once in the parent so forked workers inherit it."""
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl  # type: ignore[no-any-return]
+    except (OSError, AttributeError):  # not Linux: workers then rely on their pipes closing
+        return None
+
+
+def die_with_parent(parent: int) -> None:
+    """Make this (forked) process die when ``parent`` does, and leave signals to it.
+
+    Runs first thing in every worker. SIGKILL on the parent's death covers every way it
+    can end, ``kill -9`` included; checking the parent right after closes the race of a
+    parent that died before the request was made. SIGINT is ignored (the parent turns
+    Ctrl-C into one message), SIGTERM gets its default; both were blocked across the fork
+    (see :func:`process_pool`) and are unblocked only now.
+    """
+    prctl = _prctl()
+    if prctl is not None:
+        prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL))
+    if os.getppid() != parent:
+        os._exit(1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _PARENT_SIGNALS)
+
+
+def _noop() -> None:
+    """The task that makes a fork pool start its workers."""
+
+
 @contextmanager
 def process_pool(workers: int) -> Iterator[Executor | None]:
-    """A process pool for ``workers`` > 1 (None: work in this process)."""
+    """A process pool for ``workers`` > 1 (None: work in this process).
+
+    The workers are forked at once, with SIGINT and SIGTERM blocked until each has run
+    :func:`die_with_parent`, so a signal that arrives meanwhile cannot run the parent's
+    handlers in a worker. If the body raises (an error, Ctrl-C, SystemExit from SIGTERM),
+    the workers are killed rather than waited for.
+    """
     if workers <= 1:
         yield None
         return
-    executor = ProcessPoolExecutor(workers, mp_context=get_context("fork"))
+    _prctl()
+    executor = ProcessPoolExecutor(workers, mp_context=get_context("fork"), initializer=die_with_parent,
+                                   initargs=(os.getpid(),))
     try:
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, _PARENT_SIGNALS)
+        try:
+            executor.submit(_noop)  # a fork pool forks all its workers on the first submit
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
         yield executor
+    except BaseException:
+        _kill_workers(executor)
+        raise
     finally:
         executor.shutdown(cancel_futures=True)
+
+
+def _kill_workers(executor: ProcessPoolExecutor) -> None:
+    """SIGKILL the pool's workers; the pool then finds itself broken and shuts down at once.
+
+    A worker killed halfway through sending a result would leave the pool's manager thread
+    waiting for the rest of the message forever (this process holds a write end of that
+    pipe too, so no end of file comes); closing that write end here turns the wait into an
+    end of file once the workers are gone. Both are private attributes of
+    ``ProcessPoolExecutor`` (CPython 3.9-3.13), looked up defensively.
+    """
+    processes: dict[int, Any] = getattr(executor, "_processes", None) or {}
+    for process in list(processes.values()):
+        process.kill()
+    writer = getattr(getattr(executor, "_result_queue", None), "_writer", None)
+    if writer is not None:
+        writer.close()
 
 
 def ordered_map(executor: Executor | None, fn: Callable[[T], R], items: Iterable[T], window: int) -> Iterator[R]:

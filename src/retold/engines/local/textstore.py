@@ -6,13 +6,23 @@ them back to the parent process (pickling gigabytes through pipes) or hold every
 memory, each worker appends what it made to its own files in a :class:`SpillDir` and
 returns only where it put them. Files are read back by position (``pread``, so reading
 does not grow the resident memory), and the directory is removed on close.
+
+Close may never run (``kill -9``), so a directory is also removed by a *reaper*: one small
+process per process that makes spill directories (see :func:`_reaper_send`), which learns
+each directory's name before it exists and removes the ones still there when its pipe
+closes, that is when the parent and every worker forked from it (they hold the pipe too,
+and die with the parent: :func:`retold.engines.local.parallel.die_with_parent`) are gone.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
+import subprocess
+import sys
 import tempfile
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -32,11 +42,90 @@ def _open_once(handles: dict[str, tuple[int, int]], path: str, flags: int) -> in
     return fd
 
 
+#: the reaper: reads NUL-terminated "+path" (remove at the end) and "-path" (removed already,
+#: forget it) until end of input, then removes what is left. It runs in its own session, so a
+#: Ctrl-C on the terminal does not reach it, and holds nothing but the pipe.
+_REAPER_CODE = r"""
+import os, shutil, signal
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+live, rest = [], b""
+while chunk := os.read(0, 65536):
+    *items, rest = (rest + chunk).split(b"\0")
+    for item in items:
+        if item[:1] == b"+":
+            live.append(item[1:])
+        elif item[1:] in live:
+            live.remove(item[1:])
+for path in live:
+    shutil.rmtree(path, ignore_errors=True)
+"""
+
+#: (owner pid, write end of the pipe, process) of this process's reaper
+_REAPER: tuple[int, int, subprocess.Popen[bytes]] | None = None
+_REAPER_LOCK = threading.Lock()
+
+
+def _reaper_send(op: bytes, path: str) -> None:
+    """Tell this process's reaper (started on first use) that ``path`` is live (``op=b"+"``)
+    or gone (``b"-"``).
+
+    The write end of the reaper's pipe is held by this process and inherited by the workers
+    it forks; it closes only when all of them have ended, however they ended. One write of
+    a short path is atomic. If the reaper cannot be started or has gone, spill directories
+    are still removed by :meth:`SpillDir.close`, just not after a ``kill -9``.
+    """
+    global _REAPER
+    with _REAPER_LOCK:
+        if _REAPER is None or _REAPER[0] != os.getpid():
+            read, write = os.pipe()
+            try:
+                proc = subprocess.Popen([sys.executable, "-I", "-S", "-c", _REAPER_CODE], stdin=read,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd="/",
+                                        start_new_session=True)
+            except OSError:
+                os.close(write)
+                return
+            finally:
+                os.close(read)
+            _REAPER = (os.getpid(), write, proc)
+        try:
+            os.write(_REAPER[1], op + os.fsencode(path) + b"\0")
+        except OSError:  # the reaper was killed: start another next time
+            os.close(_REAPER[1])
+            _REAPER = None
+
+
+def _make_dir(directory: str | None) -> str:
+    """A new private directory ``retold-<random>`` in ``directory`` (default: TMPDIR), named
+    to the reaper before it is created, so that no moment exists when it could be left behind.
+
+    (A name that already exists is withdrawn; 64 random bits make that practically never.)
+    """
+    base = os.path.abspath(directory or tempfile.gettempdir())
+    for _ in range(100):
+        path = os.path.join(base, f"retold-{secrets.token_hex(8)}")
+        _reaper_send(b"+", path)
+        try:
+            os.mkdir(path, 0o700)
+            return path
+        except FileExistsError:
+            _reaper_send(b"-", path)
+        except BaseException:
+            _reaper_send(b"-", path)
+            raise
+    raise FileExistsError(f"no free temporary directory name in {base}")
+
+
 class SpillDir:
-    """A temporary directory of append-only files, one per process and kind."""
+    """A temporary directory of append-only files, one per process and kind.
+
+    Removed on :meth:`close` by the process that made it, and by the reaper if that process
+    is killed first (see the module's docstring).
+    """
 
     def __init__(self, directory: str | None = None) -> None:
-        self.path = tempfile.mkdtemp(prefix="retold-", dir=directory)
+        self.path = _make_dir(directory)
+        self._owner = os.getpid()
 
     def __enter__(self) -> "SpillDir":
         return self
@@ -49,6 +138,7 @@ class SpillDir:
 
     def __setstate__(self, path: str) -> None:
         self.path = path
+        self._owner = -1  # a worker's copy: it never removes the directory
 
     def append(self, kind: str, data: bytes | memoryview) -> tuple[str, int]:
         """Append ``data`` to this process's ``kind`` file; returns (file name, start offset)."""
@@ -73,7 +163,10 @@ class SpillDir:
                 fd, pid = handles.pop(path)
                 if pid == os.getpid():
                     os.close(fd)
-        shutil.rmtree(self.path, ignore_errors=True)
+        if self._owner == os.getpid():
+            shutil.rmtree(self.path, ignore_errors=True)
+            _reaper_send(b"-", self.path)
+            self._owner = -1
 
 
 def append_texts(spill: SpillDir, texts: Sequence[str]) -> tuple[str, np.ndarray]:
