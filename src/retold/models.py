@@ -140,6 +140,8 @@ class ScanResult:
     config: ScanConfig
     stats: Mapping[str, Any]
     timings: Mapping[str, float]
+    #: attributions, directions and lineages (:class:`retold.provenance.Provenance`), when traced
+    provenance: Any = None
 
     def summary(self) -> dict[str, Any]:
         """The content of summary.json (see docs/formats.md)."""

@@ -34,17 +34,21 @@ def scan(
     strict: bool = False,
     progress: Progress | None = None,
     align: bool = True,
+    provenance: bool = False,
     engine: str | Engine = "local",
 ) -> ScanResult:
     """Find every pair of documents that share text, and the families of reprints.
 
     ``source``: a path, a list of paths (directories, .txt/.md, JSONL(.gz/.zst), CSV/TSV,
     Parquet), or an iterable of :class:`~retold.models.Document` or dicts with at least
-    ``id`` and ``text``. With ``align`` (default) every pair carries its reused passages.
+    ``id`` and ``text``. With ``align`` (default) every pair carries its reused passages;
+    with ``provenance`` every document its attributions, every pair a direction and every
+    family a lineage (:mod:`retold.provenance`).
     Results do not depend on input order, ``workers`` or ``engine``.
     """
     eng = make_engine(engine, workers=workers) if isinstance(engine, str) else engine
-    return scan_with(eng, source, config=config, read=read, strict=strict, progress=progress, align=align)
+    return scan_with(eng, source, config=config, read=read, strict=strict, progress=progress, align=align,
+                     provenance=provenance)
 
 
 __all__ = ["scan", "make_engine", "Engine", "LocalEngine", "run_stages", "ENGINES"]

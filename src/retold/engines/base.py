@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import numpy as np
@@ -24,6 +24,7 @@ from retold.families import cluster
 from retold.io.sources import Source
 from retold.models import DocInfo, Pair, Problem, ScanResult
 from retold.progress import NullProgress, Progress
+from retold.provenance import trace
 
 
 @dataclass(slots=True)
@@ -71,8 +72,8 @@ class Engine(Protocol):
 
 
 def run_stages(engine: Engine, sketched: Sketched, config: ScanConfig, *, align: bool, progress: Progress | None,
-               timings: dict[str, float], problems: list[Problem], t0: float) -> ScanResult:
-    """candidates -> verify -> align -> families over a sketched corpus; the one stage order."""
+               timings: dict[str, float], problems: list[Problem], t0: float, provenance: bool = False) -> ScanResult:
+    """candidates -> verify -> align -> families (-> provenance) over a sketched corpus; the one stage order."""
     progress = progress or NullProgress()
     corpus, sketched.corpus = sketched.corpus, None
     pairs, stats = engine.pairs(corpus, config, sketched.positions_of, progress, timings)
@@ -86,13 +87,20 @@ def run_stages(engine: Engine, sketched: Sketched, config: ScanConfig, *, align:
     t2 = time.perf_counter()
     clusters = cluster(pairs, documents, config.cluster)
     timings["cluster"] = time.perf_counter() - t2
-    timings["total"] = time.perf_counter() - t0
     problems.sort(key=lambda p: (p.origin, p.reason))
-    return ScanResult(documents, pairs, clusters, tuple(problems), config, stats, timings)
+    result = ScanResult(documents, pairs, clusters, tuple(problems), config, stats, timings)
+    if provenance:
+        t3 = time.perf_counter()
+        progress.start("provenance")
+        result = replace(result, provenance=trace(result, sketched.text_of))
+        progress.finish()
+        timings["provenance"] = time.perf_counter() - t3
+    timings["total"] = time.perf_counter() - t0
+    return result
 
 
 def scan_with(engine: Engine, source: Source, *, config: ScanConfig, read: ReadConfig, strict: bool,
-              progress: Progress | None, align: bool) -> ScanResult:
+              progress: Progress | None, align: bool, provenance: bool = False) -> ScanResult:
     """read+sketch with ``engine``, then :func:`run_stages`."""
     timings: dict[str, float] = {}
     problems: list[Problem] = []
@@ -102,4 +110,4 @@ def scan_with(engine: Engine, source: Source, *, config: ScanConfig, read: ReadC
                                  problems=problems)
         timings["read_sketch"] = time.perf_counter() - t0
         return run_stages(engine, sketched, config, align=align, progress=progress, timings=timings,
-                          problems=problems, t0=t0)
+                          problems=problems, t0=t0, provenance=provenance)

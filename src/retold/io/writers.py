@@ -27,7 +27,7 @@ Other files in the directory (a report, the user's own files) are never touched.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import suppress
 from pathlib import Path
 from typing import Any
@@ -52,14 +52,22 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("id", pa.string()), ("chars", pa.int64()), ("tokens", pa.int64()), ("date", pa.string()),
         ("source", pa.string()), ("origin", pa.string()), ("status", pa.string()), ("shingles", pa.int64()),
         ("cluster", pa.int64()),
+        ("attributions", pa.list_(pa.struct([("start", pa.int64()), ("end", pa.int64()), ("source", pa.string()),
+                                             ("cue", pa.string()), ("key", pa.string())]))),
     ]),
     "pairs": pa.schema([
         ("a", pa.string()), ("b", pa.string()), ("jaccard", pa.float64()), ("containment_a", pa.float64()),
         ("containment_b", pa.float64()), ("coverage_a", pa.float64()), ("coverage_b", pa.float64()),
         ("relation", pa.string()), ("shared", pa.int64()),
         ("passages", pa.list_(_PASSAGE)), ("aligned_chars_a", pa.int64()), ("aligned_chars_b", pa.int64()),
+        ("direction", pa.string()), ("direction_confidence", pa.float64()), ("evidence", pa.string()),
     ]),
-    "clusters": pa.schema([("cluster", pa.int64()), ("representative", pa.string()), ("members", pa.list_(pa.string()))]),
+    "clusters": pa.schema([
+        ("cluster", pa.int64()), ("representative", pa.string()), ("members", pa.list_(pa.string())),
+        ("origin", pa.string()),
+        ("lineage", pa.list_(pa.struct([("parent", pa.string()), ("child", pa.string()),
+                                        ("confidence", pa.float64())]))),
+    ]),
     "problems": pa.schema([("origin", pa.string()), ("reason", pa.string()), ("message", pa.string())]),
 }
 
@@ -71,13 +79,18 @@ REMOVED_SCHEMA = pa.schema([
 ])
 
 
-def document_row(d: DocInfo, cluster: int | None = None) -> dict[str, Any]:
-    """One row of the documents table; ``cluster``: its family number (None: in no family)."""
-    return {"id": d.id, "chars": d.chars, "tokens": d.tokens, "date": d.date, "source": d.source,
-            "origin": d.origin, "status": d.status, "shingles": d.shingles, "cluster": cluster}
+def document_row(d: DocInfo, cluster: int | None = None, attributions: Sequence[Any] | None = None) -> dict[str, Any]:
+    """One row of the documents table; ``cluster``: its family number (None: in no family);
+    ``attributions``: the sources it credits, when traced (None: not traced)."""
+    row: dict[str, Any] = {"id": d.id, "chars": d.chars, "tokens": d.tokens, "date": d.date, "source": d.source,
+                           "origin": d.origin, "status": d.status, "shingles": d.shingles, "cluster": cluster}
+    if attributions is not None:
+        row["attributions"] = [{"start": a.start, "end": a.end, "source": a.source, "cue": a.cue, "key": a.key}
+                               for a in attributions]
+    return row
 
 
-def pair_row(p: Pair) -> dict[str, Any]:
+def pair_row(p: Pair, direction: Any = None) -> dict[str, Any]:
     row: dict[str, Any] = {"a": p.a, "b": p.b, "jaccard": p.jaccard, "containment_a": p.containment_a,
                            "containment_b": p.containment_b, "coverage_a": p.coverage_a, "coverage_b": p.coverage_b,
                            "relation": p.relation, "shared": p.shared}
@@ -86,11 +99,19 @@ def pair_row(p: Pair) -> dict[str, Any]:
                             "score": rounded(x.score)} for x in p.passages]
         row["aligned_chars_a"] = p.aligned_chars_a
         row["aligned_chars_b"] = p.aligned_chars_b
+    if direction is not None:
+        row["direction"] = direction.direction
+        row["direction_confidence"] = rounded(direction.confidence)
+        row["evidence"] = direction.evidence
     return row
 
 
-def cluster_row(c: Cluster) -> dict[str, Any]:
-    return {"cluster": c.cluster, "representative": c.representative, "members": list(c.members)}
+def cluster_row(c: Cluster, lineage: Any = None) -> dict[str, Any]:
+    row: dict[str, Any] = {"cluster": c.cluster, "representative": c.representative, "members": list(c.members)}
+    if lineage is not None:
+        row["origin"] = lineage.origin
+        row["lineage"] = [{"parent": p, "child": ch, "confidence": rounded(conf)} for p, ch, conf in lineage.edges]
+    return row
 
 
 def problem_row(p: Problem) -> dict[str, Any]:
@@ -127,9 +148,15 @@ def stale_result_files(out_dir: Path, fmt: str) -> list[Path]:
 
 def result_tables(result: ScanResult) -> Iterator[tuple[str, Iterable[dict[str, Any]]]]:
     family = {m: c.cluster for c in result.clusters for m in c.members}
-    yield "documents", (document_row(d, family.get(d.id)) for d in result.documents)
-    yield "pairs", map(pair_row, result.pairs)
-    yield "clusters", map(cluster_row, result.clusters)
+    prov = result.provenance
+    if prov is None:
+        yield "documents", (document_row(d, family.get(d.id)) for d in result.documents)
+        yield "pairs", map(pair_row, result.pairs)
+        yield "clusters", map(cluster_row, result.clusters)
+    else:
+        yield "documents", (document_row(d, family.get(d.id), prov.attributions.get(d.id, ())) for d in result.documents)
+        yield "pairs", (pair_row(p, prov.directions.get((p.a, p.b))) for p in result.pairs)
+        yield "clusters", (cluster_row(c, prov.lineages.get(c.cluster)) for c in result.clusters)
     yield "problems", map(problem_row, result.problems)
 
 
