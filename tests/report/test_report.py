@@ -1,5 +1,6 @@
 """retold.report: the HTML report is self-contained, escapes every text, scales to 10,000 pairs,
-and a scan's output directory can be read back (tables and original texts)."""
+shows titles and provenance (attributions, directions, lineages), and a scan's output directory
+can be read back (tables, provenance, original texts and titles)."""
 
 from __future__ import annotations
 
@@ -15,14 +16,20 @@ from conftest import SEED_LONG, SEED_SHORT, SEEDS
 
 import retold
 from retold.config import ScanConfig
-from retold.models import Cluster, DocInfo, Pair, Passage, ScanResult
 from retold.io.results import load_result, load_texts
+from retold.models import Cluster, DocInfo, Pair, Passage, ScanResult
 from retold.report.data import report_data
 from retold.report.html import render_report, render_result_dir
 
 PAYLOAD = "</script><script>alert(1)</script>"
 IMG = "<img src=x onerror=alert(1)>"
-EVIL_ID = "evil<b>.txt"
+SCRIPT = "<script>alert(1)</script>"
+EVIL_ID = f"evil<b>{SCRIPT}{IMG}.txt"
+EVIL_TITLE = f"Title {SCRIPT} {IMG} {PAYLOAD}"
+EVIL_SOURCE = f"<i>src</i>{SCRIPT}{IMG}"
+#: the traced example: the long seed (dated first), the rewritten one a day later, a brief cut from the long one
+TITLES = {SEED_LONG: "US convoy turned back by villagers in Hasakah, the full story",
+          SEED_SHORT: "Villagers force US convoy to retreat near Qamishli", "brief": "Brief: convoy stopped"}
 
 
 def page_data(html: str) -> dict:
@@ -52,12 +59,67 @@ def evil_result(seed_texts: dict[str, str]) -> tuple[ScanResult, dict[str, str]]
     """A document holding markup (and an astral emoji before its passage), paired with a seed."""
     evil = f"\U0001F600 {PAYLOAD} {IMG} \u2028\n" + seed_texts[SEED_SHORT]
     texts = {EVIL_ID: evil, SEED_LONG: seed_texts[SEED_LONG]}
-    docs = (DocInfo(EVIL_ID, len(evil), 400, "2024-03-02T00:00:00+00:00", "<i>src</i>", "evil.jsonl:1", "ok", 400),
+    docs = (DocInfo(EVIL_ID, len(evil), 400, "2024-03-02T00:00:00+00:00", EVIL_SOURCE, "evil.jsonl:1", "ok", 400),
             DocInfo(SEED_LONG, len(texts[SEED_LONG]), 520, "2024-03-01T00:00:00+00:00", "alwaght", "x", "ok", 516))
     a, b = sorted(texts)
     pair = Pair(a, b, 0.6, 0.7, 0.8, "contains", 300, None)  # passages None: aligned by the report
     result = ScanResult(docs, (pair,), (Cluster(0, SEED_LONG, (a, b)),), (), ScanConfig(), {}, {})
     return result, texts
+
+
+def evil_traced(seed_texts: dict[str, str]) -> tuple[ScanResult, dict[str, str], dict[str, str]]:
+    """:func:`evil_result` with provenance (its attributions come after the astral emoji) and titles."""
+    from dataclasses import replace
+
+    from retold.provenance import trace
+
+    result, texts = evil_result(seed_texts)
+    return replace(result, provenance=trace(result, texts.__getitem__)), texts, {EVIL_ID: EVIL_TITLE, SEED_LONG: "long"}
+
+
+def traced_documents(seed_texts: dict[str, str]) -> list[retold.Document]:
+    long = seed_texts[SEED_LONG]
+    return [retold.Document(SEED_LONG, long, date="2024-03-01", source="Alwaght", title=TITLES[SEED_LONG]),
+            retold.Document(SEED_SHORT, seed_texts[SEED_SHORT], date="2024-03-02", source="Press TV",
+                            title=TITLES[SEED_SHORT]),
+            retold.Document("brief", long[:1700], source="Brief news", title=TITLES["brief"])]
+
+
+def traced(seed_texts: dict[str, str]) -> ScanResult:
+    """A real traced scan: directions from dates and truncation, attributions, one family's lineage."""
+    return retold.scan(traced_documents(seed_texts), workers=1, provenance=True)
+
+
+class Recorder:
+    """A :class:`retold.progress.Progress` that keeps what it hears."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple] = []
+
+    def start(self, stage: str, total: int | None = None) -> None:
+        self.events.append(("start", stage, total))
+
+    def advance(self, n: int = 1) -> None:
+        self.events.append(("advance", n))
+
+    def finish(self) -> None:
+        self.events.append(("finish",))
+
+    def stages(self) -> dict[str, tuple[int | None, int]]:
+        """stage -> (total announced, units advanced); also checks every stage is finished in turn."""
+        out, stage, done = {}, None, 0
+        for ev in self.events:
+            if ev[0] == "start":
+                assert stage is None, f"{ev[1]} started before {stage} finished"
+                stage, total, done = ev[1], ev[2], 0
+            elif ev[0] == "advance":
+                assert stage is not None
+                done += ev[1]
+            else:
+                out[stage] = (total, done)
+                stage = None
+        assert stage is None, f"{stage} never finished"
+        return out
 
 
 def synthetic(n_pairs: int = 10_000, n_docs: int = 2_000, seed: int = 7) -> tuple[ScanResult, dict[str, str]]:
@@ -126,7 +188,9 @@ def test_seed_report_data_has_passages_and_changes(seed_report, seed_result, see
     ops = pair[8]
     assert any(o[0] == 2 and tb[o[3]:o[4]] == "Press TV wrote on Friday" and o[1] == o[2] for o in ops)
     assert sum(1 for o in ops if o[0] == 1 and (ta[o[1]:o[2]], tb[o[3]:o[4]]) == ("ceasefire", "cease-fire")) == 2
-    assert data["families"] == [{"c": 0, "rep": 0, "m": [0, 1]}]
+    assert data["families"] == [{"c": 0, "rep": 0, "m": [0, 1], "o": None, "l": None}]  # no lineage: not traced
+    assert not data["provenance"] and all(d["attr"] is None and d["title"] is None for d in data["docs"])
+    assert pair[9] is None
     assert data["diffed"] == 1 and not data["diff_limited"]
 
 
@@ -142,8 +206,20 @@ def test_markup_in_a_document_is_escaped(tmp_path, seed_texts):
     assert html.lower().count("<script") == 2 and html.lower().count("</script") == 2
     data = page_data(html)
     evil = next(d for d in data["docs"] if d["id"] == EVIL_ID)
-    assert evil["text"] == texts[EVIL_ID] and evil["source"] == "<i>src</i>"  # escaped, not altered
+    assert evil["text"] == texts[EVIL_ID] and evil["source"] == EVIL_SOURCE  # escaped, not altered
     assert info.missing_texts == 0
+
+
+def test_markup_in_titles_and_provenance_is_escaped(tmp_path, seed_texts):
+    result, texts, titles = evil_traced(seed_texts)
+    render_report(result, texts, tmp_path / "evil.html", titles=titles)
+    html = (tmp_path / "evil.html").read_text(encoding="utf-8")
+    for raw in (PAYLOAD, IMG, SCRIPT, "<img", "<b>", "<i>"):
+        assert raw not in html
+    assert html.lower().count("<script") == 2 and html.lower().count("</script") == 2
+    data = page_data(html)
+    evil = next(d for d in data["docs"] if d["id"] == EVIL_ID)
+    assert evil["title"] == EVIL_TITLE and evil["source"] == EVIL_SOURCE and evil["attr"]
 
 
 def test_offsets_are_utf16_for_astral_text(seed_texts):
@@ -177,6 +253,104 @@ def test_missing_texts_are_said(tmp_path, seed_result, seed_texts):
     data = page_data((tmp_path / "m.html").read_text(encoding="utf-8"))
     assert info.missing_texts == data["missing_texts"] == 1 and data["docs"][1]["text"] is None
     assert data["pairs"][0][8] is None and info.diffed == 0
+
+
+# -- titles and provenance --------------------------------------------------------------
+
+
+def test_titles_attributions_directions_and_lineage_in_the_data(seed_texts):
+    result = traced(seed_texts)
+    prov = result.provenance
+    texts = {d.id: d.text for d in traced_documents(seed_texts)}
+    data = report_data(result, texts, titles=TITLES)
+    ids = [d["id"] for d in data["docs"]]
+    assert ids == sorted(TITLES) and data["provenance"]
+    assert [d["title"] for d in data["docs"]] == [TITLES[i] for i in ids]
+    for d in data["docs"]:
+        want = sorted(prov.attributions[d["id"]], key=lambda a: (a.start, a.end))
+        assert d["attr"] == [[a.start, a.end, a.source, a.cue, a.key] for a in want]
+        assert d["attr"], d["id"]  # every version credits someone (SANA at least)
+    assert any(a[2] == "Press TV" for a in data["docs"][ids.index(SEED_SHORT)]["attr"])
+    for p in data["pairs"]:
+        a, b = ids[p[0]], ids[p[1]]
+        way = prov.directions[(a, b)]
+        assert p[9] == [way.direction, way.confidence, way.evidence]
+    # the long version is dated first and the brief is cut from it: it is the origin
+    (fam,) = data["families"]
+    line = prov.lineages[0]
+    assert line.origin == SEED_LONG and ids[fam["o"]] == SEED_LONG
+    assert [[ids[x], ids[y], c] for x, y, c in fam["l"]] == [[x, y, c] for x, y, c in line.edges]
+    assert {ids[y] for _, y, _ in fam["l"]} == {SEED_SHORT, "brief"}
+    assert {p[9][0] for p in data["pairs"]} == {"a->b"}
+    assert "dates" in {p[9][2].split(":")[0] for p in data["pairs"]}
+    # without titles or provenance the fields are there, empty
+    plain = report_data(retold.scan([retold.Document(d.id, d.text) for d in traced_documents(seed_texts)], workers=1),
+                        texts)
+    assert not plain["provenance"] and all(d["title"] is None and d["attr"] is None for d in plain["docs"])
+    assert all(p[9] is None for p in plain["pairs"]) and all(f["o"] is None for f in plain["families"])
+
+
+def test_attribution_offsets_are_utf16_after_an_astral_character(seed_texts):
+    result, texts, titles = evil_traced(seed_texts)
+    data = report_data(result, texts, titles=titles)
+    evil = next(d for d in data["docs"] if d["id"] == EVIL_ID)
+    attrs = sorted(result.provenance.attributions[EVIL_ID], key=lambda a: (a.start, a.end))
+    assert len(evil["attr"]) == len(attrs) > 0
+    for js, py in zip(evil["attr"], attrs):
+        assert js[0] == py.start + 1  # one astral character (two UTF-16 units) before every one
+        assert utf16_slice(texts[EVIL_ID], js[0], js[1]) == texts[EVIL_ID][py.start:py.end] == js[2]
+
+
+def test_diff_limit_and_progress(tmp_path, seed_texts):
+    result = traced(seed_texts)
+    texts = {d.id: d.text for d in traced_documents(seed_texts)}
+    rec = Recorder()
+    info = render_report(result, texts, tmp_path / "r.html", diff_limit=1, progress=rec)
+    assert info.diffed == 1 and info.pairs == 3
+    data = page_data((tmp_path / "r.html").read_text(encoding="utf-8"))
+    assert data["diff_limited"] and data["diff_limit"] == 1 and [p[8] is not None for p in data["pairs"]] == [True, False, False]
+    assert rec.stages() == {"aligning and diffing pairs": (3, 3), "writing report": (None, 0)}
+    assert render_report(result, texts, tmp_path / "r0.html", diff_limit=0).diffed == 0
+    with pytest.raises(ValueError, match="diff_limit"):
+        report_data(result, texts, diff_limit=-1)
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "parquet"])
+def test_result_dir_with_provenance_and_titles(tmp_path, seed_texts, fmt):
+    """scan --provenance, write, read back: the same provenance (rounded), titles re-read, progress reported."""
+    from retold.io.records import write_records
+
+    docs = traced_documents(seed_texts)
+    records = [{"id": d.id, "text": d.text, "title": d.title, "date": d.date, "source": d.source} for d in docs]
+    records.append({"id": "alone", "text": "a record in no pair, with <b>markup</b>", "title": "never needed"})
+    write_records(records, tmp_path / f"in.{fmt}", fmt)
+    result = retold.scan([tmp_path / f"in.{fmt}"], workers=1, provenance=True)
+    retold.write_result(result, tmp_path / "out", fmt)
+    back = load_result(tmp_path / "out")
+    prov, got = result.provenance, back.provenance
+    assert got is not None
+    # every document row holds its attributions (the writer gives [] to those not traced)
+    assert {k: v for k, v in got.attributions.items() if v} == {k: v for k, v in prov.attributions.items() if v}
+    assert set(got.directions) == set(prov.directions)
+    for key, way in prov.directions.items():
+        assert (got.directions[key].direction, got.directions[key].evidence) == (way.direction, way.evidence)
+        assert got.directions[key].confidence == pytest.approx(way.confidence, abs=1e-4)
+    assert {k: (v.origin, [(a, b) for a, b, _ in v.edges]) for k, v in got.lineages.items()} == \
+        {k: (v.origin, [(a, b) for a, b, _ in v.edges]) for k, v in prov.lineages.items()}
+    rec = Recorder()
+    info = render_result_dir(tmp_path / "out", tmp_path / "r.html", diff_limit=2, progress=rec)
+    assert (info.pairs, info.families, info.missing_texts, info.diffed) == (3, 1, 0, 2)
+    assert rec.stages() == {"reading texts": (3, 3), "aligning and diffing pairs": (3, 3), "writing report": (None, 0)}
+    data = page_data((tmp_path / "r.html").read_text(encoding="utf-8"))
+    assert {d["id"]: d["title"] for d in data["docs"]} == TITLES
+    assert data["provenance"] and all(p[9] is not None for p in data["pairs"]) and data["families"][0]["l"]
+    assert sum(len(d["attr"]) for d in data["docs"]) == sum(len(v) for k, v in prov.attributions.items() if k in TITLES)
+
+
+def test_untraced_result_dir_has_no_provenance(tmp_path, seed_result):
+    for fmt in ("jsonl", "parquet"):
+        retold.write_result(seed_result, tmp_path / fmt, fmt)
+        assert load_result(tmp_path / fmt).provenance is None
 
 
 # -- scale ------------------------------------------------------------------------------

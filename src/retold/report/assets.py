@@ -31,12 +31,22 @@ td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; }
 td.id { word-break:break-all; }
 tr.row:hover { background:#f0f6ff; cursor:pointer; }
 .rel { display:inline-block; padding:0 6px; border-radius:10px; font-size:12px; color:#fff; }
-.rel-duplicate { background:#b91c1c; } .rel-contains, .rel-contained { background:#c2410c; } .rel-overlap { background:#2563eb; }
+.rel-duplicate { background:#b91c1c; } .rel-contains { background:#7c3aed; } .rel-contained { background:#0f766e; }
+.rel-overlap { background:#2563eb; }
+.doc-name { font-weight:600; color:var(--fg); word-break:normal; overflow-wrap:anywhere; } a.doc-name { color:var(--link); }
+.sub { color:var(--muted); font-size:12px; word-break:break-all; }
+.dir { display:inline-block; padding:0 6px; border-radius:10px; font-size:12px; background:#eef2ff; color:#3730a3; }
+.dir-unknown { background:#f3f4f6; color:#656d76; }
+mark.attr { background:transparent; color:#111; font-weight:600; box-shadow:inset 0 -3px 0 #0891b2; border-radius:0; }
+mark.attr.hot { background:#cffafe; }
+.tag-origin { display:inline-block; padding:0 6px; border-radius:10px; font-size:12px; background:#b91c1c; color:#fff; }
 .pager, .tools { display:flex; gap:8px; align-items:center; margin:8px 0; flex-wrap:wrap; }
 button, select, input { font:inherit; padding:3px 8px; border:1px solid var(--line); border-radius:6px; background:#fff; }
 button:disabled { opacity:.45; }
 .chip { background:#ddf4ff; border-radius:10px; padding:0 8px; }
 svg { display:block; } svg text { font:11px system-ui,sans-serif; fill:#444; }
+svg text.label { fill:#1f2328; paint-order:stroke; stroke:#fff; stroke-width:3px; stroke-linejoin:round; } svg tspan.muted { fill:#656d76; } svg tspan.strong { font-weight:bold; fill:#b91c1c; }
+.lnode { cursor:pointer; } .ledge { fill:none; }
 .bar { cursor:pointer; } .bar:hover { opacity:.75; }
 .edge { cursor:pointer; } .edge:hover { stroke-opacity:1; }
 .node { cursor:pointer; }
@@ -69,7 +79,7 @@ JS = r"""
 var D = JSON.parse(document.getElementById("retold-data").textContent);
 var DOCS = D.docs, PAIRS = D.pairs, FAMS = D.families, PAGE = D.page_size || 50;
 var RELS = ["duplicate", "contains", "contained", "overlap"];
-var REL_COLOR = {duplicate: "#b91c1c", contains: "#c2410c", contained: "#ea580c", overlap: "#2563eb"};
+var REL_COLOR = {duplicate: "#b91c1c", contains: "#7c3aed", contained: "#0f766e", overlap: "#2563eb"};
 var PAL = ["#2563eb", "#16a34a", "#d97706", "#db2777", "#4f46e5", "#0d9488", "#ea580c", "#9333ea"];
 var NPAL = PAL.length;
 var SVGNS = "http:/" + "/www.w3.org/2000/svg";
@@ -104,7 +114,46 @@ function link(href, text) { return el("a", {href: href}, text); }
 function fmt(x) { return x == null ? "" : Number(x).toFixed(3); }
 function short(s, n) { s = String(s); return s.length > n ? s.slice(0, n - 1) + "\u2026" : s; }
 function relTag(r) { return el("span", {"class": "rel rel-" + r}, r); }
-function docLink(i) { return link("#doc/" + i, DOCS[i].id); }
+// a document is named by its title when it has one (else its id); id, source and date go beside it
+function docName(i) { var x = DOCS[i]; return x.title || x.id; }
+function docLink(i) { return el("a", {href: "#doc/" + i, "class": "doc-name"}, docName(i)); }
+function docDetails(i, withId) {
+  var x = DOCS[i], bits = [];
+  if (withId && x.title) bits.push(x.id);
+  if (x.source) bits.push(x.source);
+  if (x.date) bits.push(x.date.slice(0, 10));
+  return bits.join(" \u00b7 ");
+}
+function docCell(i, plain) {  // the content of a table cell naming document i (plain: no link, the row is one)
+  var sub = docDetails(i, true);
+  return [plain ? el("span", {"class": "doc-name"}, docName(i)) : docLink(i), sub ? el("div", {"class": "sub"}, sub) : null];
+}
+function docTip(i) {  // the full description, for tooltips
+  var x = DOCS[i];
+  return (x.title ? x.title + "\n" : "") + x.id + (x.source ? "\n" + x.source : "") + (x.date ? "\n" + x.date : "");
+}
+// text widths for SVG labels (the same font as the CSS), so labels can be shortened to fit
+var MEASURE = document.createElement("canvas").getContext("2d");
+function textWidth(s, bold) { MEASURE.font = (bold ? "bold " : "") + "11px system-ui,sans-serif"; return MEASURE.measureText(s).width; }
+function cut(s, n) {  // n characters of s: its beginning and its end, an ellipsis between (ids and titles differ at either)
+  if (n >= s.length) return s;
+  var tail = Math.floor(n * 0.4), head = n - tail;
+  return s.slice(0, head) + "\u2026" + (tail ? s.slice(s.length - tail) : "");
+}
+function fit(s, w, bold) {  // s shortened (in the middle) to at most w pixels wide
+  s = String(s);
+  if (textWidth(s, bold) <= w) return s;
+  var lo = 0, hi = s.length - 1;
+  while (lo < hi) { var mid = (lo + hi + 1) >> 1; if (textWidth(cut(s, mid), bold) <= w) lo = mid; else hi = mid - 1; }
+  return lo ? cut(s, lo) : "";
+}
+var ARROW = {"a->b": "A came first", "b->a": "B came first"};
+function dirTag(p, names) {  // the direction of pair p, as a small tag (null without provenance)
+  var w = p[9]; if (!w) return null;
+  var known = w[0] === "a->b" || w[0] === "b->a";
+  var what = known ? (names ? (w[0] === "a->b" ? names[0] : names[1]) + " first" : ARROW[w[0]]) : "unknown";
+  return el("span", {"class": "dir" + (known ? "" : " dir-unknown"), title: known ? w[2] + " (confidence " + fmt(w[1]) + ")" : "no evidence of which came first"}, what);
+}
 function go(h) { if (location.hash === h) route(); else location.hash = h; }
 function pager(page, pages, base, total, what) {
   return el("div", {"class": "pager"},
@@ -157,7 +206,8 @@ function notes() {
 }
 function metricOf(p, m) { return m === "max" ? Math.max(p[3], p[4]) : p[2]; }
 function histogram(m) {
-  var B = 20, W = 760, H = 220, L = 44, T = 10, Bt = 34, bw = (W - L - 10) / B;
+  // Rm: right margin, wide enough for half of the last x label ("1.00", centred on the last tick)
+  var B = 20, W = 760, H = 220, L = 44, Rm = 28, T = 10, Bt = 34, bw = (W - L - Rm) / B;
   var counts = [], max = 1, i, r;
   for (i = 0; i < B; i++) { counts.push({}); RELS.forEach(function (r) { counts[i][r] = 0; }); }
   PAIRS.forEach(function (p) { var b = Math.min(B - 1, Math.floor(metricOf(p, m) * B)); counts[b][p[5]] = (counts[b][p[5]] || 0) + 1; });
@@ -168,7 +218,7 @@ function histogram(m) {
   var ticks = Math.min(4, max);
   for (i = 0; i <= ticks; i++) {
     var y = T + (H - T) * (1 - i / ticks);
-    add(svg, [sv("line", {x1: L, x2: W - 10, y1: y, y2: y, stroke: "#e5e7eb"}),
+    add(svg, [sv("line", {x1: L, x2: W - Rm, y1: y, y2: y, stroke: "#e5e7eb"}),
       sv("text", {x: L - 6, y: y + 4, "text-anchor": "end"}, Math.round(max * i / ticks))]);
   }
   for (i = 0; i < B; i++) {
@@ -182,7 +232,7 @@ function histogram(m) {
     add(g, sv("title", null, (i / B).toFixed(2) + "\u2013" + ((i + 1) / B).toFixed(2) + ": " + tot[i] + " pairs"));
     add(svg, g);
   }
-  for (i = 0; i <= 4; i++) add(svg, sv("text", {x: L + i * (W - L - 10) / 4, y: H + 14, "text-anchor": "middle"}, (i / 4).toFixed(2)));
+  for (i = 0; i <= 4; i++) add(svg, sv("text", {x: L + i * (W - L - Rm) / 4, y: H + 14, "text-anchor": "middle", "class": "xtick"}, (i / 4).toFixed(2)));
   var lx = L;
   RELS.forEach(function (r) {
     add(svg, [sv("rect", {x: lx, y: H + 22, width: 10, height: 10, fill: REL_COLOR[r]}), sv("text", {x: lx + 14, y: H + 31}, r)]);
@@ -197,17 +247,19 @@ function dateRange(f) {
   return ds.length ? ds[0].slice(0, 10) + (ds.length > 1 && ds[ds.length - 1].slice(0, 10) !== ds[0].slice(0, 10) ? " \u2013 " + ds[ds.length - 1].slice(0, 10) : "") : "";
 }
 function familyTable(from, to) {
-  var tb = el("tbody");
+  var tb = el("tbody"), prov = D.provenance;
   for (var k = from; k < to; k++) {
     var f = FAMS[k];
     (function (k) {
       add(tb, el("tr", {"class": "row", onclick: function () { go("#family/" + k); }},
         el("td", null, link("#family/" + k, "family " + f.c)), el("td", {"class": "num"}, f.m.length),
-        el("td", {"class": "id"}, DOCS[f.rep].id), el("td", null, dateRange(f))));
+        el("td", {"class": "id"}, docCell(f.rep, true)), prov ? el("td", {"class": "id"}, f.o != null ? docCell(f.o, true) : "") : null,
+        el("td", null, dateRange(f))));
     })(k);
   }
   return el("table", {id: "families"}, el("thead", null, el("tr", null, el("th", null, "family"),
-    el("th", {"class": "num"}, "members"), el("th", null, "representative"), el("th", null, "dates"))), tb);
+    el("th", {"class": "num"}, "members"), el("th", null, "representative"), prov ? el("th", null, "probable origin") : null,
+    el("th", null, "dates"))), tb);
 }
 function viewFamilies(page) {
   var pages = Math.max(1, Math.ceil(FAMS.length / PAGE)); page = Math.min(Math.max(1, page), pages);
@@ -217,11 +269,15 @@ function viewFamilies(page) {
 function viewFamily(k) {
   var f = FAMS[k]; if (!f) return notFound();
   var mem = f.m.slice().sort(function (x, y) { var a = DOCS[x].date || "\uffff", b = DOCS[y].date || "\uffff"; return a < b ? -1 : a > b ? 1 : x - y; });
+  var parent = {}; (f.l || []).forEach(function (e) { parent[e[1]] = e; });
   var tb = el("tbody");
   mem.forEach(function (d) {
-    var x = DOCS[d];
-    add(tb, el("tr", null, el("td", {"class": "id"}, docLink(d), d === f.rep ? " (representative)" : null),
-      el("td", null, x.date || ""), el("td", null, x.source || ""), el("td", {"class": "num"}, x.chars), el("td", {"class": "id"}, x.origin || "")));
+    var x = DOCS[d], e = parent[d];
+    add(tb, el("tr", {"data-doc": d}, el("td", {"class": "id"}, docLink(d), d === f.rep ? " (representative)" : null,
+        d === f.o ? [" ", el("span", {"class": "tag-origin"}, "origin")] : null, x.title ? el("div", {"class": "sub"}, x.id) : null),
+      el("td", null, x.date || ""), el("td", null, x.source || ""), el("td", {"class": "num"}, x.chars),
+      f.l ? el("td", null, e ? [docLink(e[0]), el("div", {"class": "sub"}, e[2] > 0 ? "confidence " + fmt(e[2]) : "no evidence")] : "") : null,
+      el("td", {"class": "id"}, x.origin || "")));
   });
   var inside = {}; f.m.forEach(function (d) { inside[d] = true; });
   var ps = []; var seen = {}; var A = adjacency();
@@ -229,53 +285,132 @@ function viewFamily(k) {
   ps.sort(function (x, y) { return x - y; });
   add(app, [el("h2", null, "Family " + f.c + " \u00b7 " + f.m.length + " members"),
     el("p", {"class": "note"}, "Representative: ", docLink(f.rep), ". ", dateRange(f)),
+    f.o != null ? el("p", {"class": "note"}, "Probable origin: ", docLink(f.o), ".") : null,
     el("h3", null, "Who shares text with whom"), familyGraph(f, ps),
+    f.l ? [el("h3", null, "Lineage: who probably derives from whom"), lineageGraph(f)] : null,
     el("h3", null, "Members"), el("table", {id: "members"}, el("thead", null, el("tr", null, el("th", null, "document"),
-      el("th", null, "date"), el("th", null, "source"), el("th", {"class": "num"}, "chars"), el("th", null, "origin"))), tb),
+      el("th", null, "date"), el("th", null, "source"), el("th", {"class": "num"}, "chars"), f.l ? el("th", null, "derived from") : null,
+      el("th", null, "read from"))), tb),
     el("h3", null, "Pairs in this family (" + ps.length + ")"), pairTable(ps.slice(0, 500)),
     ps.length > 500 ? el("p", {"class": "note"}, "first 500 shown") : null]);
 }
+// spread label baselines ys (sorted, by index) at least gap apart within [top, bottom]
+function spread(items, gap, top, bottom) {
+  items.sort(function (a, b) { return a.y - b.y || a.d - b.d; });
+  var i, n = items.length;
+  for (i = 0; i < n; i++) items[i].ly = Math.max(items[i].y, top, i ? items[i - 1].ly + gap : top);
+  if (n && items[n - 1].ly > bottom) {
+    items[n - 1].ly = bottom;
+    for (i = n - 2; i >= 0; i--) items[i].ly = Math.min(items[i].ly, items[i + 1].ly - gap);
+  }
+}
 function familyGraph(f, ps) {
-  var LIM = 300, mem = f.m.slice(0, LIM), W = 900, H = 380, pad = 40, pos = {}, i;
+  // Labels never overlap: with dates, one row per member (ordered by date) and its label beside it;
+  // without, a circle with the labels in two columns beside it, spread apart, joined to their nodes.
+  var LIM = 300, LABELS = 40, mem = f.m.slice(0, LIM), W = 900, pad = 40, pos = {}, lab = {}, i;
+  var labels = mem.length <= LABELS, RH = 20, LH = 16, MAXW = 480;
   var times = mem.map(function (d) { var t = DOCS[d].date ? Date.parse(DOCS[d].date) : NaN; return t; });
   var dated = times.filter(function (t) { return !isNaN(t); });
   var tmin = Math.min.apply(null, dated), tmax = Math.max.apply(null, dated);
   var timeline = dated.length >= 2 && tmax > tmin;
+  var H = timeline ? (labels ? 56 + mem.length * RH : 380) : (labels ? Math.max(380, 40 + Math.ceil(mem.length / 2) * LH) : 380);
   var svg = sv("svg", {width: W, height: H, viewBox: "0 0 " + W + " " + H, id: "family-graph", role: "img"});
   add(svg, sv("title", null, timeline ? "Timeline: members by date, lines join documents that share text" : "Members in a circle, lines join documents that share text"));
   if (timeline) {
-    var lanes = Math.min(8, Math.max(1, mem.length)), right = W - pad - 90;
-    var order = mem.map(function (d, j) { return j; }).sort(function (x, y) { return (isNaN(times[x]) ? Infinity : times[x]) - (isNaN(times[y]) ? Infinity : times[y]); });
+    var right = W - pad - 90;
+    var order = mem.map(function (d, j) { return j; }).sort(function (x, y) { return (isNaN(times[x]) ? Infinity : times[x]) - (isNaN(times[y]) ? Infinity : times[y]) || mem[x] - mem[y]; });
+    var lanes = labels ? mem.length : Math.min(8, Math.max(1, mem.length));
     order.forEach(function (j, r) {
       var t = times[j], x = isNaN(t) ? W - pad - 30 : pad + (t - tmin) / (tmax - tmin) * (right - pad);
-      pos[mem[j]] = [x, 40 + (r % lanes) * ((H - 90) / Math.max(1, lanes - 1 || 1))];
+      pos[mem[j]] = [x, labels ? 20 + r * RH : 40 + (r % lanes) * ((H - 90) / Math.max(1, lanes - 1 || 1))];
+      if (labels) {  // beside its node, on the side with room for it (the right one if both have)
+        var room = W - x - 16, need = Math.min(MAXW, textWidth(docName(mem[j]))), left = room < need && x - 16 > room;
+        lab[mem[j]] = {x: left ? x - 11 : x + 11, y: pos[mem[j]][1] + 4, anchor: left ? "end" : "start", w: Math.min(MAXW, left ? x - 16 : room)};
+      }
     });
     add(svg, [sv("line", {x1: pad, x2: right, y1: H - 24, y2: H - 24, stroke: "#999"}),
       sv("text", {x: pad, y: H - 8}, new Date(tmin).toISOString().slice(0, 10)),
       sv("text", {x: right, y: H - 8, "text-anchor": "end"}, new Date(tmax).toISOString().slice(0, 10)),
       dated.length < mem.length ? sv("text", {x: W - pad - 30, y: H - 8, "text-anchor": "middle"}, "undated") : null]);
   } else {
-    var R = Math.min(W, H) / 2 - pad;
-    mem.forEach(function (d, j) { var a = 2 * Math.PI * j / mem.length - Math.PI / 2; pos[d] = [W / 2 + R * Math.cos(a), H / 2 + R * Math.sin(a)]; });
+    var R = Math.min(150, H / 2 - pad), cx = W / 2, cy = H / 2, sides = [[], []];
+    mem.forEach(function (d, j) {
+      var a = 2 * Math.PI * j / mem.length - Math.PI / 2, x = cx + R * Math.cos(a), y = cy + R * Math.sin(a);
+      pos[d] = [x, y];
+      sides[x >= cx - 0.001 ? 0 : 1].push({d: d, y: y + 4});
+    });
+    if (labels) sides.forEach(function (items, s) {
+      spread(items, LH, 14, H - 6);
+      items.forEach(function (it) {
+        lab[it.d] = {x: s ? cx - R - 22 : cx + R + 22, y: it.ly, anchor: s ? "end" : "start", w: W / 2 - R - 30};
+        var q = pos[it.d];
+        add(svg, sv("line", {x1: q[0], y1: q[1], x2: s ? cx - R - 19 : cx + R + 19, y2: it.ly - 4, stroke: "#c7ccd1", "stroke-width": 1, "class": "leader"}));
+      });
+    });
   }
   var drawn = 0;
   ps.forEach(function (pi) {
     var p = PAIRS[pi], s = pos[p[0]], t = pos[p[1]];
     if (!s || !t || drawn++ > 3000) return;
     var mx = (s[0] + t[0]) / 2 + (t[1] - s[1]) * 0.15, my = (s[1] + t[1]) / 2 - (t[0] - s[0]) * 0.15;
+    mx = Math.min(Math.max(mx, 4), W - 4); my = Math.min(Math.max(my, 4), H - 30);  // the curve stays inside
     add(svg, sv("path", {"class": "edge", d: "M" + s[0] + " " + s[1] + "Q" + mx + " " + my + " " + t[0] + " " + t[1], fill: "none", stroke: REL_COLOR[p[5]] || "#888",
       "stroke-opacity": 0.55, "stroke-width": 1 + 4 * p[2], onclick: function () { go("#pair/" + pi); }},
-      sv("title", null, DOCS[p[0]].id + " \u2194 " + DOCS[p[1]].id + ": " + p[5] + ", jaccard " + fmt(p[2]))));
+      sv("title", null, docName(p[0]) + " \u2194 " + docName(p[1]) + ": " + p[5] + ", jaccard " + fmt(p[2]))));
   });
   mem.forEach(function (d) {
-    var q = pos[d], x = DOCS[d], rep = d === f.rep;
-    add(svg, sv("g", {"class": "node", onclick: function () { go("#doc/" + d); }},
+    var q = pos[d], rep = d === f.rep, L = lab[d];
+    add(svg, sv("g", {"class": "node", "data-doc": d, onclick: function () { go("#doc/" + d); }},
       sv("circle", {cx: q[0], cy: q[1], r: rep ? 9 : 6, fill: rep ? "#111" : "#fff", stroke: "#111", "stroke-width": 2}),
-      mem.length <= 40 ? sv("text", {x: q[0] + 11, y: q[1] + 4}, short(x.id, 28)) : null,
-      sv("title", null, x.id + (x.date ? "\n" + x.date : "") + (x.source ? "\n" + x.source : ""))));
+      L ? sv("text", {"class": "label", x: L.x, y: L.y, "text-anchor": L.anchor}, fit(docName(d), L.w)) : null,
+      sv("title", null, docTip(d) + (rep ? "\n(representative)" : ""))));
   });
   var out = [svg];
   if (f.m.length > LIM) out.push(el("p", {"class": "note"}, "graph shows the first " + LIM + " of " + f.m.length + " members"));
+  return out;
+}
+function lineageGraph(f) {
+  // an indented tree: the origin on top, each member one row below its parent, edges parent -> child
+  if (f.o == null || !f.l) return null;
+  var LIM = 300, RH = 22, IND = 24, W = 900, kids = {}, conf = {}, par = {}, order = [], depth = {}, seen = {};
+  f.l.forEach(function (e) { (kids[e[0]] = kids[e[0]] || []).push(e[1]); par[e[1]] = e[0]; conf[e[1]] = e[2]; });
+  function byDate(x, y) { var a = DOCS[x].date || "\uffff", b = DOCS[y].date || "\uffff"; return a < b ? -1 : a > b ? 1 : x - y; }
+  var stack = [[f.o, 0]];
+  while (stack.length) {  // depth first, without recursion
+    var top = stack.pop(), d = top[0];
+    if (seen[d]) continue;
+    seen[d] = 1; depth[d] = top[1]; order.push(d);
+    (kids[d] || []).slice().sort(byDate).reverse().forEach(function (c) { if (!seen[c]) stack.push([c, top[1] + 1]); });
+    if (!stack.length) f.m.slice().sort(byDate).some(function (m) { if (!seen[m]) { stack.push([m, 1]); return true; } return false; });
+  }
+  var rows = order.slice(0, LIM), pos = {};
+  var H = 16 + rows.length * RH;
+  var svg = sv("svg", {width: W, height: H, viewBox: "0 0 " + W + " " + H, id: "lineage-graph", role: "img"},
+    sv("title", null, "Lineage: the probable origin on top, each member below the member it probably derives from"));
+  rows.forEach(function (d, r) { pos[d] = [14 + Math.min(depth[d], 20) * IND, 14 + r * RH]; });
+  rows.forEach(function (d) {
+    var p = par[d]; if (p == null || !pos[p]) return;
+    var a = pos[p], b = pos[d], c = conf[d], x = b[0] - 8;
+    add(svg, sv("g", {"class": "ledge", "data-parent": p, "data-child": d},
+      sv("path", {d: "M" + a[0] + " " + (a[1] + (b[1] > a[1] ? 6 : -6)) + "V" + b[1] + "H" + x, fill: "none", stroke: c > 0 ? "#374151" : "#9ca3af",
+        "stroke-width": c > 0 ? 1 + c : 1, "stroke-dasharray": c > 0 ? null : "3 3"}),
+      sv("polygon", {points: x + "," + b[1] + " " + (x - 6) + "," + (b[1] - 4) + " " + (x - 6) + "," + (b[1] + 4), fill: c > 0 ? "#374151" : "#9ca3af"}),
+      sv("title", null, docName(p) + " \u2192 " + docName(d) + (c > 0 ? ": derived, confidence " + fmt(c) : ": no evidence of direction"))));
+  });
+  rows.forEach(function (d) {
+    var q = pos[d], origin = d === f.o, x = DOCS[d], tx = q[0] + 12, room = W - tx - 8;
+    var head = origin ? "origin: " : "", more = [x.date ? x.date.slice(0, 10) : null, x.source, origin ? null : (conf[d] > 0 ? "confidence " + fmt(conf[d]) : "no evidence")]
+      .filter(Boolean).join(" \u00b7 ");
+    var hw = head ? textWidth(head, true) : 0, name = fit(docName(d), Math.max(40, Math.min(520, room - hw - 40)));
+    var rest = more ? fit("  " + more, Math.max(0, room - hw - textWidth(name) - 4)) : "";
+    add(svg, sv("g", {"class": "lnode" + (origin ? " origin" : ""), "data-doc": d, onclick: function () { go("#doc/" + d); }},
+      sv("circle", {cx: q[0], cy: q[1], r: origin ? 7 : 5, fill: origin ? "#b91c1c" : "#fff", stroke: origin ? "#7f1d1d" : "#374151", "stroke-width": 2}),
+      sv("text", {"class": "label", x: tx, y: q[1] + 4}, head ? sv("tspan", {"class": "strong"}, head) : null, name,
+        rest ? sv("tspan", {"class": "muted"}, rest) : null),
+      sv("title", null, docTip(d))));
+  });
+  var out = [svg];
+  if (order.length > LIM) out.push(el("p", {"class": "note"}, "lineage shows the first " + LIM + " of " + order.length + " members"));
   return out;
 }
 
@@ -289,7 +424,7 @@ function selection() {
     var p = PAIRS[i];
     if (PL.rel && p[5] !== PL.rel) continue;
     if (PL.lo != null) { var v = metricOf(p, PL.metric); if (v < PL.lo || (v >= PL.hi && PL.hi < 1)) continue; }
-    if (q && DOCS[p[0]].id.toLowerCase().indexOf(q) < 0 && DOCS[p[1]].id.toLowerCase().indexOf(q) < 0) continue;
+    if (q && !matches(p[0], q) && !matches(p[1], q)) continue;
     sel.push(i);
   }
   var by = {cont: function (i) { return -Math.max(PAIRS[i][3], PAIRS[i][4]); }, len: function (i) { return -aligned(PAIRS[i]); },
@@ -299,24 +434,28 @@ function selection() {
   PL.key = key; PL.sel = sel;
   return sel;
 }
+function matches(d, q) {
+  var x = DOCS[d];
+  return [x.id, x.title, x.source].some(function (s) { return s && s.toLowerCase().indexOf(q) >= 0; });
+}
 function aligned(p) { var s = 0; (p[7] || []).forEach(function (x) { s += x[1] - x[0]; }); return s; }
 function pairTable(idx) {
-  var tb = el("tbody");
+  var tb = el("tbody"), prov = D.provenance;
   idx.forEach(function (i) {
     var p = PAIRS[i];
     add(tb, el("tr", {"class": "row", "data-pair": i, onclick: function () { go("#pair/" + i); }},
-      el("td", {"class": "num"}, link("#pair/" + i, i + 1)), el("td", {"class": "id"}, DOCS[p[0]].id), el("td", {"class": "id"}, DOCS[p[1]].id),
-      el("td", null, relTag(p[5])), el("td", {"class": "num"}, fmt(p[2])), el("td", {"class": "num"}, fmt(p[3])),
+      el("td", {"class": "num"}, link("#pair/" + i, i + 1)), el("td", {"class": "id doc-a"}, docCell(p[0], true)), el("td", {"class": "id doc-b"}, docCell(p[1], true)),
+      el("td", null, relTag(p[5])), prov ? el("td", null, dirTag(p, ["A", "B"])) : null, el("td", {"class": "num"}, fmt(p[2])), el("td", {"class": "num"}, fmt(p[3])),
       el("td", {"class": "num"}, fmt(p[4])), el("td", {"class": "num"}, p[7] ? p[7].length : "")));
   });
   return el("table", {id: "pairs"}, el("thead", null, el("tr", null, el("th", {"class": "num"}, "#"), el("th", null, "A"), el("th", null, "B"),
-    el("th", null, "relation"), el("th", {"class": "num"}, "jaccard"), el("th", {"class": "num"}, "cont. A"),
+    el("th", null, "relation"), prov ? el("th", null, "direction") : null, el("th", {"class": "num"}, "jaccard"), el("th", {"class": "num"}, "cont. A"),
     el("th", {"class": "num"}, "cont. B"), el("th", {"class": "num"}, "passages"))), tb);
 }
 function viewPairs(page) {
   var sel = selection(), pages = Math.max(1, Math.ceil(sel.length / PAGE));
   page = Math.min(Math.max(1, page || 1), pages);
-  var q = el("input", {id: "pair-filter", type: "search", placeholder: "filter by document id", value: PL.q});
+  var q = el("input", {id: "pair-filter", type: "search", placeholder: "filter by id, title or source", value: PL.q});
   q.addEventListener("change", function () { PL.q = q.value; go("#pairs/1"); });
   var rel = el("select", {id: "pair-relation"}, el("option", {value: ""}, "all relations"),
     RELS.map(function (r) { return el("option", {value: r, selected: PL.rel === r ? "" : null}, r); }));
@@ -337,17 +476,33 @@ function viewPairs(page) {
 function viewDoc(d) {
   var x = DOCS[d]; if (!x) return notFound();
   var mine = adjacency()[d].slice(0, 500), fam = familyOf(d);
-  add(app, [el("h2", {"class": "id"}, x.id), metaTable([x]),
-    fam != null ? el("p", null, "Member of ", link("#family/" + fam, "family " + FAMS[fam].c), ".") : null,
+  var f = fam != null ? FAMS[fam] : null, up = null;
+  if (f && f.l) f.l.forEach(function (e) { if (e[1] === d) up = e; });
+  add(app, [el("h2", {id: "doc-title"}, docName(d)), x.title ? el("p", {"class": "sub"}, x.id) : null, metaTable([d]),
+    f ? el("p", null, "Member of ", link("#family/" + fam, "family " + f.c), ".",
+      f.o === d ? [" ", el("span", {"class": "tag-origin"}, "origin"), " its probable origin."] : null,
+      up ? [" Probably derived from ", docLink(up[0]), up[2] > 0 ? " (confidence " + fmt(up[2]) + ")." : " (no evidence of direction)."] : null) : null,
     el("h3", null, "Pairs (" + adjacency()[d].length + ")"), pairTable(mine),
-    el("h3", null, "Text"), el("div", {"class": "text" + (x.text == null ? " missing" : "")}, x.text == null ? "(text not available)" : x.text)]);
+    x.attr ? attrTable(x) : null,
+    el("h3", null, "Text"), textSide(x, [], [], "doc")]);
 }
-function metaTable(ds) {
-  return el("table", {"class": "meta"}, el("thead", null, el("tr", null, el("th", null, ""), el("th", null, "document"), el("th", null, "date"),
-    el("th", null, "source"), el("th", {"class": "num"}, "chars"), el("th", null, "origin"))),
-    el("tbody", null, ds.map(function (x, k) {
-      return el("tr", null, el("td", null, ds.length > 1 ? "AB"[k] : ""), el("td", {"class": "id"}, link("#doc/" + DOCS.indexOf(x), x.id)),
-        el("td", null, x.date || ""), el("td", null, x.source || ""), el("td", {"class": "num"}, x.chars), el("td", {"class": "id"}, x.origin || ""));
+function attrTable(x) {
+  if (!x.attr.length) return el("p", {"class": "note", id: "attributions"}, "This text credits no source that retold recognises.");
+  return [el("h3", null, "Sources credited (" + x.attr.length + ")"), el("table", {id: "attributions"},
+    el("thead", null, el("tr", null, el("th", null, "source"), el("th", null, "how"), el("th", null, "as written"), el("th", {"class": "num"}, "at"))),
+    el("tbody", null, x.attr.map(function (a, k) {
+      return el("tr", {"class": "row", onclick: function () { var m = app.querySelector('#text-doc mark.attr[data-a="' + k + '"]'); if (m) m.scrollIntoView({block: "center"}); }},
+        el("td", null, a[2]), el("td", null, a[3]), el("td", null, x.text ? x.text.slice(a[0], a[1]) : ""), el("td", {"class": "num"}, a[0] + "\u2013" + a[1]));
+    })))];
+}
+function metaTable(ds) {  // ds: document indexes
+  return el("table", {"class": "meta"}, el("thead", null, el("tr", null, el("th", null, ""), el("th", null, "title"), el("th", null, "id"),
+    el("th", null, "date"), el("th", null, "source"), el("th", {"class": "num"}, "chars"), el("th", null, "read from"))),
+    el("tbody", null, ds.map(function (d, k) {
+      var x = DOCS[d];
+      return el("tr", {"data-doc": d}, el("td", null, ds.length > 1 ? "AB"[k] : ""), el("td", null, x.title ? link("#doc/" + d, x.title) : ""),
+        el("td", {"class": "id"}, link("#doc/" + d, x.id)), el("td", null, x.date || ""), el("td", null, x.source || ""),
+        el("td", {"class": "num"}, x.chars), el("td", {"class": "id"}, x.origin || ""));
     })));
 }
 
@@ -393,42 +548,60 @@ function viewPair(i) {
       el("p", null, "jaccard ", el("b", null, fmt(p[2])), " \u00b7 containment of A in B ", el("b", null, fmt(p[3])),
         " \u00b7 of B in A ", el("b", null, fmt(p[4])), " \u00b7 shared shingles ", el("b", null, p[6]),
         " \u00b7 ", el("b", null, pas.length), " reused passage" + (pas.length === 1 ? "" : "s")),
-      metaTable([A, B]), warn, legend(pas.length)),
+      direction(p), metaTable([p[0], p[1]]), warn, legend(pas.length, A.attr || B.attr)),
       el("div", null, dotplot(p, A, B))),
-    el("div", {"class": "sides"}, el("div", {"class": "side"}, el("h3", null, "A: ", A.id), sideA),
-      el("div", {"class": "side"}, el("h3", null, "B: ", B.id), sideB)),
+    el("div", {"class": "sides"}, el("div", {"class": "side"}, el("h3", null, "A: ", docName(p[0])), sideA),
+      el("div", {"class": "side"}, el("h3", null, "B: ", docName(p[1])), sideB)),
     passageTable(p, A, B)]);
 }
-function legend(n) {
+function direction(p) {
+  var w = p[9]; if (!w) return null;
+  var known = w[0] === "a->b" || w[0] === "b->a";
+  return el("p", {id: "direction"}, "Which came first: ", dirTag(p),
+    known ? [" \u00b7 evidence: ", el("b", null, w[2]), " \u00b7 confidence ", el("b", null, fmt(w[1]))] : " (retold does not guess without evidence)");
+}
+function legend(n, attrs) {
   var sw = [];
   for (var k = 0; k < Math.min(n, NPAL); k++) sw.push(el("span", {"class": "sw c" + k}));
   return el("div", {"class": "legend"}, el("span", null, sw, " reused passage (same colour on both sides; click to find it in the other text)"),
     el("mark", {"class": "chg rep"}, "replaced"), el("ins", {"class": "chg ins"}, "inserted"), el("del", {"class": "chg del"}, "deleted"),
-    el("span", {"class": "chg mov"}, "moved"), el("span", null, el("span", {"class": "gap gap-ins"}), "/", el("span", {"class": "gap gap-del"}), " where the other text has more"));
+    el("span", {"class": "chg mov"}, "moved"), el("span", null, el("span", {"class": "gap gap-ins"}), "/", el("span", {"class": "gap gap-del"}), " where the other text has more"),
+    attrs ? el("mark", {"class": "attr"}, "credited source") : null);
 }
 function textSide(doc, spans, marks, side) {
   var box = el("div", {"class": "text", id: "text-" + side});
   if (doc.text == null) { box.classList.add("missing"); add(box, "(text not available)"); return box; }
-  var t = doc.text, mi = 0, cur = 0;
+  var t = doc.text, mi = 0, cur = 0, at = doc.attr || [];
   spans.sort(function (x, y) { return x[0] - y[0]; });
+  function leaf(parent, s, e) {  // text s..e, its credited sources marked (attributions, sorted by start)
+    var pos = s;
+    for (var k = 0; k < at.length && at[k][0] < e; k++) {
+      var as = Math.max(at[k][0], pos), ae = Math.min(at[k][1], e);
+      if (ae <= as) continue;
+      if (as > pos) add(parent, t.slice(pos, as));
+      add(parent, el("mark", {"class": "attr", "data-a": k, title: "credits " + at[k][2] + " (" + at[k][3] + ")"}, t.slice(as, ae)));
+      pos = ae;
+    }
+    if (pos < e) add(parent, t.slice(pos, e));
+  }
   function paint(parent, s, e, last) {
     var pos = s;
     while (mi < marks.length) {
       var k = marks[mi], ks = k[0], ke = k[1];
       if (ks > e || (ks === e && !(last && ke === ks))) break;
       if (ks === ke) {
-        if (ks >= pos) { if (ks > pos) add(parent, t.slice(pos, ks)); pos = ks; add(parent, el("span", {"class": "gap " + k[2], title: k[3]})); }
+        if (ks >= pos) { if (ks > pos) leaf(parent, pos, ks); pos = ks; add(parent, el("span", {"class": "gap " + k[2], title: k[3]})); }
         mi++; continue;
       }
       if (ke <= s) { mi++; continue; }
       var cs = Math.max(ks, pos), ce = Math.min(ke, e);
-      if (cs > pos) add(parent, t.slice(pos, cs));
+      if (cs > pos) leaf(parent, pos, cs);
       var tag = k[2] === "ins" ? "ins" : k[2] === "del" ? "del" : k[2] === "rep" ? "mark" : "span";
-      if (ce > cs) add(parent, el(tag, {"class": "chg " + k[2], title: k[3]}, t.slice(cs, ce)));
+      if (ce > cs) { var m = el(tag, {"class": "chg " + k[2], title: k[3]}); leaf(m, cs, ce); add(parent, m); }
       pos = Math.max(pos, ce);
       if (ke <= e) mi++; else break;
     }
-    if (pos < e) add(parent, t.slice(pos, e));
+    if (pos < e) leaf(parent, pos, e);
   }
   spans.forEach(function (sp) {
     var s = Math.max(sp[0], cur), e = Math.min(sp[1], t.length);

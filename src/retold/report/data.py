@@ -15,6 +15,7 @@ from typing import Any
 from retold.config import ScanConfig
 from retold.core.rules import rounded
 from retold.models import Pair, Passage, ScanResult
+from retold.progress import NullProgress, Progress
 
 #: word diffs are computed for at most this many pairs (the most similar ones)
 DIFF_LIMIT = 2000
@@ -47,18 +48,31 @@ def _passages(p: Pair, ta: str | None, tb: str | None, config: ScanConfig) -> It
 
 def report_data(
     result: ScanResult, texts: Mapping[str, str], *, title: str = "retold report", page_size: int = 50,
-    diff_limit: int = DIFF_LIMIT,
+    diff_limit: int = DIFF_LIMIT, titles: Mapping[str, str | None] | None = None, provenance: Any = None,
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
     """The JSON the page is built from (pairs as arrays, see the field list below).
 
-    ``docs``: ``{id, date, source, origin, chars, status, text}`` (text None when missing);
+    ``docs``: ``{id, title, date, source, origin, chars, status, text, attr}`` (text None
+    when missing; title from ``titles``, None when not given; ``attr``: the sources the
+    text credits, ``[[start, end, source, cue, key]]``, None when not traced);
     ``pairs``: ``[a, b, jaccard, containment_a, containment_b, relation, shared,
     passages [[a_start, a_end, b_start, b_end, score]], ops [[code, a_start, a_end,
-    b_start, b_end]] or None]`` sorted most similar first, ``a``/``b`` index ``docs``;
-    ``families``: ``{c, rep, m}`` largest first. Offsets are UTF-16 code units.
+    b_start, b_end]] or None, direction [direction, confidence, evidence] or None]``
+    sorted most similar first, ``a``/``b`` index ``docs``; ``families``: ``{c, rep, m,
+    o, l}`` largest first (``o``: the lineage's origin, ``l``: its edges ``[[parent,
+    child, confidence]]``, both None when not traced). Offsets are UTF-16 code units.
+
+    ``provenance``: a :class:`retold.provenance.Provenance` (default: ``result.provenance``).
+    ``diff_limit``: word changes are computed for at most this many pairs, the most similar.
+    ``progress`` hears ``aligning and diffing pairs``, advanced once per pair.
     """
     from retold.core.diff import diff
 
+    if diff_limit < 0:
+        raise ValueError(f"diff_limit must be >= 0, got {diff_limit}")
+    prov = result.provenance if provenance is None else provenance
+    titles = titles or {}
     info = {d.id: d for d in result.documents}
     needed = {i for p in result.pairs for i in (p.a, p.b)} | {m for c in result.clusters for m in c.members}
     ids = sorted(needed)
@@ -73,9 +87,11 @@ def report_data(
             missing += 1
         else:
             conv[d] = _utf16(text)
-        docs.append({"id": d, "date": di.date if di else None, "source": di.source if di else None,
+        name = titles.get(d)
+        docs.append({"id": d, "title": name if isinstance(name, str) and name.strip() else None,
+                     "date": di.date if di else None, "source": di.source if di else None,
                      "origin": di.origin if di else "", "chars": di.chars if di else len(text or ""),
-                     "status": di.status if di else "ok", "text": text})
+                     "status": di.status if di else "ok", "text": text, "attr": None})
 
     def at(doc: str, off: int) -> int:
         text = texts[doc]
@@ -83,6 +99,17 @@ def report_data(
         f = conv[doc]
         return f(off) if f else off
 
+    if prov is not None:
+        for k, d in enumerate(ids):
+            attrs = prov.attributions.get(d)
+            if attrs is None:
+                continue
+            text = texts.get(d)
+            docs[k]["attr"] = [[at(d, a.start), at(d, a.end), a.source, a.cue, a.key]
+                               for a in sorted(attrs, key=lambda a: (a.start, a.end))
+                               if text is not None and 0 <= a.start < a.end <= len(text)]
+    prog = progress or NullProgress()
+    prog.start("aligning and diffing pairs", len(result.pairs))
     pairs: list[list[Any]] = []
     diffed = diffable = 0
     for p in sorted(result.pairs, key=_pair_key):
@@ -98,13 +125,22 @@ def report_data(
                 ops = [[_OPS[o.op], at(p.a, o.a_start), at(p.a, o.a_end), at(p.b, o.b_start), at(p.b, o.b_end)]
                        for o in diff(ta, tb) if o.op != "equal"]
                 diffed += 1
+        way = prov.directions.get((p.a, p.b)) if prov is not None else None
         pairs.append([index[p.a], index[p.b], p.jaccard, p.containment_a, p.containment_b, p.relation, p.shared,
-                      passages if (p.passages is not None or passages) else None, ops])
-    families = [{"c": c.cluster, "rep": index[c.representative], "m": [index[m] for m in c.members]}
-                for c in sorted(result.clusters, key=lambda c: (-len(c.members), c.cluster))]
+                      passages if (p.passages is not None or passages) else None, ops,
+                      None if way is None else [way.direction, rounded(way.confidence), way.evidence]])
+        prog.advance()
+    prog.finish()
+    families = []
+    for c in sorted(result.clusters, key=lambda c: (-len(c.members), c.cluster)):
+        line = prov.lineages.get(c.cluster) if prov is not None else None
+        if line is not None and (line.origin not in index or any(x not in index for e in line.edges for x in e[:2])):
+            line = None  # not about these members: leave it out rather than point nowhere
+        families.append({"c": c.cluster, "rep": index[c.representative], "m": [index[m] for m in c.members],
+                         "o": None if line is None else index[line.origin],
+                         "l": None if line is None else [[index[a], index[b], rounded(conf)] for a, b, conf in line.edges]})
     from retold import __version__
 
     return {"title": title, "version": __version__, "page_size": page_size, "summary": result.summary(),
             "docs": docs, "pairs": pairs, "families": families, "diffed": diffed, "diff_limit": diff_limit,
-            "diff_limited": diffed < diffable,
-            "missing_texts": missing}
+            "diff_limited": diffed < diffable, "missing_texts": missing, "provenance": prov is not None}

@@ -4,6 +4,10 @@
 families by size), a page per family (members with date/source, a timeline or circle
 graph of who shares text with whom) and a page per pair (both texts side by side, the
 reused passages in matching colours, word changes marked, a dot-plot of the passages).
+Documents are named by their title (when ``titles`` gives one) with id, source and date
+beside it. With provenance (a traced scan), the sources each text credits are marked in
+it, each pair says which version came first and on what evidence, and each family shows
+its lineage (the probable origin on top, each member below the one it derives from).
 
 Safety and size:
 
@@ -36,15 +40,16 @@ import hashlib
 import html
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from retold.config import ReadConfig
 from retold.io.atomic import atomic_write
-from retold.io.results import load_result, load_texts
+from retold.io.results import load_documents, load_result
 from retold.models import Problem, ScanResult
+from retold.progress import NullProgress, Progress
 from retold.report.assets import CSS, JS
 from retold.report.data import DIFF_LIMIT, report_data
 
@@ -73,17 +78,26 @@ def _script_json(data: Any) -> str:
 
 def render_report(
     result: ScanResult, texts: Mapping[str, str], path: str | Path, *, title: str = "retold report",
-    page_size: int = 50, diff_limit: int = DIFF_LIMIT,
+    page_size: int = 50, diff_limit: int = DIFF_LIMIT, titles: Mapping[str, str | None] | None = None,
+    provenance: Any = None, progress: Progress | None = None,
 ) -> ReportInfo:
     """Write the report of ``result`` to ``path`` (one HTML file, no network access needed), atomically.
 
     ``texts`` maps document ids to their original texts (those of the pairs and families
-    are needed; a missing one is said so in the page). Pairs without passages are
-    aligned here. ``page_size``: pairs (and families) per page of the lists.
+    are needed; a missing one is said so in the page). ``titles`` maps ids to the
+    documents' titles, shown with their ids wherever a document appears. Pairs without
+    passages are aligned here. ``page_size``: pairs (and families) per page of the lists;
+    ``diff_limit``: word changes are computed for this many pairs, the most similar (0: none).
+    ``provenance`` (default ``result.provenance``): attributions are marked in the texts,
+    each pair shows its direction and each family its lineage. ``progress`` hears
+    ``aligning and diffing pairs`` and ``writing report``.
     """
     if page_size < 1:
         raise ValueError(f"page_size must be >= 1, got {page_size}")
-    data = report_data(result, texts, title=title, page_size=page_size, diff_limit=diff_limit)
+    prog = progress or NullProgress()
+    data = report_data(result, texts, title=title, page_size=page_size, diff_limit=diff_limit, titles=titles,
+                       provenance=provenance, progress=prog)
+    prog.start("writing report", None)
     script_hash = base64.b64encode(hashlib.sha256(JS.encode("utf-8")).digest()).decode("ascii")
     csp = (f"default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-{script_hash}'; "
            "img-src data:; base-uri 'none'; form-action 'none'")
@@ -103,6 +117,7 @@ def render_report(
     out = Path(path)
     with atomic_write(out, "w", encoding="utf-8", newline="\n") as fh:
         fh.writelines(parts)
+    prog.finish()
     return ReportInfo(out, out.stat().st_size, len(data["pairs"]), len(data["families"]), len(data["docs"]),
                       data["diffed"], data["missing_texts"])
 
@@ -112,10 +127,19 @@ def render_report(
 
 def render_result_dir(result_dir: str | Path, path: str | Path, *, read: ReadConfig = _READ,
                       title: str | None = None, page_size: int = 50, diff_limit: int = DIFF_LIMIT,
-                      on_problem: Callable[[Problem], None] | None = None) -> ReportInfo:
-    """``retold report RESULT_DIR -o report.html``: :func:`load_result`, :func:`load_texts`, :func:`render_report`."""
+                      on_problem: Callable[[Problem], None] | None = None,
+                      progress: Progress | None = None) -> ReportInfo:
+    """``retold report RESULT_DIR -o report.html``: :func:`load_result`, :func:`load_documents` (texts
+    and titles, in one re-read of the origins), :func:`render_report`.
+
+    A traced scan's provenance (attributions, directions, lineages) is read back and shown.
+    ``progress`` hears ``reading texts``, ``aligning and diffing pairs`` and ``writing report``.
+    """
+    prog = progress or NullProgress()
     result = load_result(result_dir)
     ids = {i for p in result.pairs for i in (p.a, p.b)} | {m for c in result.clusters for m in c.members}
-    texts = load_texts(result_dir, ids, read=read, on_problem=on_problem)
+    found = load_documents(result_dir, ids, read=read, on_problem=on_problem, progress=prog)
+    texts = {i: doc.text for i, doc in found.items()}
+    titles = {i: doc.title for i, doc in found.items() if doc.title}
     return render_report(result, texts, path, title=title or f"retold report: {Path(result_dir).name}",
-                         page_size=page_size, diff_limit=diff_limit)
+                         page_size=page_size, diff_limit=diff_limit, titles=titles, progress=prog)
