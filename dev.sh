@@ -40,7 +40,7 @@ case "${1:-}" in
     echo "--- result/clusters.jsonl"; cat result/clusters.jsonl
     ;;
   test)
-    setup "test"
+    setup "test,serve"
     browser
     # real prose for the bench corpus tests: gensim's test data, a wheel from the registry
     "$VENV/bin/python" -c "import sys; sys.path.insert(0, 'bench'); import _prose; _prose.load_sentences()"
