@@ -143,6 +143,12 @@ class ScanResult:
     #: attributions, directions and lineages (:class:`retold.provenance.Provenance`), when traced
     provenance: Any = None
 
+    def __repr__(self) -> str:
+        """Counts, not contents: the repr of a large scan stays one short line."""
+        return (f"ScanResult(documents={len(self.documents)}, pairs={len(self.pairs)}, "
+                f"clusters={len(self.clusters)}, problems={len(self.problems)}, "
+                f"provenance={'yes' if self.provenance is not None else 'no'})")
+
     def summary(self) -> dict[str, Any]:
         """The content of summary.json (see docs/formats.md)."""
         from retold import __version__

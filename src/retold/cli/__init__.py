@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from pathlib import Path
 from types import FrameType
@@ -11,9 +12,13 @@ from typing import Any
 import click
 
 from retold import __version__
-from retold.cli.common import (BarProgress, build_configs, err, fail_cleanly, field_options, input_options, out,
-                         print_problems, print_summary, read_config)
-from retold.cli.index import index_group, query_cmd, scan_index
+from rich.text import Text
+
+from retold.cli.common import (EXIT_TROUBLE, BarProgress, build_configs, check_out_dir, check_out_file, err,
+                               fail_cleanly, fail_cleanly_with, field_options, input_options, merge_problems, out,
+                               plain, plural, print_problems, print_summary, read_config, require_documents,
+                               resolve_inputs)
+from retold.cli.index import check_index_parameters, index_group, query_cmd, scan_index
 from retold.config import KEEP_POLICIES, DedupConfig
 from retold.errors import InputError
 from retold.models import Problem
@@ -59,31 +64,54 @@ def main() -> None:
     """retold: find where text has been retold (near-duplicates, reused passages, families)."""
 
 
+_FORCE = click.option("--force", is_flag=True, help="Replace outputs that exist (refused otherwise, before any work).")
+
+
 @main.command()
 @input_options
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True, help="Directory for the result tables.")
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "parquet"]), default="jsonl", show_default=True, help="Table format.")
 @click.option("--align/--no-align", default=True, show_default=True, help="Find the reused passages of every pair.")
+@click.option("--provenance", is_flag=True,
+              help="Also trace provenance: attributions in the documents table, direction in the pairs table, "
+                   "origin and lineage in the clusters table.")
 @click.option("--db", type=click.Path(path_type=Path), default=None,
               help="Scan every document of this index instead of INPUTS (its stored parameters apply).")
-@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--report", "report_path", type=click.Path(path_type=Path), default=None,
               help="Also write a self-contained HTML report here.")
+@_FORCE
 @fail_cleanly
-def scan(inputs: tuple[Path, ...], out_dir: Path, fmt: str, align: bool, db: Path | None, report_path: Path | None,
-         **kw: Any) -> None:
-    """Find every pair of documents that share text, and the families of reprints."""
+def scan(inputs: tuple[Path, ...], out_dir: Path, fmt: str, align: bool, provenance: bool, db: Path | None,
+         report_path: Path | None, force: bool, **kw: Any) -> None:
+    """Find every pair of documents that share text, and the families of reprints.
+
+    INPUTS: files, directories (a directory of .txt/.md files is a corpus, one of
+    .jsonl/.json/.csv/.parquet shards a dataset), or - for JSON Lines on stdin.
+    """
     from retold.engines import scan as run_scan
     from retold.io.writers import write_result
 
     if bool(inputs) == bool(db):
         raise click.UsageError("give INPUTS or --db (one of the two)")
+    if db is not None and provenance:
+        raise click.UsageError("--provenance needs INPUTS (an index scan does not trace provenance)")
+    check_out_dir(out_dir, force)
+    if report_path is not None:
+        check_out_file(report_path, force, "the report")
     scan_cfg, read_cfg = build_configs(kw)
+    early: list[Problem] = []
+    if db is not None:
+        check_index_parameters(db, "scan --db")
+    else:
+        source = resolve_inputs(inputs, kw["glob"], read_cfg, early)
+        require_documents(source, read_cfg, early)
     with BarProgress(not kw["quiet"]) as bar:
         if db is not None:
             result = scan_index(db, align=align, workers=kw["workers"], progress=bar)
         else:
-            result = run_scan(list(inputs), config=scan_cfg, read=read_cfg, workers=kw["workers"],
-                              strict=kw["strict"], progress=bar, align=align)
+            result = merge_problems(run_scan(source, config=scan_cfg, read=read_cfg, workers=kw["workers"],
+                                             strict=kw["strict"], progress=bar, align=align, provenance=provenance),
+                                    early)
     paths = write_result(result, out_dir, fmt)
     if report_path is not None:
         if db is not None:
@@ -94,10 +122,10 @@ def scan(inputs: tuple[Path, ...], out_dir: Path, fmt: str, align: bool, db: Pat
                 _report_written(render_report(result, {i: index.text(i) for i in sorted(needed)}, report_path))
         else:
             _report_written(render_result_dir(out_dir, report_path, read=read_cfg, on_problem=_warn))
+    print_problems(result.problems)
     if not kw["quiet"]:
-        print_problems(result.problems)
         print_summary(result)
-        out.print(f"wrote {', '.join(str(p) for p in paths.values())}", markup=False)
+        out.print(f"wrote {', '.join(str(p) for p in paths.values())}", markup=False, soft_wrap=True)
 
 
 def _warn(problem: Problem) -> None:
@@ -105,22 +133,38 @@ def _warn(problem: Problem) -> None:
 
 
 def _report_written(info: ReportInfo) -> None:
-    err.print(f"report: {info.path} ({info.bytes / 1e6:.1f} MB, {info.pairs} pairs, {info.families} families"
-              f"{f', {info.missing_texts} texts not found' if info.missing_texts else ''})", markup=False)
+    missing = f", {plural(info.missing_texts, 'text')} not found" if info.missing_texts else ""
+    err.print(f"report: {info.path} ({info.bytes / 1e6:.1f} MB, {plural(info.pairs, 'pair')}, "
+              f"{plural(info.families, 'family', 'families')}{missing})", markup=False, soft_wrap=True)
 
 
 @main.command()
-@click.argument("result_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("-o", "--output", "report_path", type=click.Path(dir_okay=False, path_type=Path), required=True,
+@click.argument("result_dir", type=click.Path(path_type=Path))
+@click.option("-o", "--output", "report_path", type=click.Path(path_type=Path), required=True,
               help="The HTML file to write.")
 @field_options
 @click.option("--title", default=None, help="The page title (default: from the directory name).")
 @click.option("--page-size", type=click.IntRange(1), default=50, show_default=True, help="Pairs per page.")
+@_FORCE
 @fail_cleanly
-def report(result_dir: Path, report_path: Path, title: str | None, page_size: int, **kw: Any) -> None:
+def report(result_dir: Path, report_path: Path, title: str | None, page_size: int, force: bool, **kw: Any) -> None:
     """Write the HTML report of a scan result directory (texts re-read from their origins)."""
+    check_result_dir(result_dir)
+    check_out_file(report_path, force, "the report")
     _report_written(render_result_dir(result_dir, report_path, read=read_config(kw), title=title,
                                       page_size=page_size, on_problem=_warn))
+
+
+def check_result_dir(path: Path) -> None:
+    """Refuse, with one line, a RESULT_DIR that is not a scan result."""
+    from retold.io.writers import SUMMARY
+
+    if not path.exists():
+        raise InputError(f"{path}: no such directory (give the --out directory of a scan)")
+    if not path.is_dir():
+        raise InputError(f"{path} is not a directory (give the --out directory of a scan)")
+    if not (path / SUMMARY).is_file():
+        raise InputError(f"{path} holds no scan result ({SUMMARY} missing; give the --out directory of a scan)")
 
 
 @main.command()
@@ -132,29 +176,40 @@ def report(result_dir: Path, report_path: Path, title: str | None, page_size: in
 @click.option("--min-coverage", type=click.FloatRange(0, 1, min_open=True), default=_DEDUP.min_coverage,
               show_default=True,
               help="A document is removed only if a kept one holds at least this share of its own text.")
+@_FORCE
 @fail_cleanly
-def dedup(inputs: tuple[Path, ...], out_path: Path, keep: str, min_coverage: float, **kw: Any) -> None:
-    """Remove the documents that a kept version covers; say which one for each."""
+def dedup(inputs: tuple[Path, ...], out_path: Path, keep: str, min_coverage: float, force: bool, **kw: Any) -> None:
+    """Remove the documents that a kept version covers; say which one for each.
+
+    The removals go to removed.jsonl (removed.parquet) beside --out; an existing output
+    or removals file is refused unless --force, so a second dedup in the same folder
+    never silently replaces the first one's removed.jsonl: give it another folder.
+    """
     from retold.engines.dedup import dedup as run_dedup, removed_path, output_format
 
+    scan_cfg, read_cfg = build_configs(kw)
+    early: list[Problem] = []
     if not inputs:
         raise click.UsageError("give at least one input")
-    scan_cfg, read_cfg = build_configs(kw)
+    source = resolve_inputs(inputs, kw["glob"], read_cfg, early)
+    removals = removed_path(out_path, output_format(out_path, source))
+    check_out_file(out_path, force, "the kept documents")
+    check_out_file(removals, force, f"the removals of a dedup, written beside --out as {removals.name}")
+    require_documents(source, read_cfg, early)
     policy = DedupConfig(keep=keep, min_coverage=min_coverage)
     with BarProgress(not kw["quiet"]) as bar:
-        res = run_dedup(list(inputs), out_path, config=scan_cfg, keep=policy, read=read_cfg, workers=kw["workers"],
+        res = run_dedup(source, out_path, config=scan_cfg, keep=policy, read=read_cfg, workers=kw["workers"],
                         strict=kw["strict"], progress=bar)
+    print_problems((*early, *res.scan.problems))
     if not kw["quiet"]:
-        print_problems(res.scan.problems)
-        out.print(f"kept [bold]{len(res.kept)}[/bold] documents, removed [bold]{len(res.removed)}[/bold]; "
-                  f"wrote {res.written} records to ", end="")
-        out.print(f"{out_path} and {removed_path(out_path, output_format(out_path, list(inputs)))}", markup=False)
+        out.print(f"kept {plural(len(res.kept), 'document')}, removed {len(res.removed):,}; wrote "
+                  f"{plural(res.written, 'record')} to {out_path} and {removals}", markup=False, soft_wrap=True)
 
 
 @main.command()
 @click.argument("a")
 @click.argument("b")
-@click.option("--in", "result_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+@click.option("--in", "result_dir", type=click.Path(path_type=Path), default=None,
               help="A and B are document ids of this scan result (texts re-read from their origins).")
 @click.option("--ignore-case/--no-ignore-case", default=True, show_default=True, help="Case differences are equal.")
 @click.option("--ignore-punctuation/--no-ignore-punctuation", default=True, show_default=True,
@@ -162,11 +217,21 @@ def dedup(inputs: tuple[Path, ...], out_path: Path, keep: str, min_coverage: flo
 @click.option("--ignore-hyphenation", is_flag=True, help="cease-fire = ceasefire, oil fields = oilfields.")
 @click.option("--context", "context_words", type=click.IntRange(0), default=6, show_default=True,
               help="Unchanged words shown around each change.")
+@click.option("--min-equal", type=click.IntRange(1), default=3, show_default=True,
+              help="Fewer unchanged words than this between two changes are shown as part of one change "
+                   "(1: show every matched word).")
+@click.option("--marks/--colour", "marks", default=None,
+              help="Mark changes in text, [-old-]{+new+} as `git diff --word-diff` (default when stdout is not a "
+                   "terminal), or in colour (default on a terminal).")
 @click.option("--json", "as_json", is_flag=True, help="Print the operations as JSON (with character offsets).")
-@fail_cleanly
+@fail_cleanly_with(EXIT_TROUBLE)
 def diff(a: str, b: str, result_dir: Path | None, ignore_case: bool, ignore_punctuation: bool,
-         ignore_hyphenation: bool, context_words: int, as_json: bool) -> None:
-    """Show what changed between two texts: substitutions, insertions, deletions, moves."""
+         ignore_hyphenation: bool, context_words: int, min_equal: int, marks: bool | None, as_json: bool) -> None:
+    """Show what changed between two texts: substitutions, insertions, deletions, moves,
+    and the sources one credits that the other does not.
+
+    Exit code 0 when the texts are equal, 1 when they differ, 2 on an error (as diff).
+    """
     import json
 
     from retold.cli.render import render_diff
@@ -174,11 +239,30 @@ def diff(a: str, b: str, result_dir: Path | None, ignore_case: bool, ignore_punc
     from retold.core.diff import diff as run_diff
 
     text_a, text_b = _two_texts(a, b, result_dir)
-    ops = run_diff(text_a, text_b, DiffOptions(ignore_case, ignore_punctuation, ignore_hyphenation))
+    ops = run_diff(text_a, text_b, DiffOptions(ignore_case, ignore_punctuation, ignore_hyphenation,
+                                               min_equal_tokens=min_equal))
+    only_a, only_b = credited_difference(text_a, text_b)
     if as_json:
-        click.echo(json.dumps({"a": a, "b": b, "ops": diff_to_json(ops)}, ensure_ascii=False, indent=1))
+        click.echo(json.dumps({"a": a, "b": b, "ops": diff_to_json(ops),
+                               "credited_only_in_a": only_a, "credited_only_in_b": only_b},
+                              ensure_ascii=False, indent=1))
     else:
-        render_diff(ops, text_a, text_b, out, context_words=context_words)
+        render_diff(ops, text_a, text_b, out, context_words=context_words,
+                    marks=not out.is_terminal if marks is None else marks)
+        for side, names in (("A", only_a), ("B", only_b)):
+            if names:
+                out.print(Text.assemble(f"credited only in {side}: ", plain("; ".join(names))), soft_wrap=True)
+    if any(op.op != "equal" for op in ops):
+        sys.exit(1)
+
+
+def credited_difference(text_a: str, text_b: str) -> tuple[list[str], list[str]]:
+    """The sources credited (said, according to, a wire, a dateline) only in A, and only in B."""
+    from retold.provenance.attributions import extract, link_acronyms, sources
+
+    found_a, found_b = link_acronyms([text_a, text_b], [extract(text_a), extract(text_b)])
+    sa, sb = sources(found_a), sources(found_b)
+    return [sa[k] for k in sa if k not in sb], [sb[k] for k in sb if k not in sa]
 
 
 def _two_texts(a: str, b: str, result_dir: Path | None) -> tuple[str, str]:
@@ -187,6 +271,8 @@ def _two_texts(a: str, b: str, result_dir: Path | None) -> tuple[str, str]:
         texts = []
         for name in (a, b):
             path = Path(name)
+            if path.is_dir():
+                raise InputError(f"{name} is a directory; diff compares two files (or two ids with --in RESULT_DIR)")
             if not path.is_file():
                 raise InputError(f"{name}: no such file (to compare documents of a scan, pass --in RESULT_DIR)")
             try:
@@ -196,6 +282,7 @@ def _two_texts(a: str, b: str, result_dir: Path | None) -> tuple[str, str]:
         return texts[0], texts[1]
     from retold.io.results import load_texts
 
+    check_result_dir(result_dir)
     found = load_texts(result_dir, {a, b})
     missing = [i for i in (a, b) if i not in found]
     if missing:

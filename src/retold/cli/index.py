@@ -18,8 +18,11 @@ from click.core import ParameterSource
 from rich.table import Table
 from rich.text import Text
 
-from retold.cli.common import (BarProgress, build_configs, err, fail_cleanly, input_options, labelled, out, plain,
-                               print_problems)
+from retold.cli.common import (EXIT_TROUBLE, BarProgress, build_configs, err, fail_cleanly, fail_cleanly_with,
+                               input_options, labelled, out, plain, plural, print_problems, require_documents,
+                               resolve_inputs)
+from retold.config import ScanConfig
+from retold.models import Problem
 from retold.errors import InputError
 from retold.index import BatchReport, Index
 from retold.index.store import DEFAULT_BATCH
@@ -29,7 +32,55 @@ from retold.progress import Progress
 
 #: options of ``input_options`` that are not index parameters
 _NOT_PARAMETERS = {"inputs", "id_field", "text_field", "date_field", "source_field", "workers", "strict", "quiet",
-                   "max_doc_bytes", "db", "batch_size", "store_text", "sample", "verbose"}
+                   "max_doc_bytes", "db", "batch_size", "store_text", "sample", "verbose", "glob"}
+
+#: the index parameters a command line can set: option name -> (what it is called, its value in a ScanConfig)
+_PARAMETERS: dict[str, tuple[str, Callable[[ScanConfig], Any]]] = {
+    "shingle_size": ("shingle size", lambda c: c.shingle.size),
+    "min_tokens": ("min tokens", lambda c: c.shingle.min_tokens),
+    "num_perm": ("MinHash permutations", lambda c: c.minhash.num_perm),
+    "bands": ("LSH bands", lambda c: c.minhash.bands),
+    "max_df": ("max df", lambda c: c.candidates.max_df),
+    "min_containment": ("min containment", lambda c: c.verify.min_containment),
+    "min_shared": ("min shared", lambda c: c.verify.min_shared),
+}
+
+
+def built_with(config: ScanConfig) -> str:
+    """``shingle size 5, min tokens 20, ...``: an index's parameters in one line."""
+    return ", ".join(f"{name} {get(config)}" for name, get in _PARAMETERS.values())
+
+
+def _explicit_parameters(ctx: click.Context) -> dict[str, Any]:
+    """The index parameters given on the command line (not left at their defaults)."""
+    return {name: ctx.params[name] for name in _PARAMETERS
+            if name in ctx.params and ctx.get_parameter_source(name) != ParameterSource.DEFAULT}
+
+
+def check_db(db: Path, must_exist: bool = True) -> None:
+    """Refuse, with one line, a --db that is a directory or (for reading) does not exist."""
+    if db.is_dir():
+        raise InputError(f"{db} is a directory; --db takes the index file (one SQLite file)")
+    if must_exist and not db.exists():
+        raise InputError(f"{db}: no such index (create it with `retold index add INPUTS --db {db}`)")
+
+
+def check_index_parameters(db: Path, command: str) -> None:
+    """Refuse index parameters on the command line that differ from the ones the index at
+    ``db`` was built with (they cannot apply to it), in one line saying what it was built with."""
+    check_db(db)
+    given = _explicit_parameters(click.get_current_context())
+    if not given:
+        return
+    with Index.open(db, readonly=True) as index:
+        config = index.config
+    differ = {k: v for k, v in given.items() if _PARAMETERS[k][1](config) != v}
+    if differ:
+        opts = ", ".join(f"--{k.replace('_', '-')} {v}" for k, v in differ.items())
+        raise InputError(f"{db} was created with other parameters: {opts} cannot apply (it was built with "
+                         f"{built_with(config)}; an index keeps them); leave {'it' if len(differ) == 1 else 'them'} "
+                         f"out, or build a new index (`retold index add ... --db NEW.db {opts}`)"
+                         f"{' or scan the inputs themselves' if command == 'scan --db' else ''}")
 
 _DB = click.option("--db", "db", type=click.Path(path_type=Path, dir_okay=False), required=True,
                    help="The index file (one SQLite file).")
@@ -91,22 +142,29 @@ def add_cmd(inputs: tuple[Path, ...], db: Path, batch_size: int, store_text: boo
     """
     ctx = click.get_current_context()
     scan_cfg, read_cfg = build_configs(kw)
+    check_db(db, must_exist=False)
+    new = not db.exists() or db.stat().st_size == 0
+    if not new:
+        check_index_parameters(db, "index add")
     explicit = any(ctx.get_parameter_source(p.name) != ParameterSource.DEFAULT
                    for p in ctx.command.params if p.name and p.name not in _NOT_PARAMETERS)
-    new = not db.exists() or db.stat().st_size == 0
+    early: list[Problem] = []
+    source = resolve_inputs(inputs, kw["glob"], read_cfg, early)
+    require_documents(source, read_cfg, early)
     with Index.open(db, create=True, config=scan_cfg if new or explicit else None, store_text=store_text,
                     sample=sample) as index:
         with BarProgress(not kw["quiet"]) as bar:
-            report = index.add(list(inputs), read=read_cfg, batch_size=batch_size, workers=kw["workers"],
+            report = index.add(source, read=read_cfg, batch_size=batch_size, workers=kw["workers"],
                                strict=kw["strict"], progress=bar, on_batch=_print_batch if verbose else None)
+    print_problems((*early, *report.problems))
     if kw["quiet"]:
         return
-    print_problems(tuple(report.problems))
     out.print(Text.assemble(
         f"{'created' if new else 'updated'} ", plain(db), ": ", (str(report.added), "bold"), " added, ",
         (str(len(report.replaced)), "bold"), " replaced, ", (str(report.unchanged), "bold"),
-        f" unchanged, {len(report.problems)} problems, {report.batches} batches committed; the index holds ",
-        (str(report.documents), "bold"), " documents"), soft_wrap=True)
+        f" unchanged, {plural(len(early) + len(report.problems), 'problem')}, "
+        f"{plural(report.batches, 'batch', 'batches')} committed; the index holds ",
+        (plural(report.documents, 'document'), "bold")), soft_wrap=True)
     if report.replaced:
         shown = ", ".join(report.replaced[:20]) + (f" ... and {len(report.replaced) - 20} more"
                                                    if len(report.replaced) > 20 else "")
@@ -120,17 +178,42 @@ def add_cmd(inputs: tuple[Path, ...], db: Path, batch_size: int, store_text: boo
 @_sqlite_errors
 def stats_cmd(db: Path, as_json: bool) -> None:
     """Documents, batches, postings, sizes and parameters of the index."""
+    check_db(db)
     with Index.open(db, readonly=True) as index:
         s = index.stats()
+        config = index.config
     if as_json:
         click.echo(json.dumps(s, indent=2))
         return
     table = Table(title=plain(db), show_header=False)
-    for key, value in s.items():
-        if key != "parameters":
-            table.add_row(plain(key), plain(value))
-    table.add_row("parameters", plain(json.dumps(s["parameters"])))
+    table.add_column(style="bold")
+    table.add_column()
+    statuses = ", ".join(f"{k} {v:,}" for k, v in (s.get("documents_by_status") or {}).items())
+    rows: list[tuple[str, str]] = [
+        ("documents", f"{s.get('documents', 0):,}" + (f" ({statuses})" if statuses else "")),
+        ("batches", f"{s.get('batches', 0):,}, last committed {s.get('last_commit') or 'never'}"),
+        ("postings", f"{s.get('postings', 0):,}"),
+        ("LSH band keys", f"{s.get('band_keys', 0):,}"),
+        ("segments", f"{s.get('segments', 0):,}"),
+        ("texts", "stored in the index" if s.get("store_text") else "not stored (read back from the input files)"),
+        ("query sample", f"1 shingle hash in {s.get('sample')}"),
+        ("file size", human_bytes(int(s.get("file_bytes", 0)))),
+        ("built with", built_with(config)),
+        ("created", f"{s.get('created_at')} by retold {s.get('created_by')} (schema {s.get('schema_version')})"),
+    ]
+    for key, value in rows:
+        table.add_row(key, plain(value))
     out.print(table)
+
+
+def human_bytes(n: int) -> str:
+    """``61,440`` bytes as ``60.0 KiB``; under 1 KiB as ``512 B``."""
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if size < 1024 or unit == "TiB":
+            return f"{n} B" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"  # pragma: no cover
 
 
 @index_group.command("remove")
@@ -145,6 +228,7 @@ def remove_cmd(db: Path, ids: tuple[str, ...], ids_from: Any) -> None:
     wanted = list(ids) + ([line.rstrip("\r\n") for line in ids_from if line.strip()] if ids_from else [])
     if not wanted:
         raise click.UsageError("give --id ID or --ids-from FILE")
+    check_db(db)
     with Index.open(db) as index:
         removed = index.remove(wanted)
     unique = len(dict.fromkeys(wanted))
@@ -160,6 +244,7 @@ def remove_cmd(db: Path, ids: tuple[str, ...], ids_from: Any) -> None:
 def check_cmd(db: Path, quiet: bool) -> None:
     """Check the index: SQLite's integrity check, then every document's sketches,
     postings and stored text. Exit code 1 when anything is wrong."""
+    check_db(db)
     with Index.open(db, readonly=True) as index, BarProgress(not quiet) as bar:
         problems = index.check(progress=bar)
         n = len(index)
@@ -168,7 +253,8 @@ def check_cmd(db: Path, quiet: bool) -> None:
     if problems:
         err.print(Text.assemble((f"{len(problems)} problems", "red"), " in ", plain(db)), soft_wrap=True)
         sys.exit(1)
-    out.print(f"ok: {n} documents", markup=False)
+    if not quiet:
+        out.print(f"ok: {plural(n, 'document')}", markup=False)
 
 
 def _query_text(file: str | None, text: str | None) -> str:
@@ -181,6 +267,8 @@ def _query_text(file: str | None, text: str | None) -> str:
         if sys.stdin is None or sys.stdin.isatty():
             raise click.UsageError("give a FILE, --text TEXT, or the text on stdin")
         return sys.stdin.read()
+    if Path(file).is_dir():
+        raise InputError(f"{file} is a directory; give the file holding the query text")
     try:
         return Path(file).read_bytes().decode("utf-8").removeprefix("\ufeff")
     except (OSError, UnicodeDecodeError) as exc:
@@ -205,7 +293,12 @@ def _excerpt(text: str, start: int, end: int, width: int = 70) -> str:
 def query_cmd(db: Path, file: str | None, text: str | None, limit: int, align: bool, as_json: bool) -> None:
     """Where has this text appeared before? The indexed documents sharing text with FILE
     (or --text, or stdin), best first, with scores and shared passages (offsets into the
-    query and into the document)."""
+    query and into the document).
+
+    Exit code 0 when something matches, 1 when nothing does (as grep) or on an error
+    (the error is the line on stderr).
+    """
+    check_db(db)
     query = _query_text(file, text)
     with Index.open(db, readonly=True) as index:
         matches = index.query(query, limit=limit, align=align)
@@ -215,23 +308,25 @@ def query_cmd(db: Path, file: str | None, text: str | None, limit: int, align: b
     if as_json:
         click.echo(json.dumps({"query": {"chars": len(query), "tokens": tokens, "too_short": too_short},
                                "matches": [m.to_dict() for m in matches]}, ensure_ascii=False, indent=2))
-        return
+        sys.exit(0 if matches else 1)
     if too_short:
-        err.print(f"[yellow]warning:[/yellow] the query has {tokens} tokens, fewer than min_tokens "
+        err.print(f"[yellow]warning:[/yellow] the query has {plural(tokens, 'token')}, fewer than min_tokens "
                   f"({index.config.shingle.min_tokens}): nothing can match")
     if not matches:
-        out.print("no match")
-        return
-    table = Table(title=Text.assemble(f"{len(matches)} matches in ", plain(db)))
-    table.add_column("#", justify="right")
-    table.add_column("id", overflow="fold")
-    table.add_column("relation", no_wrap=True)
-    for name in ("jaccard", "query in doc", "doc in query", "shared", "passages"):
-        table.add_column(name, justify="right")
+        err.print("no match")
+        sys.exit(1)
+    # one line per match, the id last and never wrapped or cut (a rich table would fold or
+    # ellipsise it at 80 columns): ids stay one copyable string
+    out.print(Text.assemble(f"{plural(len(matches), 'match', 'matches')} in ", plain(db),
+                            " (q in doc: the share of the query found in the document; doc in q: the reverse)"),
+              soft_wrap=True)
+    out.print(f"{'#':>3}  {'relation':<9}  {'jaccard':>7}  {'q in doc':>8}  {'doc in q':>8}  {'shared':>6}  "
+              f"{'passages':>8}  id", markup=False, soft_wrap=True, style="bold")
     for rank, m in enumerate(matches, 1):
-        table.add_row(str(rank), plain(m.id), m.relation, f"{m.jaccard:.3f}", f"{m.containment_query:.3f}",
-                      f"{m.containment_doc:.3f}", str(m.shared), "-" if m.passages is None else str(len(m.passages)))
-    out.print(table)
+        passages = "-" if m.passages is None else str(len(m.passages))
+        out.print(Text.assemble(f"{rank:>3}  {m.relation:<9}  {m.jaccard:>7.3f}  {m.containment_query:>8.3f}  "
+                                f"{m.containment_doc:>8.3f}  {m.shared:>6}  {passages:>8}  ", plain(m.id)),
+                  soft_wrap=True)
     for m in matches:
         for p in (m.passages or ())[:3]:
             out.print(Text.assemble(plain(m.id, "bold"), f" query[{p.a_start}:{p.a_end}] ~ doc[{p.b_start}:{p.b_end}] "

@@ -81,10 +81,15 @@ class DiffOptions:
     ignore_hyphenation: bool = False
     #: shortest run (in tokens) reported as a move rather than a delete plus an insert
     min_move_tokens: int = 3
+    #: an equal run shorter than this between two changes is folded into one change (so
+    #: stray common words across unrelated text do not show as matches); 1: never folded
+    min_equal_tokens: int = 1
 
     def __post_init__(self) -> None:
         if self.min_move_tokens < 2:
             raise ConfigError(f"min_move_tokens must be >= 2, got {self.min_move_tokens}")
+        if self.min_equal_tokens < 1:
+            raise ConfigError(f"min_equal_tokens must be >= 1, got {self.min_equal_tokens}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +143,7 @@ def diff(text_a: str, text_b: str, options: DiffOptions = DiffOptions()) -> list
     units = _units(_merge(_blocks(ia, ib)), len(ia), len(ib))
     if options.ignore_hyphenation:
         units = _with_compounds(units, a.keys, b.keys)
+    units = _fold_short_equal(units, options.min_equal_tokens)
     moves = _find_moves(units, ia, ib, options.min_move_tokens)
     return list(_ops(units, moves, a, b))
 
@@ -278,6 +284,24 @@ def _merge_equal(units: list[Unit]) -> list[Unit]:
     for u in units:
         if out and u[0] and out[-1][0]:
             out[-1] = (True, out[-1][1], u[2], out[-1][3], u[4])
+        else:
+            out.append(u)
+    return out
+
+
+def _fold_short_equal(units: list[Unit], k: int) -> list[Unit]:
+    """Equal units shorter than ``k`` tokens between two changed units become part of one
+    changed region with them (unrelated stretches read as replaced, not as a scatter of
+    single matched words)."""
+    if k <= 1:
+        return units
+    out: list[Unit] = []
+    for n, u in enumerate(units):
+        if (u[0] and u[2] - u[1] < k and 0 < n < len(units) - 1 and not units[n - 1][0]
+                and not units[n + 1][0]):
+            u = (False, u[1], u[2], u[3], u[4])
+        if out and not u[0] and not out[-1][0]:
+            out[-1] = (False, out[-1][1], u[2], out[-1][3], u[4])
         else:
             out.append(u)
     return out

@@ -1,8 +1,12 @@
 """Reading documents from files, streamed, with every unusable record reported.
 
 Inputs are plain-text files (one document each, or a directory of them) and record
-files: JSON Lines (optionally gzip/zstd compressed), CSV/TSV and Parquet. Record files
-are never loaded whole: JSONL is read line by line, CSV row by row, Parquet one batch
+files: JSON Lines (optionally gzip/zstd compressed), a JSON array of records (``.json``),
+CSV/TSV and Parquet. A directory is a text corpus (its .txt/.md files) or a dataset (its
+record files, the shards of a data pipeline's output folder); a path holding a glob
+(``out/*.jsonl.gz``, ``corpus/**/*.md``) names the files it matches, ids of text files
+relative to the part before the glob. Record files
+are never loaded whole (except a ``.json`` array): JSONL is read line by line, CSV row by row, Parquet one batch
 of one row group at a time, so memory does not grow with the size of a file.
 
 Every record-file reader only turns its format into ``(origin, dict)`` pairs; one
@@ -51,7 +55,7 @@ from retold.models import DocInfo, Document, Problem
 log = logging.getLogger(__name__)
 
 #: kinds of input file
-KINDS: tuple[str, ...] = ("text", "jsonl", "csv", "tsv", "parquet")
+KINDS: tuple[str, ...] = ("text", "jsonl", "json", "csv", "tsv", "parquet")
 TEXT_SUFFIXES: tuple[str, ...] = (".txt", ".md")
 _RECORD_SUFFIXES = ((".jsonl", "jsonl"), (".ndjson", "jsonl"), (".csv", "csv"), (".tsv", "tsv"))
 #: rows per Parquet batch: bounds the memory a Parquet input needs
@@ -93,6 +97,8 @@ def input_kind(path: Path) -> str | None:
         return "text"
     if name.endswith(".parquet"):
         return "parquet"
+    if name.endswith(".json"):
+        return "json"
     name = name.removesuffix(".gz").removesuffix(".zst")
     return next((kind for ext, kind in _RECORD_SUFFIXES if name.endswith(ext)), None)
 
@@ -176,11 +182,36 @@ def _canonical(files: Iterable[InputFile]) -> list[InputFile]:
     return out
 
 
-def expand_inputs(inputs: Sequence[str | os.PathLike], *, on_problem: Report | None = None) -> list[InputFile]:
-    """The files behind ``inputs`` (directories expanded to their .txt/.md files), in canonical order.
+#: what a message lists as the input formats
+FORMATS_TEXT = ".txt, .md, .jsonl[.gz|.zst], .ndjson, .json, .csv, .tsv or .parquet"
+_GLOB_CHARS = re.compile(r"[*?]")
 
-    Raises :class:`InputError` for a missing path or an unknown extension. A directory
-    that cannot be listed is reported as "unreadable" through ``on_problem``.
+
+def split_glob(path: Path) -> tuple[Path, str] | None:
+    """``(root, pattern)`` of a path holding a glob (``out/*.jsonl``), else None.
+
+    A pattern without ``/`` matches at any depth below the root (as a directory is read
+    recursively): ``out/*.jsonl`` also finds ``out/day1/part-0.jsonl``.
+    """
+    parts = path.parts
+    at = next((i for i, part in enumerate(parts) if _GLOB_CHARS.search(part)), None)
+    if at is None:
+        return None
+    root = Path(*parts[:at]) if at else Path(".")
+    pattern = "/".join(parts[at:])
+    return root, pattern if "/" in pattern else f"**/{pattern}"
+
+
+def expand_inputs(inputs: Sequence[str | os.PathLike], *, on_problem: Report | None = None) -> list[InputFile]:
+    """The files behind ``inputs``, in canonical order.
+
+    A directory is read as a text corpus (its .txt/.md files, id = path relative to the
+    directory) when it holds any, else as a dataset (every JSONL, JSON, CSV/TSV and
+    Parquet file under it); record files beside text files are not read (a warning says
+    so: name them with a glob). A path that does not exist but holds a glob
+    (``out/*.parquet``) names the files it matches. Raises :class:`InputError` for a
+    missing path, a glob that matches no file, or an unknown extension. A directory that cannot be listed is reported
+    as "unreadable" through ``on_problem``.
     """
     if isinstance(inputs, (str, os.PathLike)):
         inputs = [inputs]
@@ -191,20 +222,57 @@ def expand_inputs(inputs: Sequence[str | os.PathLike], *, on_problem: Report | N
         if not _is_utf8_name(str(path)):
             _report_name(path, report)
             continue
+        globbed = split_glob(path) if not path.exists() else None
+        if globbed is not None:
+            files.extend(_globbed(*globbed, report))
+            continue
         if path.is_dir():
             found = _walk(path, report)
+            text = [f for f in found if f.kind == "text"]
+            if text and len(text) < len(found):
+                log.warning("%s: reading its %d .txt/.md files; its %d record files (%s) are not read (choose "
+                            "them with a glob: DIR/*.jsonl, --glob '*.jsonl')", path, len(text), len(found) - len(text),
+                            _kinds([f for f in found if f.kind != "text"]))
+                found = text
             if not found:
-                log.warning("%s: directory has no .txt or .md files", path)
+                log.warning("%s: directory has no input files (%s)", path, FORMATS_TEXT)
             files.extend(found)
             continue
         if not path.exists():
             raise InputError(f"{path}: no such file or directory")
         kind = input_kind(path)
         if kind is None:
-            raise InputError(f"{path}: unknown input format; expected a directory, .txt, .md, .jsonl[.gz|.zst], "
-                             ".ndjson, .csv, .tsv or .parquet")
+            raise InputError(f"{path}: unknown input format; expected a directory, {FORMATS_TEXT}")
         files.append(InputFile(path, path.parent if kind == "text" else None, kind))
     return _canonical(files)
+
+
+def _kinds(files: Sequence[InputFile]) -> str:
+    """``jsonl 3, parquet 1``: how many files of each kind."""
+    counts: dict[str, int] = {}
+    for f in files:
+        counts[f.kind] = counts.get(f.kind, 0) + 1
+    return ", ".join(f"{k} {n}" for k, n in sorted(counts.items()))
+
+
+def _globbed(root: Path, pattern: str, report: Report) -> list[InputFile]:
+    """The input files under ``root`` matching ``pattern`` (files of unknown format skipped;
+    text ids relative to ``root``)."""
+    if not root.is_dir():
+        raise InputError(f"{root / pattern.removeprefix('**/')}: no such file or directory ({root} is no directory)")
+    found: list[InputFile] = []
+    for path in root.glob(pattern):
+        kind = input_kind(path)
+        if kind is None or path.is_dir() or path.name.startswith((".", "_")):
+            continue
+        if not _is_utf8_name(str(path)):
+            _report_name(path, report)
+            continue
+        found.append(InputFile(path, root if kind == "text" else None, kind))
+    if not found:
+        raise InputError(f"{root}: no such file or directory: no input file matches {pattern.removeprefix('**/')!r} "
+                         f"under {root} ({FORMATS_TEXT})")
+    return found
 
 
 def _report_name(path: Path, report: Report) -> None:
@@ -214,8 +282,10 @@ def _report_name(path: Path, report: Report) -> None:
 
 
 def _walk(root: Path, report: Report) -> list[InputFile]:
-    """Every .txt/.md file under ``root`` (symlinked files included, symlinked dirs not
-    followed); a file that is no regular file is reported when it is opened."""
+    """Every input file under ``root``: .txt/.md files and record files (symlinked files
+    included, symlinked dirs not followed; hidden files and ``_``-prefixed ones such as
+    ``_SUCCESS`` are skipped for record files); a file that is no regular file is
+    reported when it is opened."""
 
     def onerror(exc: OSError) -> None:
         where = printable_name(str(exc.filename)) if exc.filename else printable_name(str(root))
@@ -224,12 +294,14 @@ def _walk(root: Path, report: Report) -> list[InputFile]:
     found: list[InputFile] = []
     for dirpath, _, names in os.walk(root, onerror=onerror):
         for name in names:
-            if name.lower().endswith(TEXT_SUFFIXES):
-                path = Path(dirpath) / name
-                if _is_utf8_name(str(path)):
-                    found.append(InputFile(path, root, "text"))
-                else:
-                    _report_name(path, report)
+            kind = input_kind(Path(name))
+            if kind is None or (kind != "text" and name.startswith((".", "_"))):
+                continue
+            path = Path(dirpath) / name
+            if _is_utf8_name(str(path)):
+                found.append(InputFile(path, root if kind == "text" else None, kind))
+            else:
+                _report_name(path, report)
     return found
 
 
@@ -686,7 +758,7 @@ def _csv_records(f: InputFile, config: ReadConfig, report: Report) -> Iterator[t
             elif seen.bad:
                 problem = ("not_utf8", "is not valid UTF-8")
             elif problem is None and header is not None and row and len(row) != len(header):
-                problem = ("bad_record", f"has {len(row)} fields, the header {len(header)}")
+                problem = ("bad_record", f"has {len(row)} field{'' if len(row) == 1 else 's'}, the header {len(header)}")
             seen.reset()
             if problem is not None:
                 what = "row" if header is not None else "header"
@@ -719,8 +791,58 @@ def _parquet_records(f: InputFile, config: ReadConfig, report: Report) -> Iterat
             row = start + size
 
 
+def _json_records(f: InputFile, config: ReadConfig, report: Report) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Records of a ``.json`` file: an array of objects (origin ``path:line`` of the line each
+    starts on), or JSON Lines saved as ``.json`` (when the file does not start with ``[``).
+
+    An array is read whole (JSON has no record boundaries to stream on), so its size is
+    bounded by the file, not by ``max_doc_bytes``.
+    """
+    with ExitStack() as stack:
+        stream = open_binary(f.path, stack)
+        head = stream.read(1 << 16)
+        if not head.removeprefix(UTF8_BOM).lstrip().startswith(b"["):
+            yield from _jsonl_records(f, config, report)
+            return
+        raw = head + stream.read()
+    path = str(f.path)
+    try:
+        text = raw.removeprefix(UTF8_BOM).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        report(Problem(path, "not_utf8", f"{path} is not valid UTF-8 (byte {exc.start}); file skipped"))
+        return
+    decoder = json.JSONDecoder()
+    ws = re.compile(r"\s*")
+    at = ws.match(text, text.index("[") + 1).end()  # type: ignore[union-attr]
+    line, counted = 1, 0
+    n = 0
+    while at < len(text) and text[at] != "]":
+        line += text.count("\n", counted, at)
+        counted = at
+        origin = f"{path}:{line}"
+        try:
+            record, at = decoder.raw_decode(text, at)
+        except (ValueError, RecursionError) as exc:
+            report(Problem(origin, "bad_record", f"the JSON array is not valid JSON ({getattr(exc, 'msg', exc)}) at "
+                                                 f"{origin}; the records after it are not read"))
+            return
+        if isinstance(record, dict):
+            yield origin, record
+        else:
+            report(Problem(origin, "bad_record", f"array item {n} is a JSON {type(record).__name__}, not an object, "
+                                                 f"at {origin}"))
+        n += 1
+        at = ws.match(text, at).end()  # type: ignore[union-attr]
+        if at < len(text) and text[at] == ",":
+            at = ws.match(text, at + 1).end()  # type: ignore[union-attr]
+        elif at < len(text) and text[at] != "]":
+            report(Problem(f"{path}:{line}", "bad_record", f"expected ',' or ']' after array item {n - 1} in {path}; "
+                                                            "the records after it are not read"))
+            return
+
+
 _RECORD_READERS: dict[str, Callable[[InputFile, ReadConfig, Report], Iterator[tuple[str, dict[str, Any]]]]] = {
-    "jsonl": _jsonl_records, "csv": _csv_records, "tsv": _csv_records, "parquet": _parquet_records,
+    "jsonl": _jsonl_records, "json": _json_records, "csv": _csv_records, "tsv": _csv_records, "parquet": _parquet_records,
 }
 
 

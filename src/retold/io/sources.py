@@ -11,11 +11,12 @@ import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import IO, Any, Callable, Mapping
 
 from retold.config import ReadConfig
-from retold.io.readers import (DocumentBlock, document_blocks, document_problem, read_blocks, read_documents,
-                               read_records, record_to_document, reporter, unique_ids)
+from retold.io.readers import (DocumentBlock, LongLine, _jsonl_record, _long_line, bounded_lines, document_blocks,
+                               document_problem, read_blocks, read_documents, read_records, record_to_document,
+                               reporter, unique_ids)
 from retold.io.records import document_to_record
 from retold.models import Document, Problem
 
@@ -97,3 +98,22 @@ def source_records(source: Source, read: ReadConfig) -> Iterator[tuple[str, Mapp
         return
     for doc, item in iter_items(source, read, lambda p: None):  # type: ignore[arg-type]
         yield doc.id, item if isinstance(item, Mapping) else document_to_record(doc)
+
+
+def read_stream(stream: IO[bytes], name: str, read: ReadConfig, report: Callable[[Problem], None]) -> list[Document]:
+    """The documents of JSON Lines read from ``stream`` (stdin: ``name`` ``<stdin>``), origins ``name:line``.
+
+    A stream can be read only once and a run may read its source twice (dedup), so the
+    documents are held in memory. Bad lines and records are reported as from a file.
+    """
+    docs: list[Document] = []
+    for n, raw in enumerate(bounded_lines(stream, read.max_doc_bytes), 1):
+        if isinstance(raw, LongLine):
+            _long_line(name, n, raw, read.max_doc_bytes, report)
+            continue
+        got = _jsonl_record(raw, name, n, report)
+        if got is not None:
+            doc = record_to_document(got[1], read, got[0], report)
+            if doc is not None:
+                docs.append(doc)
+    return docs
