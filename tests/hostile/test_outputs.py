@@ -246,7 +246,7 @@ def test_cli_scan_on_a_full_disk(tmp_path, monkeypatch):
     before = {k: v for k, v in snapshot(out).items() if k != "summary.json"}
     documents = len(before["documents.jsonl"])
     monkeypatch.setattr(atomic, "_write_fd", DiskFull(documents + len(before["pairs.jsonl"]) // 2))
-    res = _cli("scan", SEEDS, "--out", out, "--workers", "1", "-q", "--format", "parquet")
+    res = _cli("scan", SEEDS, "--out", out, "--workers", "1", "-q", "--format", "parquet", "--force")
     # Parquet files are larger than these JSON Lines: whichever one ran out is named, nothing changed
     assert res.exit_code == 1 and "Traceback" not in res.output
     (line,) = [x for x in res.output.splitlines() if x.strip()]
@@ -255,7 +255,7 @@ def test_cli_scan_on_a_full_disk(tmp_path, monkeypatch):
     assert (out / "summary.json").is_file()
     assert_no_temporaries(out)
     monkeypatch.setattr(atomic, "_write_fd", DiskFull(documents // 2))
-    res = _cli("scan", SEEDS, "--out", out, "--workers", "1", "-q")
+    res = _cli("scan", SEEDS, "--out", out, "--workers", "1", "-q", "--force")
     assert_clean_failure(res, out / "documents.jsonl", "No space left on device")
     assert {k: v for k, v in snapshot(out).items() if k != "summary.json"} == before
 
@@ -382,7 +382,7 @@ def test_a_real_file_size_limit_from_the_kernel(tmp_path):
             "from retold.cli import main; sys.argv[0] = 'retold'; main()")
     # no coverage measurement in this child: its data file would hit the same size limit
     env = {k: v for k, v in os.environ.items() if not k.startswith(("COV_CORE", "COVERAGE"))}
-    proc = subprocess.run([sys.executable, "-c", code, "report", str(result_dir), "-o", str(path)],
+    proc = subprocess.run([sys.executable, "-c", code, "report", str(result_dir), "-o", str(path), "--force"],
                           capture_output=True, text=True, cwd=SEEDS.parents[1], timeout=300, check=False, env=env)
     assert proc.returncode == 1, proc.stderr
     assert "Traceback" not in proc.stderr

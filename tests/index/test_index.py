@@ -313,13 +313,15 @@ def test_cli_add_query_stats_remove_check(tmp_path, corpus, seed_texts):
     assert json.loads(run("query", "--db", db, "--json", input=seed_texts[SEED_SHORT]).output) == data
     res = run("query", "--db", db, "--text", seed_texts[SEED_SHORT][:600])
     assert SEED_LONG in res.flat and "contained" in res.flat
-    assert "no match" in run("query", "--db", db, "--text", "short").flat
+    nothing = run("query", "--db", db, "--text", "short", ok=False)
+    assert nothing.exit_code == 1 and "no match" in nothing.flat  # like grep
 
     stats = json.loads(run("index", "stats", "--db", db, "--json").output)
     assert stats["documents"] == 20 and stats["schema_version"] == SCHEMA_VERSION
     assert "documents" in run("index", "stats", "--db", db).flat
     assert "removed 1 of 2 ids" in run("index", "remove", "--db", db, "--id", SEED_SHORT, "--id", "nope").flat
-    assert "ok: 19 documents" in run("index", "check", "--db", db, "-q").flat
+    assert "ok: 19 documents" in run("index", "check", "--db", db).flat
+    assert run("index", "check", "--db", db, "-q").output == ""  # quiet: nothing on stdout when healthy
     result = scan_index(db, workers=1)
     assert len(result.documents) == 19
 

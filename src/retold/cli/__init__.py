@@ -19,6 +19,7 @@ from retold.cli.common import (EXIT_TROUBLE, BarProgress, build_configs, check_o
                                plain, plural, print_problems, print_summary, read_config, require_documents,
                                resolve_inputs)
 from retold.cli.index import check_index_parameters, index_group, query_cmd, scan_index
+from retold.cli.serve import serve
 from retold.config import KEEP_POLICIES, DedupConfig
 from retold.errors import InputError
 from retold.models import Problem
@@ -292,6 +293,7 @@ def _two_texts(a: str, b: str, result_dir: Path | None) -> tuple[str, str]:
 
 main.add_command(index_group)
 main.add_command(query_cmd)
+main.add_command(serve)
 
 
 if __name__ == "__main__":  # pragma: no cover
