@@ -73,3 +73,20 @@ def test_scan_with_provenance_writes_credits_directions_and_lineage(tmp_path, pr
     retold.write_result(retold.scan(docs, workers=1), tmp_path / "plain")
     assert "direction" not in (tmp_path / "plain" / "pairs.jsonl").read_text()
     assert "attributions" not in (tmp_path / "plain" / "documents.jsonl").read_text()
+
+
+def test_the_centre_of_a_family_of_copies_comes_first():
+    """Three copies each edited their own way from one original: the original is closest to all."""
+    from retold.provenance.direction import directions
+
+    docs = {i: doc(i) for i in ("c1", "c2", "orig")}
+    pairs = [Pair("c1", "c2", 0.55, 0.7, 0.7, "duplicate", 40), Pair("c1", "orig", 0.8, 0.9, 0.9, "duplicate", 60),
+             Pair("c2", "orig", 0.78, 0.9, 0.9, "duplicate", 58)]
+    fam = Cluster(0, "c1", ("c1", "c2", "orig"))
+    dirs = directions(pairs, docs, {}, [fam])
+    assert dirs[("c1", "orig")].direction == "b->a" and dirs[("c2", "orig")].direction == "b->a"
+    assert dirs[("c1", "orig")].evidence == "centrality: orig is the centre of its family"
+    assert dirs[("c1", "c2")] == NONE  # neither is the centre
+    # no clear centre (all equally close): nothing claimed
+    even = [Pair(a, b, 0.8, 0.9, 0.9, "duplicate", 60) for a, b in (("c1", "c2"), ("c1", "orig"), ("c2", "orig"))]
+    assert all(d == NONE for d in directions(even, docs, {}, [fam]).values())

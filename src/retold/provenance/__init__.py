@@ -37,7 +37,7 @@ def trace(result: ScanResult, text_of: Callable[[str], str]) -> Provenance:
         linked = link_acronyms([texts[m] for m in fam.members], [found[m] for m in fam.members])
         found.update(zip(fam.members, linked))
     credits = {i: frozenset(a.key for a in attrs) for i, attrs in found.items()}
-    dirs = directions(result.pairs, docs, credits)
+    dirs = directions(result.pairs, docs, credits, result.clusters)
     lines = {fam.cluster: lineage(fam, dirs, docs) for fam in result.clusters}
     return Provenance({i: tuple(a) for i, a in found.items()}, dirs, lines)
 
