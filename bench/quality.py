@@ -148,6 +148,24 @@ def _unique_pairs(pairs: Iterable[Any]) -> dict[tuple[str, str], str | None]:
     return seen
 
 
+def _recall_by_type(truth: Any, found: Counter, relations: dict[str, Counter]) -> tuple[dict[str, dict], dict[str, dict]]:
+    """Recall of the positive pairs by type and by (type, edit rate), with the relations found."""
+    by_type: dict[str, dict] = {}
+    by_type_rate: dict[str, dict] = {}
+    for t in truth.types:
+        rates = sorted(r for (tt, r) in truth.totals if tt == t)
+        pos = sum(truth.totals[(t, r)] for r in rates)
+        hit = sum(found[(t, r)] for r in rates)
+        by_type[t] = {"positives": pos, "found": hit, "recall": _ratio(hit, pos),
+                      "relations": dict(sorted(relations[t].items()))}
+        by_type_rate[t] = {
+            f"{r:.2f}": {"positives": truth.totals[(t, r)], "found": found[(t, r)],
+                         "recall": _ratio(found[(t, r)], truth.totals[(t, r)])}
+            for r in rates
+        }
+    return by_type, by_type_rate
+
+
 def evaluate(pairs: Iterable[Any], truth_path: str | os.PathLike) -> dict:
     """Score reported pairs against the truth of a generated corpus.
 
@@ -182,22 +200,11 @@ def evaluate(pairs: Iterable[Any], truth_path: str | os.PathLike) -> dict:
         fp_rel[kind][rel or "?"] += 1
         for t in {truth.type_of.get(a), truth.type_of.get(b)} - {None}:
             fp_touch[t] += 1
-    by_type: dict[str, dict] = {}
-    by_type_rate: dict[str, dict] = {}
-    for t in truth.types:
-        rates = sorted(r for (tt, r) in truth.totals if tt == t)
-        pos = sum(truth.totals[(t, r)] for r in rates)
-        hit = sum(found[(t, r)] for r in rates)
-        by_type[t] = {
-            "positives": pos, "found": hit, "recall": _ratio(hit, pos),
-            "false_positives": fp_touch[t], "precision": _ratio(hit, hit + fp_touch[t]),
-            "relations": dict(sorted(relations[t].items())),
-        }
-        by_type_rate[t] = {
-            f"{r:.2f}": {"positives": truth.totals[(t, r)], "found": found[(t, r)],
-                         "recall": _ratio(found[(t, r)], truth.totals[(t, r)])}
-            for r in rates
-        }
+    by_type, by_type_rate = _recall_by_type(truth, found, relations)
+    for t, row in by_type.items():
+        row["false_positives"] = fp_touch[t]
+        row["precision"] = _ratio(row["found"], row["found"] + fp_touch[t])
+        row["relations"] = row.pop("relations")  # keep the field order of the report
     tp = sum(found.values())
     n_pos = sum(truth.totals.values())
     n_fp = sum(fp.values())
@@ -256,19 +263,7 @@ def _evaluate_news(seen: dict[tuple[str, str], str | None], truth: _NewsTruth) -
             version_rel[kind][rel or "?"] += 1
         else:
             other[kind] += 1
-    by_type: dict[str, dict] = {}
-    by_type_rate: dict[str, dict] = {}
-    for t in truth.types:
-        rates = sorted(r for (tt, r) in truth.totals if tt == t)
-        pos = sum(truth.totals[(t, r)] for r in rates)
-        hit = sum(found[(t, r)] for r in rates)
-        by_type[t] = {"positives": pos, "found": hit, "recall": _ratio(hit, pos),
-                      "relations": dict(sorted(relations[t].items()))}
-        by_type_rate[t] = {
-            f"{r:.2f}": {"positives": truth.totals[(t, r)], "found": found[(t, r)],
-                         "recall": _ratio(found[(t, r)], truth.totals[(t, r)])}
-            for r in rates
-        }
+    by_type, by_type_rate = _recall_by_type(truth, found, relations)
     tp = sum(found.values())
     n_pos = sum(truth.totals.values())
     precision = _ratio(tp, len(seen))

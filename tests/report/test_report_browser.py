@@ -16,6 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from browser_support import Watched as _Watched, launch
 from conftest import SEED_LONG, SEED_SHORT, SEEDS
 from test_report import (
     EVIL_ID,
@@ -40,47 +41,19 @@ from retold.report.html import render_report
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium); "
-                    "the browser tests need it and must not be skipped")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
+    yield from launch()
 
 
-class Watched:
-    """A page that records dialogs (none may open), page errors and console errors."""
-
-    def __init__(self, browser) -> None:
-        self.page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        self.dialogs: list[str] = []
-        self.errors: list[str] = []
-        self.page.on("dialog", self._dialog)
-        self.page.on("pageerror", lambda e: self.errors.append(f"pageerror: {e}"))
-        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-
-    def _dialog(self, dialog) -> None:
-        self.dialogs.append(dialog.message)
-        dialog.dismiss()
+class Watched(_Watched):
+    """A watched page of a report file."""
 
     def open(self, path: Path, view: str = "overview"):
         self.page.goto(path.as_uri() + "#" + view)
         self.page.wait_for_selector("#app > *")
         return self.page
 
-    def check(self) -> None:
-        assert self.dialogs == [], f"a dialog fired: {self.dialogs}"
-        assert self.errors == [], self.errors
 
 
 @pytest.fixture()

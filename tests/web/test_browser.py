@@ -6,28 +6,18 @@ Screenshots go under tmp_path. Without /usr/bin/chromium these tests FAIL (not s
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from browser_support import Watched, launch
 from serve_support import LONG, SHORT, Server, db, seed_records  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 EVIL = "<script>alert(1)</script><img src=x onerror=alert(1)>"
 
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
+    yield from launch()
 
 
 @pytest.fixture
@@ -35,25 +25,6 @@ def server(db):
     with Server(db) as s:
         yield s
 
-
-class Watched:
-    """A page that records dialogs (none may open), page errors, console errors and CSP reports."""
-
-    def __init__(self, browser) -> None:
-        self.page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        self.dialogs: list[str] = []
-        self.errors: list[str] = []
-        self.page.on("dialog", self._dialog)
-        self.page.on("pageerror", lambda e: self.errors.append(f"pageerror: {e}"))
-        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-
-    def _dialog(self, dialog) -> None:
-        self.dialogs.append(dialog.message)
-        dialog.dismiss()
-
-    def check(self) -> None:
-        assert self.dialogs == [], f"a dialog fired: {self.dialogs}"
-        assert self.errors == [], self.errors
 
 
 def test_search_with_one_seed_highlights_the_other(browser, server, tmp_path):
