@@ -23,6 +23,7 @@ from retold.cli.serve import serve
 from retold.config import KEEP_POLICIES, DedupConfig
 from retold.errors import InputError
 from retold.models import Problem
+from retold.report.data import DIFF_LIMIT
 from retold.report.html import ReportInfo, render_report, render_result_dir
 
 _DEDUP = DedupConfig()
@@ -122,7 +123,9 @@ def scan(inputs: tuple[Path, ...], out_dir: Path, fmt: str, align: bool, provena
                 needed = {i for p in result.pairs for i in (p.a, p.b)} | {m for c in result.clusters for m in c.members}
                 _report_written(render_report(result, {i: index.text(i) for i in sorted(needed)}, report_path))
         else:
-            _report_written(render_result_dir(out_dir, report_path, read=read_cfg, on_problem=_warn))
+            with BarProgress(not kw["quiet"]) as bar:
+                info = render_result_dir(out_dir, report_path, read=read_cfg, on_problem=_warn, progress=bar)
+            _report_written(info)
     print_problems(result.problems)
     if not kw["quiet"]:
         print_summary(result)
@@ -146,14 +149,20 @@ def _report_written(info: ReportInfo) -> None:
 @field_options
 @click.option("--title", default=None, help="The page title (default: from the directory name).")
 @click.option("--page-size", type=click.IntRange(1), default=50, show_default=True, help="Pairs per page.")
+@click.option("--diff-limit", type=click.IntRange(0), default=DIFF_LIMIT, show_default=True,
+              help="Word changes are computed for this many pairs, the most similar first (0: none).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
 @_FORCE
 @fail_cleanly
-def report(result_dir: Path, report_path: Path, title: str | None, page_size: int, force: bool, **kw: Any) -> None:
+def report(result_dir: Path, report_path: Path, title: str | None, page_size: int, diff_limit: int, quiet: bool,
+           force: bool, **kw: Any) -> None:
     """Write the HTML report of a scan result directory (texts re-read from their origins)."""
     check_result_dir(result_dir)
     check_out_file(report_path, force, "the report")
-    _report_written(render_result_dir(result_dir, report_path, read=read_config(kw), title=title,
-                                      page_size=page_size, on_problem=_warn))
+    with BarProgress(not quiet) as bar:
+        info = render_result_dir(result_dir, report_path, read=read_config(kw), title=title, page_size=page_size,
+                                 diff_limit=diff_limit, on_problem=_warn, progress=bar)
+    _report_written(info)
 
 
 def check_result_dir(path: Path) -> None:
