@@ -13,7 +13,6 @@ import retold
 from retold.config import ClusterConfig, DedupConfig
 from retold.families import cluster, date_key, plan
 from retold.models import Cluster, DocInfo, Pair
-from retold.core.sketch_reference import shingle_set_reference
 
 from conftest import SEED_LONG, SEED_SHORT, SEEDS, edit_words, make_doc
 

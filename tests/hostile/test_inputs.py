@@ -30,7 +30,8 @@ from hypothesis import strategies as st
 from retold.cli import main
 from retold.config import DEFAULT_MAX_DOC_BYTES, ReadConfig
 from retold.core.normalize import normalize_token, tokenize_spans
-from retold.io.readers import ZstdFrames, bounded_lines, read_documents
+from retold.io.readers import read_documents
+from retold.io.streams import ZstdFrames, bounded_lines
 from retold.io.sources import iter_documents
 from retold.models import KEPT_PROBLEMS, PROBLEM_REASONS, Document, Problem
 

@@ -16,7 +16,7 @@ import zstandard
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from retold.io import readers, records
+from retold.io import files, readers, records
 from retold.config import ReadConfig
 from retold.errors import InputError
 from retold.models import PROBLEM_REASONS, Document, Problem
@@ -270,11 +270,11 @@ def test_only_regular_files_are_opened(tmp_path):
     (tmp_path / "f.txt").write_text("x")
     with readers.open_regular(tmp_path / "f.txt") as f:
         assert f.read() == b"x"
-    with pytest.raises(readers.NotRegularFileError, match="is a directory"):
+    with pytest.raises(files.NotRegularFileError, match="is a directory"):
         readers.open_regular(tmp_path)
     if hasattr(os, "mkfifo"):
         os.mkfifo(tmp_path / "p.txt")
-        with pytest.raises(readers.NotRegularFileError, match="FIFO"):  # at once: opened non-blocking
+        with pytest.raises(files.NotRegularFileError, match="FIFO"):  # at once: opened non-blocking
             readers.open_regular(tmp_path / "p.txt")
 
 

@@ -8,7 +8,7 @@ import retold
 from retold.models import Cluster, DocInfo, Document, Pair, Passage
 from retold.provenance.direction import NONE, direction, lineage
 
-from conftest import SEEDS, make_doc
+from conftest import make_doc
 
 
 def doc(i: str, chars: int = 1000, date: str | None = None, source: str | None = None) -> DocInfo:

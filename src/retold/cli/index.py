@@ -18,8 +18,7 @@ from click.core import ParameterSource
 from rich.table import Table
 from rich.text import Text
 
-from retold.cli.common import (EXIT_TROUBLE, BarProgress, build_configs, err, fail_cleanly, fail_cleanly_with,
-                               input_options, labelled, out, plain, plural, print_problems, require_documents,
+from retold.cli.common import (BarProgress, build_configs, err, fail_cleanly, input_options, labelled, out, plain, plural, print_problems, require_documents,
                                resolve_inputs)
 from retold.config import ScanConfig
 from retold.models import Problem

@@ -18,7 +18,9 @@ import xxhash
 
 from retold.config import ReadConfig
 from retold.errors import InputError
-from retold.io.readers import UTF8_BOM, input_kind, open_binary, read_documents
+from retold.io.files import input_kind
+from retold.io.readers import read_documents
+from retold.io.streams import UTF8_BOM, open_binary
 from retold.models import Document
 
 _LOCATED = re.compile(r"^(.*?)([:#])(\d+)$")

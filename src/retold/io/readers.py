@@ -28,20 +28,16 @@ point into them.
 from __future__ import annotations
 
 import csv
-import gzip
-import io
 import json
 import logging
 import math
 import os
 import re
-import stat
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from pathlib import Path
 from typing import IO, Any, TypeVar
 
 import pyarrow as pa
@@ -49,263 +45,21 @@ import pyarrow.parquet as pq
 import zstandard
 
 from retold.config import ReadConfig
-from retold.errors import InputError
 from retold.models import DocInfo, Document, Problem
+from retold.io.files import (SURROGATE, InputFile, Report, canonical, check_regular, expand_inputs, open_regular,
+                              reporter)
+from retold.io.streams import UTF8_BOM, LongLine, bounded_lines, line_end, open_binary
 
 log = logging.getLogger(__name__)
 
-#: kinds of input file
-KINDS: tuple[str, ...] = ("text", "jsonl", "json", "csv", "tsv", "parquet")
-TEXT_SUFFIXES: tuple[str, ...] = (".txt", ".md")
-_RECORD_SUFFIXES = ((".jsonl", "jsonl"), (".ndjson", "jsonl"), (".csv", "csv"), (".tsv", "tsv"))
 #: rows per Parquet batch: bounds the memory a Parquet input needs
 PARQUET_BATCH_ROWS = 1024
 #: records per Parquet batch written by :func:`write_records`
 WRITE_BATCH_ROWS = 4096
-
-UTF8_BOM = b"\xef\xbb\xbf"
-_SURROGATE = re.compile("[\ud800-\udfff]")
-#: compressed bytes read at a time from a .zst file, and decompressed bytes asked for at a time
-_ZSTD_READ = 1 << 16
-_ZSTD_BUFFER = 1 << 20
-#: bytes read at a time while skipping the rest of a line that is too long
-_SKIP_CHUNK = 1 << 20
 #: errors that mean "this file (or what is left of it) cannot be read"
 _READ_ERRORS = (OSError, EOFError, zlib.error, zstandard.ZstdError, pa.ArrowException)
 
-Report = Callable[[Problem], None]
 D = TypeVar("D")
-
-
-@dataclass(frozen=True, slots=True)
-class InputFile:
-    """One file to read. ``root`` (text files only) is what their ids are relative to."""
-
-    path: Path
-    root: Path | None
-    kind: str
-
-    def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise InputError(f"{self.path}: unknown input kind {self.kind!r}; choose from {list(KINDS)}")
-
-
-def input_kind(path: Path) -> str | None:
-    """The kind of a file from its name (compression suffixes allowed on JSONL/CSV/TSV)."""
-    name = path.name.lower()
-    if name.endswith(TEXT_SUFFIXES):
-        return "text"
-    if name.endswith(".parquet"):
-        return "parquet"
-    if name.endswith(".json"):
-        return "json"
-    name = name.removesuffix(".gz").removesuffix(".zst")
-    return next((kind for ext, kind in _RECORD_SUFFIXES if name.endswith(ext)), None)
-
-
-def _display(path: Path) -> Path:
-    """The path as the user gave it, made relative to the working directory when under it."""
-    return path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path
-
-
-def printable_name(name: str) -> str:
-    """``name`` safe to write as UTF-8: bytes of a non-UTF-8 file name become ``\\xNN``,
-    other lone surrogates ``\\udNNN``."""
-    try:
-        return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    except UnicodeEncodeError:
-        return name.encode("utf-8", "backslashreplace").decode("utf-8")
-
-
-def _is_utf8_name(name: str) -> bool:
-    """Whether a path (as Python decoded it from the file system) is valid UTF-8."""
-    return _SURROGATE.search(name) is None
-
-
-_FILE_TYPES = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
-               (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
-               (stat.S_ISSOCK, "a socket"))
-
-
-class NotRegularFileError(OSError):
-    """An input that is not a regular file (a FIFO would block, a device never end)."""
-
-
-def _check_regular(path: Path, mode: int) -> None:
-    """Raise :class:`NotRegularFileError` unless ``mode`` (of ``path``, links followed) is a regular file."""
-    if not stat.S_ISREG(mode):
-        what = next((name for test, name in _FILE_TYPES if test(mode)), "not a regular file")
-        raise NotRegularFileError(f"{printable_name(str(path))} is {what}, not a regular file; only regular files "
-                                  "are read")
-
-
-def open_regular(path: Path) -> IO[bytes]:
-    """``path`` opened for binary reading if it is a regular file (symlinks followed).
-
-    Opened non-blocking first, so a FIFO is refused at once instead of waiting for a
-    writer; raises :class:`NotRegularFileError` (an ``OSError``) for anything else.
-    """
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
-    try:
-        _check_regular(path, os.fstat(fd).st_mode)
-        if hasattr(os, "set_blocking"):
-            os.set_blocking(fd, True)
-        return os.fdopen(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
-
-
-def reporter(on_problem: Report | None, strict: bool) -> Report:
-    """Where problems go: raise in strict mode, else the callback, else a logged warning."""
-
-    def report(problem: Problem) -> None:
-        if strict:
-            raise InputError(str(problem))
-        if on_problem is None:
-            log.warning("%s", problem)
-        else:
-            on_problem(problem)
-
-    return report
-
-
-def _canonical(files: Iterable[InputFile]) -> list[InputFile]:
-    """Sort files by (root, path) and keep each real file once, so input order never matters."""
-    out: list[InputFile] = []
-    seen: set[str] = set()
-    for f in sorted(files, key=lambda f: (str(f.root or ""), str(f.path))):
-        key = os.path.abspath(f.path)  # not realpath: no system call per file of a big directory
-        if key not in seen:
-            seen.add(key)
-            out.append(f)
-    return out
-
-
-#: what a message lists as the input formats
-FORMATS_TEXT = ".txt, .md, .jsonl[.gz|.zst], .ndjson, .json, .csv, .tsv or .parquet"
-_GLOB_CHARS = re.compile(r"[*?]")
-
-
-def split_glob(path: Path) -> tuple[Path, str] | None:
-    """``(root, pattern)`` of a path holding a glob (``out/*.jsonl``), else None.
-
-    A pattern without ``/`` matches at any depth below the root (as a directory is read
-    recursively): ``out/*.jsonl`` also finds ``out/day1/part-0.jsonl``.
-    """
-    parts = path.parts
-    at = next((i for i, part in enumerate(parts) if _GLOB_CHARS.search(part)), None)
-    if at is None:
-        return None
-    root = Path(*parts[:at]) if at else Path(".")
-    pattern = "/".join(parts[at:])
-    return root, pattern if "/" in pattern else f"**/{pattern}"
-
-
-def expand_inputs(inputs: Sequence[str | os.PathLike], *, on_problem: Report | None = None) -> list[InputFile]:
-    """The files behind ``inputs``, in canonical order.
-
-    A directory is read as a text corpus (its .txt/.md files, id = path relative to the
-    directory) when it holds any, else as a dataset (every JSONL, JSON, CSV/TSV and
-    Parquet file under it); record files beside text files are not read (a warning says
-    so: name them with a glob). A path that does not exist but holds a glob
-    (``out/*.parquet``) names the files it matches. Raises :class:`InputError` for a
-    missing path, a glob that matches no file, or an unknown extension. A directory that cannot be listed is reported
-    as "unreadable" through ``on_problem``.
-    """
-    if isinstance(inputs, (str, os.PathLike)):
-        inputs = [inputs]
-    report = reporter(on_problem, strict=False)
-    files: list[InputFile] = []
-    for given in inputs:
-        path = _display(Path(given))
-        if not _is_utf8_name(str(path)):
-            _report_name(path, report)
-            continue
-        globbed = split_glob(path) if not path.exists() else None
-        if globbed is not None:
-            files.extend(_globbed(*globbed, report))
-            continue
-        if path.is_dir():
-            found = _walk(path, report)
-            text = [f for f in found if f.kind == "text"]
-            if text and len(text) < len(found):
-                log.warning("%s: reading its %d .txt/.md files; its %d record files (%s) are not read (choose "
-                            "them with a glob: DIR/*.jsonl, --glob '*.jsonl')", path, len(text), len(found) - len(text),
-                            _kinds([f for f in found if f.kind != "text"]))
-                found = text
-            if not found:
-                log.warning("%s: directory has no input files (%s)", path, FORMATS_TEXT)
-            files.extend(found)
-            continue
-        if not path.exists():
-            raise InputError(f"{path}: no such file or directory")
-        kind = input_kind(path)
-        if kind is None:
-            raise InputError(f"{path}: unknown input format; expected a directory, {FORMATS_TEXT}")
-        files.append(InputFile(path, path.parent if kind == "text" else None, kind))
-    return _canonical(files)
-
-
-def _kinds(files: Sequence[InputFile]) -> str:
-    """``jsonl 3, parquet 1``: how many files of each kind."""
-    counts: dict[str, int] = {}
-    for f in files:
-        counts[f.kind] = counts.get(f.kind, 0) + 1
-    return ", ".join(f"{k} {n}" for k, n in sorted(counts.items()))
-
-
-def _globbed(root: Path, pattern: str, report: Report) -> list[InputFile]:
-    """The input files under ``root`` matching ``pattern`` (files of unknown format skipped;
-    text ids relative to ``root``)."""
-    if not root.is_dir():
-        raise InputError(f"{root / pattern.removeprefix('**/')}: no such file or directory ({root} is no directory)")
-    found: list[InputFile] = []
-    for path in root.glob(pattern):
-        kind = input_kind(path)
-        if kind is None or path.is_dir() or path.name.startswith((".", "_")):
-            continue
-        if not _is_utf8_name(str(path)):
-            _report_name(path, report)
-            continue
-        found.append(InputFile(path, root if kind == "text" else None, kind))
-    if not found:
-        raise InputError(f"{root}: no such file or directory: no input file matches {pattern.removeprefix('**/')!r} "
-                         f"under {root} ({FORMATS_TEXT})")
-    return found
-
-
-def _report_name(path: Path, report: Report) -> None:
-    """Report a file whose name is not UTF-8 (its id and origin could not be written)."""
-    shown = printable_name(str(path))
-    report(Problem(shown, "not_utf8", f"{shown}: the file name is not valid UTF-8; file skipped (rename it)"))
-
-
-def _walk(root: Path, report: Report) -> list[InputFile]:
-    """Every input file under ``root``: .txt/.md files and record files (symlinked files
-    included, symlinked dirs not followed; hidden files and ``_``-prefixed ones such as
-    ``_SUCCESS`` are skipped for record files); a file that is no regular file is
-    reported when it is opened."""
-
-    def onerror(exc: OSError) -> None:
-        where = printable_name(str(exc.filename)) if exc.filename else printable_name(str(root))
-        report(Problem(where, "unreadable", f"cannot list directory {where}: {exc.strerror or exc}"))
-
-    found: list[InputFile] = []
-    for dirpath, _, names in os.walk(root, onerror=onerror):
-        for name in names:
-            kind = input_kind(Path(name))
-            if kind is None or (kind != "text" and name.startswith((".", "_"))):
-                continue
-            path = Path(dirpath) / name
-            if _is_utf8_name(str(path)):
-                found.append(InputFile(path, root if kind == "text" else None, kind))
-            else:
-                _report_name(path, report)
-    return found
-
-
-# ---------------------------------------------------------------------------- records
 
 
 def _iso_date(value: Any) -> str | None:
@@ -355,11 +109,11 @@ def surrogate_field(record: Mapping[str, Any]) -> str | None:
     while stack:
         name, value = stack.pop()
         if isinstance(value, str):
-            if not value.isascii() and _SURROGATE.search(value):
+            if not value.isascii() and SURROGATE.search(value):
                 return name
         elif isinstance(value, Mapping):
             items = [(f"{name}.{k}" if name else str(k), k, v) for k, v in value.items()]
-            bad_key = next((label for label, k, _ in items if isinstance(k, str) and _SURROGATE.search(k)), None)
+            bad_key = next((label for label, k, _ in items if isinstance(k, str) and SURROGATE.search(k)), None)
             if bad_key is not None:
                 return bad_key
             stack.extend((label, v) for label, _, v in reversed(items))
@@ -374,11 +128,11 @@ def _has_surrogate(record: Mapping[str, Any]) -> bool:
     while stack:
         value = stack.pop()
         if isinstance(value, str):
-            if not value.isascii() and _SURROGATE.search(value):
+            if not value.isascii() and SURROGATE.search(value):
                 return True
         elif isinstance(value, (dict, Mapping)):
             for key, item in value.items():
-                if isinstance(key, str) and not key.isascii() and _SURROGATE.search(key):
+                if isinstance(key, str) and not key.isascii() and SURROGATE.search(key):
                     return True
                 if not isinstance(item, (int, float, type(None))):
                     stack.append(item)
@@ -472,181 +226,6 @@ def _fields(record: Mapping[str, Any], limit: int = 10) -> str:
     return ", ".join(names[:limit]) + (", ..." if len(names) > limit else "") if names else "none"
 
 
-_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
-
-
-class ZstdFrames:
-    """Follows the frame and block boundaries of a zstd stream in its compressed bytes
-    (without decompressing), so that a stream that ends inside a frame (a truncated file,
-    even one cut exactly at a block edge) can be told from one that ends between frames.
-
-    Layout (RFC 8878): frames of magic, header and blocks (3-byte header: last-block bit,
-    type, size; an RLE block holds 1 byte), then an optional 4-byte checksum; skippable
-    frames are magic 0x184D2A5? and a 4-byte size. Bytes that are no zstd frame stop the
-    tracking (the decompressor reports those).
-    """
-
-    def __init__(self) -> None:
-        self._state = "magic"
-        self._need = 4
-        self._buf = bytearray()
-        self._skip = 0
-        self._after_skip = "magic"
-        self._checksum = False
-        self.consumed = 0
-
-    @property
-    def complete(self) -> bool:
-        """Whether the bytes fed so far end between two frames (or tracking stopped)."""
-        return self._state in ("magic", "off") and not self._buf and not self._skip
-
-    def feed(self, data: bytes) -> None:
-        """Follow ``data``, the next compressed bytes."""
-        self.consumed += len(data)
-        view, i, n = memoryview(data), 0, len(data)
-        while i < n and self._state != "off":
-            if self._skip:
-                step = min(self._skip, n - i)
-                self._skip -= step
-                i += step
-                if not self._skip:
-                    self._goto(self._after_skip)
-                continue
-            take = min(self._need - len(self._buf), n - i)
-            self._buf += view[i:i + take]
-            i += take
-            if len(self._buf) == self._need:
-                field = bytes(self._buf)
-                self._buf.clear()
-                self._parse(field)
-
-    def _goto(self, state: str) -> None:
-        self._state = state
-        self._need = {"magic": 4, "descriptor": 1, "block": 3, "checksum": 4, "skippable": 4}.get(state, self._need)
-
-    def _skip_then(self, size: int, state: str) -> None:
-        self._skip, self._after_skip = size, state
-        if not size:
-            self._goto(state)
-
-    def _parse(self, field: bytes) -> None:
-        """One complete header field of the current state."""
-        if self._state == "magic":
-            if field == _ZSTD_MAGIC:
-                self._goto("descriptor")
-            elif field[1:] == b"\x2a\x4d\x18" and field[0] & 0xF0 == 0x50:
-                self._goto("skippable")
-            else:
-                self._state = "off"
-        elif self._state == "descriptor":
-            d = field[0]
-            single = bool(d & 0x20)
-            fcs = (1 if single else 0, 2, 4, 8)[d >> 6]
-            did = (0, 1, 2, 4)[d & 3]
-            self._checksum = bool(d & 4)
-            self._goto("block")
-            self._skip_then((0 if single else 1) + did + fcs, "block")
-        elif self._state == "block":
-            value = int.from_bytes(field, "little")
-            last, kind, size = value & 1, (value >> 1) & 3, value >> 3
-            after = ("checksum" if self._checksum else "magic") if last else "block"
-            self._skip_then(1 if kind == 1 else size, after)
-        elif self._state == "checksum":
-            self._goto("magic")
-        elif self._state == "skippable":
-            self._skip_then(int.from_bytes(field, "little"), "magic")
-
-
-class _ZstdSource:
-    """A compressed file as ``zstandard`` reads it, its frames followed on the way."""
-
-    def __init__(self, raw: IO[bytes]) -> None:
-        self._raw, self.frames = raw, ZstdFrames()
-
-    def read(self, size: int = -1) -> bytes:
-        data = self._raw.read(size if size and size > 0 else _ZSTD_READ)
-        self.frames.feed(data)
-        return data
-
-
-class _CheckedZstd(io.RawIOBase):
-    """Decompressed bytes of a zstd file that raise ``EOFError`` where they end if the
-    file ends inside a frame (zstandard itself ends a truncated stream without a word).
-    Everything decompressed before the cut is delivered first."""
-
-    def __init__(self, reader: Any, source: _ZstdSource) -> None:
-        super().__init__()
-        self._reader, self._source = reader, source
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        n = self._reader.readinto(buffer)
-        if not n and not self._source.frames.complete:
-            raise EOFError(f"the zstd stream ends inside a frame after {self._source.frames.consumed:,} compressed "
-                           "bytes: the file is truncated")
-        return n
-
-
-def open_binary(path: Path, stack: ExitStack) -> IO[bytes]:
-    """A binary line-iterable stream of ``path``, decompressed by suffix (.gz, .zst).
-
-    Only a regular file is opened (see :func:`open_regular`). Every frame of a .zst file
-    and every member of a .gz file is read; a truncated one raises ``EOFError`` when
-    the reader reaches the cut.
-    """
-    name = path.name.lower()
-    raw = stack.enter_context(open_regular(path))
-    if name.endswith(".gz"):
-        return stack.enter_context(gzip.GzipFile(fileobj=raw, mode="rb"))
-    if name.endswith(".zst"):
-        source = _ZstdSource(raw)
-        reader = stack.enter_context(zstandard.ZstdDecompressor().stream_reader(
-            source, read_size=_ZSTD_READ, read_across_frames=True))
-        # a large buffer: what zstandard has decoded but not returned when the input ends
-        # early is dropped by it, and a read with room for it returns it all
-        return stack.enter_context(io.BufferedReader(_CheckedZstd(reader, source), buffer_size=_ZSTD_BUFFER))
-    return raw
-
-
-@dataclass(frozen=True, slots=True)
-class LongLine:
-    """A line longer than the limit, read past in chunks and not kept."""
-
-    size: int  # bytes, line end not included
-    quotes: int  # '"' bytes in it (what a CSV reader needs to stay in step)
-
-
-def bounded_lines(stream: IO[bytes], limit: int) -> Iterator[bytes | LongLine]:
-    """The lines of ``stream`` (line ends kept); a line longer than ``limit`` bytes
-    without its line end comes as a :class:`LongLine` and is never held whole."""
-    while True:
-        line = stream.readline(limit + 2)
-        if not line:
-            return
-        if line.endswith(b"\n") or len(line) < limit + 2:
-            if len(line) - _line_end(line) <= limit:
-                yield line
-            else:
-                yield LongLine(len(line) - _line_end(line), line.count(b'"'))
-            continue
-        size, quotes = len(line), line.count(b'"')
-        del line
-        while True:
-            part = stream.readline(_SKIP_CHUNK)
-            size += len(part)
-            quotes += part.count(b'"')
-            if not part or part.endswith(b"\n"):
-                break
-        yield LongLine(size - _line_end(part), quotes)
-
-
-def _line_end(line: bytes) -> int:
-    """Bytes of the line end of ``line`` (0, 1 or 2)."""
-    return 2 if line.endswith(b"\r\n") else 1 if line.endswith((b"\n", b"\r")) else 0
-
-
 def _jsonl_record(raw: bytes, path: str, n: int, report: Report) -> tuple[str, dict[str, Any]] | None:
     """(origin, JSON object) of line ``n`` of a JSON Lines file, or None (reported) if it is not one."""
     origin = f"{path}:{n}"
@@ -705,7 +284,7 @@ def _csv_lines(stream: IO[bytes], row: _CsvRow, limit: int) -> Iterator[str]:
     further lines is replaced by a stub with the same parity of quotes, so the reader stays
     in step (inside or outside a quoted field) without holding the row."""
     for n, raw in enumerate(bounded_lines(stream, limit), 1):
-        row.size += raw.size if isinstance(raw, LongLine) else len(raw) - _line_end(raw)
+        row.size += raw.size if isinstance(raw, LongLine) else len(raw) - line_end(raw)
         if isinstance(raw, LongLine) or row.size > limit:
             row.too_large = True
             quotes = raw.quotes if isinstance(raw, LongLine) else raw.count(b'"')
@@ -774,7 +353,7 @@ def _csv_records(f: InputFile, config: ReadConfig, report: Report) -> Iterator[t
 
 def _parquet_records(f: InputFile, config: ReadConfig, report: Report) -> Iterator[tuple[str, dict[str, Any]]]:
     """Rows of a Parquet file, one batch of one row group at a time; a corrupt row group is skipped."""
-    _check_regular(f.path, os.stat(f.path).st_mode)
+    check_regular(f.path, os.stat(f.path).st_mode)
     with pq.ParquetFile(f.path) as pf:
         row = 0
         for group in range(pf.num_row_groups):
@@ -904,7 +483,7 @@ def read_records(
     """Like :func:`read_documents`, with each document's input record as it was read (the
     user's own field names and columns), for writing a filtered copy of the input."""
     report = reporter(on_problem, False)
-    files = _canonical(expand_inputs(list(inputs), on_problem=report))
+    files = canonical(expand_inputs(list(inputs), on_problem=report))
     items = ((doc, rec) for f in files for doc, rec in _file_items(f, config, report))
     return unique_ids(items, report, doc_of=lambda item: item[0])
 
@@ -928,7 +507,7 @@ def read_documents(
     items = list(inputs)
     given = [i for i in items if isinstance(i, InputFile)]
     paths = [i for i in items if not isinstance(i, InputFile)]
-    files = _canonical(given + (expand_inputs(paths, on_problem=report) if paths else []))
+    files = canonical(given + (expand_inputs(paths, on_problem=report) if paths else []))
     return _documents(files, config, report)
 
 
@@ -977,7 +556,7 @@ def read_blocks(
     """The inputs of :func:`read_documents` as blocks of at most ``max_items`` records or
     about ``max_bytes``, in the same order; a file that fails to read is reported "unreadable"
     after the blocks read before the failure."""
-    for f in _canonical(expand_inputs(list(inputs), on_problem=report)):
+    for f in canonical(expand_inputs(list(inputs), on_problem=report)):
         if f.kind == "jsonl":
             yield from _jsonl_blocks(f, config.max_doc_bytes, report, max_items, max_bytes)
             continue
