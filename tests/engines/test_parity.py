@@ -21,9 +21,17 @@ from retold.models import Document
 
 from conftest import SEED_LONG, SEED_SHORT, SEEDS, edit_words, make_doc
 
+
+def _spark() -> Any:
+    from retold.engines.spark import SparkEngine
+
+    return SparkEngine(master="local[2]", partitions=3)
+
+
 #: engine factories under test; each gets the cases' documents in reversed order
 ENGINES: dict[str, Callable[[], Any]] = {
     "local-2-workers": lambda: LocalEngine(workers=2),
+    "spark-local-2": _spark,  # marked ``spark`` (PySpark: the ``spark`` extra)
 }
 
 
@@ -70,7 +78,8 @@ def _with_origins(docs: list[Document]) -> list[Document]:
 
 
 @pytest.mark.parametrize("case", list(CASES))
-@pytest.mark.parametrize("engine", list(ENGINES))
+@pytest.mark.parametrize("engine", [pytest.param(e, marks=pytest.mark.spark) if e.startswith("spark") else e
+                                    for e in ENGINES])
 def test_engine_writes_the_reference_tables(engine, case, prose, reference, tmp_path):
     docs = list(reversed(_with_origins(CASES[case](prose))))
     res = retold.scan(docs, engine=ENGINES[engine]())

@@ -1,7 +1,8 @@
 """Engines run the stages of :mod:`retold.engines.base` over the kernels of :mod:`retold.core`.
 
-:func:`scan` is the library's entry point; ``engine`` picks where the work runs (today
-the local engine; a Spark engine will be a sibling giving the same output).
+:func:`scan` is the library's entry point; ``engine`` picks where the work runs (the local
+engine, or ``"spark"``: :mod:`retold.engines.spark`, imported only when asked for, giving
+the same output).
 """
 
 from __future__ import annotations
@@ -15,13 +16,21 @@ from retold.models import ScanResult
 from retold.progress import Progress
 
 #: engines by name
-ENGINES = ("local",)
+ENGINES = ("local", "spark")
 
 
 def make_engine(name: str = "local", *, workers: int | None = None) -> Engine:
-    """The engine called ``name``."""
+    """The engine called ``name`` (``"spark"`` needs ``pip install 'retold[spark]'``; it uses
+    the active SparkSession, else starts one on ``local[workers or 2]``)."""
     if name == "local":
         return LocalEngine(workers)
+    if name == "spark":
+        from retold.engines.spark.session import require_pyspark
+
+        require_pyspark()  # MissingDependency naming the extra, before anything else is imported
+        from retold.engines.spark import SparkEngine
+
+        return SparkEngine(master=f"local[{workers or 2}]")
     raise ConfigError(f"unknown engine {name!r}; choose from {list(ENGINES)}")
 
 
