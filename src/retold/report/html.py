@@ -50,7 +50,8 @@ from retold.io.atomic import atomic_write
 from retold.io.results import load_documents, load_result
 from retold.models import Problem, ScanResult
 from retold.progress import NullProgress, Progress
-from retold.report.assets import CSS, JS
+from retold.report.assets import CSS
+from retold.report.script import JS
 from retold.report.data import DIFF_LIMIT, report_data
 
 _READ = ReadConfig()
