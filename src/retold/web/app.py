@@ -38,7 +38,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from retold.errors import IndexFormatError, InputError, RetoldError
 from retold.index import Index
-from retold.web.service import BadInput, NotFound, Service
+from retold.web.service import BadInput, BodyTooLarge, NotFound, Service
 
 #: default cap on a request body (bytes)
 MAX_BODY = 16 * 1024 * 1024
@@ -55,10 +55,6 @@ SECURITY_HEADERS = [
 ]
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 LOCAL_NAMES = ("127.0.0.1", "localhost", "[::1]", "::1")
-
-
-class BodyTooLarge(Exception):
-    """Raised from ``receive`` when a streamed body passes the cap."""
 
 
 def _split_host(value: str) -> tuple[str, int | None] | None:

@@ -23,9 +23,8 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from retold.models import Pair
-from retold.web.app import BodyTooLarge
 from retold.web.api import MAX_FIELD_CHARS, MAX_ID_CHARS, MAX_QUERY_CHARS, add_report, check_int, check_string
-from retold.web.service import BadInput, Service, change_list, marked_pair, pair_data, segments
+from retold.web.service import BadInput, BodyTooLarge, Service, change_list, marked_pair, pair_data, segments
 
 _PKG = resources.files("retold.web")
 #: static files, read once: name -> (bytes, media type); the only files a client can reach

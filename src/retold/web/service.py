@@ -38,6 +38,11 @@ OPS = {1: "replace", 2: "insert", 3: "delete", 4: "move"}
 COLOURS = 8
 
 
+
+class BodyTooLarge(Exception):
+    """Raised from ``receive`` when a streamed request body passes the cap (HTTP 413)."""
+
+
 class NotFound(LookupError):
     """No document, family or pair by that name (HTTP 404)."""
 
