@@ -45,7 +45,8 @@ case "${1:-}" in
     # real prose for the bench corpus tests: gensim's test data, a wheel from the registry
     "$VENV/bin/python" -c "import sys; sys.path.insert(0, 'bench'); import _prose; _prose.load_sentences()"
     shift
-    "$VENV/bin/python" -m pytest "$@"
+    # branch coverage of the package, worker processes included (see [tool.coverage] in pyproject.toml)
+    "$VENV/bin/python" -m pytest --cov=retold --cov-branch --cov-report=term:skip-covered "$@"
     ;;
   *)
     echo "usage: bash dev.sh demo|test [pytest args]" >&2
