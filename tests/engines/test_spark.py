@@ -52,7 +52,7 @@ def test_families_in_rounds_equal_the_sequential_stars(spark):
     from retold.engines.spark.stages import families
 
     sc = spark.sparkContext
-    for seed in range(6):
+    for seed in range(3):
         pairs, docs = _graph(seed)
         config = ScanConfig().cluster
         got, rounds = families(sc.parallelize(pairs, 3), sc.parallelize([(d.id, d) for d in docs], 2), config, 3)
@@ -107,3 +107,21 @@ def test_duplicate_ids_keep_one_record_whatever_the_order(spark, prose):
         found = scan(_frame(spark, order), align=False, partitions=2)
         assert found.problems == {"duplicate_id": 1}
         assert found.documents.count() == len(docs)
+
+
+@pytest.mark.spark
+def test_the_command_line_runs_on_spark_and_writes_the_local_tables(spark, tmp_path):
+    """`retold scan --engine spark` on the seeds: the same files as the local engine."""
+    from click.testing import CliRunner
+
+    from retold.cli import main
+
+    from conftest import SEEDS
+
+    runner = CliRunner()
+    for engine in ("local", "spark"):
+        res = runner.invoke(main, ["scan", str(SEEDS), "--out", str(tmp_path / engine), "--engine", engine, "-q",
+                                   "--workers", "2"])
+        assert res.exit_code == 0, res.output
+    for name in ("documents.jsonl", "pairs.jsonl", "clusters.jsonl", "problems.jsonl"):
+        assert (tmp_path / "spark" / name).read_bytes() == (tmp_path / "local" / name).read_bytes()

@@ -77,14 +77,17 @@ _FORCE = click.option("--force", is_flag=True, help="Replace outputs that exist 
 @click.option("--provenance", is_flag=True,
               help="Also trace provenance: attributions in the documents table, direction in the pairs table, "
                    "origin and lineage in the clusters table.")
+@click.option("--engine", type=click.Choice(["local", "spark"]), default="local", show_default=True,
+              help="Where the stages run: this machine's worker processes, or Apache Spark "
+                   "(pip install 'retold[spark]'; the active Spark session, else local[--workers]).")
 @click.option("--db", type=click.Path(path_type=Path), default=None,
               help="Scan every document of this index instead of INPUTS (its stored parameters apply).")
 @click.option("--report", "report_path", type=click.Path(path_type=Path), default=None,
               help="Also write a self-contained HTML report here.")
 @_FORCE
 @fail_cleanly
-def scan(inputs: tuple[Path, ...], out_dir: Path, fmt: str, align: bool, provenance: bool, db: Path | None,
-         report_path: Path | None, force: bool, **kw: Any) -> None:
+def scan(inputs: tuple[Path, ...], out_dir: Path, fmt: str, align: bool, provenance: bool, engine: str,
+         db: Path | None, report_path: Path | None, force: bool, **kw: Any) -> None:
     """Find every pair of documents that share text, and the families of reprints.
 
     INPUTS: files, directories (a directory of .txt/.md files is a corpus, one of
@@ -112,7 +115,8 @@ def scan(inputs: tuple[Path, ...], out_dir: Path, fmt: str, align: bool, provena
             result = scan_index(db, align=align, workers=kw["workers"], progress=bar)
         else:
             result = merge_problems(run_scan(source, config=scan_cfg, read=read_cfg, workers=kw["workers"],
-                                             strict=kw["strict"], progress=bar, align=align, provenance=provenance),
+                                             strict=kw["strict"], progress=bar, align=align, provenance=provenance,
+                                             engine=engine),
                                     early)
     paths = write_result(result, out_dir, fmt)
     if report_path is not None:
