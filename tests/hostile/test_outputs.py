@@ -382,7 +382,7 @@ def test_a_real_file_size_limit_from_the_kernel(tmp_path):
             "from retold.cli import main; sys.argv[0] = 'retold'; main()")
     # no coverage measurement in this child: its data file would hit the same size limit
     env = {k: v for k, v in os.environ.items() if not k.startswith(("COV_CORE", "COVERAGE"))}
-    proc = subprocess.run([sys.executable, "-c", code, "report", str(result_dir), "-o", str(path), "--force"],
+    proc = subprocess.run([sys.executable, "-c", code, "report", str(result_dir), "-o", str(path), "--force", "-q"],
                           capture_output=True, text=True, cwd=SEEDS.parents[1], timeout=300, check=False, env=env)
     assert proc.returncode == 1, proc.stderr
     assert "Traceback" not in proc.stderr
