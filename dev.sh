@@ -46,7 +46,7 @@ case "${1:-}" in
     "$VENV/bin/python" -c "import sys; sys.path.insert(0, 'bench'); import _prose; _prose.load_sentences()"
     shift
     # branch coverage of the package, worker processes included (see [tool.coverage] in pyproject.toml)
-    "$VENV/bin/python" -m pytest --cov=retold --cov-branch --cov-report=term:skip-covered "$@"
+    "$VENV/bin/python" -m pytest --cov=retold --cov-branch --cov-report=term:skip-covered --cov-fail-under=90 "$@"
     ;;
   *)
     echo "usage: bash dev.sh demo|test [pytest args]" >&2
