@@ -37,6 +37,7 @@ set is never collected anywhere.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from typing import Any
@@ -84,10 +85,29 @@ def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
 
 # -- read+sketch --------------------------------------------------------------------------
 
+#: fault injection for the retry test: with this variable naming a directory in the executors'
+#: environment, the first attempt of the first sketching task fails once (leaving DIR/failed)
+FAIL_FIRST_ATTEMPT = "RETOLD_SPARK_FAIL_FIRST_ATTEMPT"
+
+
+def _injected_failure() -> None:
+    """Raise on the first attempt of partition 0 when :data:`FAIL_FIRST_ATTEMPT` is set (tests only)."""
+    where = os.environ.get(FAIL_FIRST_ATTEMPT)
+    if not where:
+        return
+    from pyspark import TaskContext
+
+    ctx = TaskContext.get()
+    if ctx is not None and ctx.partitionId() == 0 and ctx.attemptNumber() == 0:
+        open(os.path.join(where, "failed"), "a").close()
+        raise RuntimeError("injected failure of a first attempt (retold's retry test)")
+
+
 def sketch_partition(rows: Iterable[tuple[str, str, str | None, str | None, str]],
                      config: ScanConfig) -> Iterator[tuple[str, tuple[DocInfo, bytes, bytes, bytes]]]:
     """(id, (DocInfo, shingle set, shingles in text order, band keys)) of each document
     ``(id, text, date, source, origin)``; arrays as raw uint64 bytes."""
+    _injected_failure()
     size, min_tokens = config.shingle.size, config.shingle.min_tokens
     for batch in _batches(rows, SKETCH_BATCH):
         texts = [r[1] for r in batch]
