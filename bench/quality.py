@@ -47,16 +47,23 @@ import corpus as _corpus  # noqa: E402
 _TRUTH_CACHE: dict[tuple[str, int, int], "_Truth"] = {}
 
 
+def _positives(data: dict) -> tuple[dict[tuple[str, str], tuple[str, float]], Counter]:
+    """The positive pairs of a truth file ((a, b) with a < b -> (type, edit rate)) and their
+    counts by (type, edit rate)."""
+    positive: dict[tuple[str, str], tuple[str, float]] = {}
+    totals: Counter = Counter()
+    for p in data["pairs"]:
+        key = (p["a"], p["b"]) if p["a"] < p["b"] else (p["b"], p["a"])
+        positive[key] = (p["type"], float(p["edit_rate"]))
+        totals[(p["type"], float(p["edit_rate"]))] += 1
+    return positive, totals
+
+
 class _Truth:
     def __init__(self, path: Path):
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         self.types: list[str] = list(data["types"])
-        self.positive: dict[tuple[str, str], tuple[str, float]] = {}
-        self.totals: Counter = Counter()
-        for p in data["pairs"]:
-            key = (p["a"], p["b"]) if p["a"] < p["b"] else (p["b"], p["a"])
-            self.positive[key] = (p["type"], float(p["edit_rate"]))
-            self.totals[(p["type"], float(p["edit_rate"]))] += 1
+        self.positive, self.totals = _positives(data)
         self.type_of: dict[str, str] = {}
         for g in data["groups"]:
             for i in g["ids"]:
@@ -80,12 +87,7 @@ class _NewsTruth:
         self.version_type_of: dict[str, str] = data["version_type_of"]
         self.outlet_of: dict[str, str] = data["outlet_of"]
         self.nav_outlets = {o for o, v in data["outlets"].items() if v.get("nav")}
-        self.positive: dict[tuple[str, str], tuple[str, float]] = {}
-        self.totals: Counter = Counter()
-        for p in data["pairs"]:
-            key = (p["a"], p["b"]) if p["a"] < p["b"] else (p["b"], p["a"])
-            self.positive[key] = (p["type"], float(p["edit_rate"]))
-            self.totals[(p["type"], float(p["edit_rate"]))] += 1
+        self.positive, self.totals = _positives(data)
         self.items_of: dict[str, set[str]] = defaultdict(set)
         for item, row in data["recycled"].items():
             for d in row["docs"]:

@@ -15,6 +15,7 @@ from conftest import make_doc
 
 from retold import Document
 from retold.index import Index
+from test_index_more import pointer_db  # noqa: F401 (a fixture)
 
 
 @pytest.fixture(scope="module")
@@ -144,16 +145,9 @@ def test_meta_changed_after_opening_is_reported(db):
     assert "meta: the meta table does not match its checksum" in problems
 
 
-def test_an_index_without_texts_needs_a_pointer(tmp_path, seed_texts):
-    src = tmp_path / "articles"
-    src.mkdir()
-    for name, text in seed_texts.items():
-        (src / name).write_text(text, encoding="utf-8")
-    db = tmp_path / "pointers.retold"
-    with Index.open(db, create=True, store_text=False) as index:
-        index.add(src, workers=1)
-        ids = index.ids()
-        assert index.check() == []
-    _sql(db, ("UPDATE docs SET pointer = NULL WHERE id = ?", (ids[0],)))
+def test_an_index_without_texts_needs_a_pointer(pointer_db):
+    db, doc_id = pointer_db
+    assert _check(db) == []
+    _sql(db, ("UPDATE docs SET pointer = NULL WHERE id = ?", (doc_id,)))
     problems = _check(db)
-    assert any(f"{ids[0]!r}" in p and "no stored text and no pointer" in p for p in problems), problems
+    assert any(f"{doc_id!r}" in p and "no stored text and no pointer" in p for p in problems), problems
