@@ -11,7 +11,6 @@ import itertools
 import os
 import random
 import shutil
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -214,13 +213,9 @@ def test_markup_in_a_document_is_shown_never_run(page, tmp_path, seed_texts):
 def test_ten_thousand_pairs_page(page, tmp_path):
     result, texts = synthetic()
     path = tmp_path / "big.html"
-    info = render_report(result, texts, path, page_size=50)
-    t0 = time.perf_counter()
+    render_report(result, texts, path, page_size=50)  # how fast it opens: bench/report_open.py
     pg = page.open(path, "pairs/1")
     pg.wait_for_selector("#pairs tbody tr")
-    opened = time.perf_counter() - t0
-    print(f"\n10,000 pairs: {info.bytes / 1e6:.1f} MB file, pair list shown in {opened:.2f}s")
-    assert opened < 15
     assert pg.locator("#pairs tbody tr").count() == 50
     assert pg.locator("#page-label").inner_text().startswith("page 1 of 200")
     first = pg.locator("#pairs tbody tr").first.get_attribute("data-pair")
