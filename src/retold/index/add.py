@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from retold.config import ReadConfig, ScanConfig
+from retold.core.batches import batched
 from retold.core.lsh import band_keys
 from retold.core.rules import doc_status
 from retold.core.sketch import sketch_texts
@@ -96,17 +97,6 @@ def _meta_key(doc: Document) -> tuple[Any, ...]:
     return (doc.date, doc.source, doc.url, doc.title, meta)
 
 
-def _chunks(docs: Iterator[Document], size: int) -> Iterator[list[Document]]:
-    chunk: list[Document] = []
-    for d in docs:
-        chunk.append(d)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
 class IndexWriter:
     """The writing methods of :class:`retold.Index` (see there for the attributes they use)."""
 
@@ -160,7 +150,7 @@ class IndexWriter:
         plans: list[tuple[list[Document], list[str], list[bool]]] = []
 
         def tasks() -> Iterator[tuple[list[str], ScanConfig, int, bool]]:
-            for chunk in _chunks(docs, batch_size):
+            for chunk in batched(docs, batch_size):
                 hashes = [content_hash(d.text) for d in chunk]
                 known = self._known([d.id for d in chunk])
                 todo = [known.get(d.id) != (h, *_meta_key(d)) for d, h in zip(chunk, hashes)]

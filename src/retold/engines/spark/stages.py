@@ -46,6 +46,7 @@ import numpy as np
 
 from retold.config import AlignConfig, ClusterConfig, ScanConfig
 from retold.core.align import align as align_texts
+from retold.core.batches import batched
 from retold.core.arrays import count_sorted, group_bounds, isin_sorted, postings
 from retold.core.coverage import coverage_by, words_of
 from retold.core.lsh import band_keys, lsh_candidates, pairs_in_groups
@@ -70,17 +71,6 @@ STAT_KEYS = ("distinct_shingles", "boilerplate_shingles", "boilerplate_occurrenc
 
 def _arr(raw: bytes) -> np.ndarray:
     return np.frombuffer(raw, dtype=_U64)
-
-
-def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
-    batch: list[Any] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 # -- read+sketch --------------------------------------------------------------------------
@@ -109,7 +99,7 @@ def sketch_partition(rows: Iterable[tuple[str, str, str | None, str | None, str]
     ``(id, text, date, source, origin)``; arrays as raw uint64 bytes."""
     _injected_failure()
     size, min_tokens = config.shingle.size, config.shingle.min_tokens
-    for batch in _batches(rows, SKETCH_BATCH):
+    for batch in batched(rows, SKETCH_BATCH):
         texts = [r[1] for r in batch]
         sk = sketch_texts(texts, config.shingle, config.minhash)
         bands = band_keys(sk.signatures, config.minhash)
@@ -184,7 +174,7 @@ def _index_partition(records: Iterable[tuple[int, tuple[str, int, bytes]]], max_
 
 def _threshold_partition(rows: Iterable[tuple[tuple[str, str], tuple[int, int]]], config: ScanConfig
                          ) -> Iterator[tuple[str, str]]:
-    for batch in _batches(rows, VERIFY_BATCH):
+    for batch in batched(rows, VERIFY_BATCH):
         counts = np.asarray([r[1][0] for r in batch], dtype=np.int64)
         smaller = np.asarray([r[1][1] for r in batch], dtype=np.int64)
         ok = counts >= index_pair_threshold(smaller, config.verify)
@@ -261,7 +251,7 @@ def verify_inputs(sketched: Any, boiler: Any, partitions: int) -> Any:
 
 def _verify_partition(rows: Iterable[tuple[str, str, Side, Side]], config: ScanConfig) -> Iterator[Pair]:
     size = config.shingle.size
-    for batch in _batches(rows, VERIFY_BATCH):
+    for batch in batched(rows, VERIFY_BATCH):
         batch.sort(key=lambda r: (r[0], r[1]))
         k = len(batch)
         inter = np.zeros(k, np.int64)
