@@ -61,3 +61,30 @@ def test_relations():
 
 def test_empty_sets_are_never_related():
     assert classify(scores(0, 0, 0, 0), VerifyConfig())[0] == ""
+
+
+def test_rounded_all_is_rounded():
+    """The vectorised rounding of pairs_from_scores equals rules.rounded bit for bit."""
+    from hypothesis import settings
+    from retold.core.rules import rounded
+    from retold.core.verify import rounded_all
+
+    ties = [(k + 0.5) / 1e4 for k in range(0, 10_000, 7)]
+    near = [np.nextafter(t, d) for t in ties[:200] for d in (0.0, 1.0)]
+    special = [0.0, -0.0, 1.0, 0.5, 0.00005, 0.99995, 1e4, 1e4 + 0.00005, 1e17, -3.14159265, float("nan"),
+               float("inf"), float("-inf")]
+    x = np.array(ties + near + special)
+    got, want = rounded_all(x), [rounded(v) for v in x]
+    assert [np.float64(g).tobytes() for g in got] == [np.float64(w).tobytes() for w in want]
+    assert all(type(g) is float for g in got)
+
+    @settings(max_examples=300)
+    @given(st.lists(st.floats(allow_nan=True, allow_infinity=True), max_size=50))
+    def check(values):
+        assert [np.float64(g).tobytes() for g in rounded_all(np.array(values, dtype=np.float64))] == \
+               [np.float64(rounded(v)).tobytes() for v in values]
+
+    check()
+    rng = np.random.default_rng(0)
+    x = np.concatenate((rng.random(200_000), rng.integers(0, 10**6, 50_000) / 10**6))
+    assert rounded_all(x) == [rounded(v) for v in x]

@@ -19,16 +19,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from retold.core.arrays import isin_sorted, unique_sorted
+from retold.core import _sets
+from retold.core.arrays import unique_sorted
 
 
 def _covered_words(windows: np.ndarray, size: int) -> int:
     """How many words the marked windows cover (window i covers words i .. i + size - 1):
     each marked window adds the words up to the next marked one, at most ``size``."""
-    at = np.flatnonzero(windows)
-    if len(at) == 0:
-        return 0
-    return int(np.minimum(np.diff(at), size).sum()) + size
+    return _sets.covered_words(np.ascontiguousarray(windows, dtype=bool).view(np.uint8), size)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,24 +43,50 @@ class Words:
         return len(self.positions) + self.size - 1 if len(self.positions) else 0
 
     size: int = 5
+    #: for the compiled kernel (:func:`retold.core._sets.covered_by`), computed if None:
+    #: the positions sorted (uint64), the window of each (int64), ``own`` as uint8
+    sorted_positions: np.ndarray | None = None
+    order: np.ndarray | None = None
+    own_flags: np.ndarray | None = None
+
+
+def _sorted_windows(positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    order = np.argsort(positions).astype(np.int64, copy=False)
+    return positions[order], order
 
 
 def words_of(positions: np.ndarray, boilerplate: np.ndarray, size: int, shingles: np.ndarray | None = None) -> Words:
     """:class:`Words` of a document from its shingle ``positions`` (``shingles``: their sorted
     set, when already at hand)."""
-    own = ~isin_sorted(positions, boilerplate)
-    n_own = _covered_words(own, size)
-    return Words(positions, unique_sorted(np.sort(positions)) if shingles is None else shingles, own, n_own, size)
+    positions = np.ascontiguousarray(positions, dtype=np.uint64)
+    sorted_positions, order = _sorted_windows(positions)
+    own = np.empty(len(positions), dtype=np.uint8)
+    n_own = _sets.own_windows(sorted_positions, order, np.ascontiguousarray(boilerplate, dtype=np.uint64), own, size)
+    if shingles is None:
+        shingles = unique_sorted(sorted_positions)
+    return Words(positions, shingles, own.view(bool), n_own, size, sorted_positions, order, own)
 
 
 def coverage_by(doc: Words, other: np.ndarray) -> float:
-    """Share of ``doc``'s own words in a window found in ``other`` (a sorted shingle set)."""
+    """Share of ``doc``'s own words in a window found in ``other`` (a sorted shingle set).
+
+    Compiled (:func:`retold.core._sets.covered_by`): a merge of the document's sorted windows
+    with ``other`` when their sizes are comparable; when the document is much longer, each
+    value of ``other`` is looked up in it by galloping, so the cost follows the shorter side.
+    """
     if len(doc.positions) == 0:
         return 0.0
-    found = isin_sorted(doc.positions, other)
-    if doc.own_words == 0:
-        return _covered_words(found, doc.size) / doc.words
-    return _covered_words(found & doc.own, doc.size) / doc.own_words
+    sorted_positions, order, flags = doc.sorted_positions, doc.order, doc.own_flags
+    if sorted_positions is None or order is None or flags is None:
+        sorted_positions, order = _sorted_windows(np.ascontiguousarray(doc.positions, dtype=np.uint64))
+        flags = np.ascontiguousarray(doc.own, dtype=bool).view(np.uint8)
+    use_own = doc.own_words != 0
+    try:
+        found = _sets.covered_by(sorted_positions, order, flags, use_own, other, doc.size)
+    except (ValueError, TypeError):  # not a contiguous uint64 array
+        found = _sets.covered_by(sorted_positions, order, flags, use_own, np.ascontiguousarray(other, dtype=np.uint64),
+                                 doc.size)
+    return found / doc.own_words if use_own else found / doc.words
 
 
 def word_coverage(positions: np.ndarray, other: np.ndarray, boilerplate: np.ndarray, size: int) -> float:

@@ -38,9 +38,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from retold.core import _sets
 from retold.core.arrays import isin_sorted
 from retold.config import VerifyConfig
-from retold.core.rules import WORD_COVERAGE_FLOOR, rounded
+from retold.core.rules import SCORE_DECIMALS, WORD_COVERAGE_FLOOR, rounded
 from retold.models import Pair
 
 NO_RELATION = ""
@@ -101,16 +102,14 @@ class Scores:
         return replace(self, words_a=wa, words_b=wb)
 
 
+def _u64(values: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(values, dtype=np.uint64)
+
+
 def intersect_counts(set_a: np.ndarray, set_b: np.ndarray, boilerplate: np.ndarray) -> tuple[int, int]:
-    """(|A ∩ B|, |A ∩ B minus boilerplate|) of two sorted unique uint64 arrays."""
-    if len(set_a) > len(set_b):
-        set_a, set_b = set_b, set_a
-    if len(set_a) == 0:
-        return 0, 0
-    common = set_a[isin_sorted(set_a, set_b)]
-    if len(boilerplate) == 0 or len(common) == 0:
-        return len(common), len(common)
-    return len(common), int(len(common) - np.count_nonzero(isin_sorted(common, boilerplate)))
+    """(|A ∩ B|, |A ∩ B minus boilerplate|) of two sorted unique uint64 arrays (compiled:
+    a merge that gallops on the longer one when their sizes are far apart)."""
+    return _sets.intersect_two(_u64(set_a), _u64(set_b), _u64(boilerplate))
 
 
 def own_sizes(shingles: np.ndarray, offsets: np.ndarray, boilerplate: np.ndarray, chunk: int = 1 << 22) -> np.ndarray:
@@ -134,13 +133,16 @@ def score_pairs(
     Rank r's set is ``shingles[offsets[s]:offsets[s+1]]`` with ``s = slot[r]`` (default r).
     ``own``: :func:`own_sizes` of every document by rank, if already computed.
     """
-    inter = np.zeros(len(a), dtype=np.int64)
-    shared = np.zeros(len(a), dtype=np.int64)
     sa, sb = (a, b) if slot is None else (slot[a], slot[b])
-    for i, (x, y) in enumerate(zip(sa.tolist(), sb.tolist())):
-        inter[i], shared[i] = intersect_counts(
-            shingles[offsets[x] : offsets[x + 1]], shingles[offsets[y] : offsets[y + 1]], boilerplate
-        )
+    sa = np.ascontiguousarray(sa, dtype=np.int64)
+    sb = np.ascontiguousarray(sb, dtype=np.int64)
+    offsets = np.ascontiguousarray(offsets, dtype=np.int64)
+    n_sets = len(offsets) - 1
+    for s in (sa, sb):
+        if len(s) and (int(s.min()) < 0 or int(s.max()) >= n_sets):
+            raise IndexError(f"set index out of range [0, {n_sets})")
+    # one compiled call for the batch (see _sets.intersect_pairs)
+    inter, shared = _sets.intersect_pairs(sa, sb, _u64(shingles), offsets, _u64(boilerplate))
     sizes = np.diff(offsets)
     if own is None:
         own = own_sizes(shingles, offsets, boilerplate)
@@ -177,15 +179,34 @@ def classify(scores: Scores, config: VerifyConfig) -> np.ndarray:
     return rel
 
 
+def rounded_all(values: np.ndarray) -> list[float]:
+    """:func:`~retold.core.rules.rounded` of each value, as Python floats: vectorised where
+    that is exact, by ``rounded`` itself elsewhere.
+
+    For |x| <= 1e4, ``x * 1e4`` is within 1.2e-8 of the exact product, so unless that
+    product is within 1e-6 of a tie, ``rint`` gives the same integer k as correct
+    rounding; k / 1e4 (both exact doubles) is then the double nearest k/10^4, which is what
+    ``round(x, 4)`` returns. Near ties, NaN, infinities and large values go to ``rounded``.
+    """
+    x = np.asarray(values, dtype=np.float64)
+    scale = 10.0**SCORE_DECIMALS
+    with np.errstate(over="ignore", invalid="ignore"):
+        scaled = x * scale
+        out = (np.rint(scaled) / scale).tolist()
+        slow = ~(np.abs(x) <= 1e4) | (np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6)
+    for i in np.flatnonzero(slow).tolist():
+        out[i] = rounded(x[i])
+    return out
+
+
 def pairs_from_scores(a: Sequence[str], b: Sequence[str], scores: Scores, relations: np.ndarray,
                       rows: np.ndarray) -> tuple[Pair, ...]:
     """The :class:`Pair` records of the scored rows ``rows`` (ids ``a[i]``, ``b[i]`` for the
     i-th of them): scores rounded to 4 decimals, the one rounding every engine applies."""
-    jac, ca, cb = scores.jaccard[rows], scores.containment_a[rows], scores.containment_b[rows]
-    va, vb = scores.coverage_a[rows], scores.coverage_b[rows]
-    rel, shared = relations[rows], scores.shared[rows]
+    jac, ca, cb = (rounded_all(v[rows]) for v in (scores.jaccard, scores.containment_a, scores.containment_b))
+    va, vb = rounded_all(scores.coverage_a[rows]), rounded_all(scores.coverage_b[rows])
+    rel, shared = relations[rows].tolist(), scores.shared[rows].tolist()
     return tuple(
-        Pair(a[i], b[i], rounded(jac[i]), rounded(ca[i]), rounded(cb[i]), str(rel[i]),
-             int(shared[i]), coverage_a=rounded(va[i]), coverage_b=rounded(vb[i]))
+        Pair(a[i], b[i], jac[i], ca[i], cb[i], str(rel[i]), int(shared[i]), coverage_a=va[i], coverage_b=vb[i])
         for i in range(len(rows))
     )

@@ -1,0 +1,246 @@
+"""Compiled set kernels: shingle-set intersections and word coverage (see docs/performance.md).
+
+Built by setup.py with boundscheck, wraparound off: the Python wrappers in
+:mod:`retold.core.verify` and :mod:`retold.core.coverage` check the indices and convert the
+dtypes once per batch. Every set is a sorted uint64 array; a merge gallops (exponential then
+binary search) on the longer side, so a pair of very unequal sizes costs
+~ |short| * log(|long| / |short|), not |long|.
+"""
+
+import numpy as np
+
+from libc.stdint cimport int64_t, uint8_t, uint64_t
+from libc.stdlib cimport free, malloc, qsort, realloc
+from libc.string cimport memset
+
+cdef enum:
+    # sizes differing by more than this factor: gallop on the longer side instead of stepping
+    GALLOP_RATIO = 8
+    # a document more than this many times longer than the set it is looked up in is covered
+    # sparsely (the matches are collected and sorted) instead of marking all its windows
+    SPARSE_RATIO = 4
+
+
+cdef inline Py_ssize_t gallop(const uint64_t* v, Py_ssize_t lo, Py_ssize_t n, uint64_t x) noexcept nogil:
+    """The first k in [lo, n) with v[k] >= x (n if none), searching exponentially from lo."""
+    cdef Py_ssize_t step = 1, hi, mid
+    if lo >= n or v[lo] >= x:
+        return lo
+    hi = lo + 1
+    while hi < n and v[hi] < x:
+        lo = hi
+        step <<= 1
+        hi = lo + step
+    if hi > n:
+        hi = n
+    # v[lo] < x and the answer is in (lo, hi]
+    while hi - lo > 1:
+        mid = lo + (hi - lo) // 2
+        if v[mid] < x:
+            lo = mid
+        else:
+            hi = mid
+    return hi
+
+
+cdef inline Py_ssize_t step_to(const uint64_t* v, Py_ssize_t j, Py_ssize_t n, uint64_t x) noexcept nogil:
+    while j < n and v[j] < x:
+        j += 1
+    return j
+
+
+cdef void intersect(const uint64_t* a, Py_ssize_t na, const uint64_t* b, Py_ssize_t nb,
+                    const uint64_t* bp, Py_ssize_t nbp, int64_t* inter, int64_t* shared) noexcept nogil:
+    """How many values of the shorter of a, b (sorted, unique) are in the other; and of
+    them, how many are not in bp."""
+    cdef Py_ssize_t i, j = 0, k = 0
+    cdef int64_t n_in = 0, n_bp = 0
+    cdef uint64_t x, y
+    if na > nb:
+        a, b = b, a
+        na, nb = nb, na
+    if nb > GALLOP_RATIO * na:
+        for i in range(na):
+            x = a[i]
+            j = gallop(b, j, nb, x)
+            if j == nb:
+                break
+            if b[j] == x:
+                n_in += 1
+                if nbp:
+                    k = gallop(bp, k, nbp, x)
+                    n_bp += k < nbp and bp[k] == x
+    else:
+        # a branch-free merge (the sides are sets: equal values advance both)
+        i = 0
+        while i < na and j < nb:
+            x = a[i]
+            y = b[j]
+            i += x <= y
+            j += y <= x
+            if x == y:
+                n_in += 1
+                if nbp:
+                    k = gallop(bp, k, nbp, x)
+                    n_bp += k < nbp and bp[k] == x
+    inter[0] = n_in
+    shared[0] = n_in - n_bp
+
+
+def intersect_pairs(const int64_t[::1] sa, const int64_t[::1] sb, const uint64_t[::1] shingles,
+                    const int64_t[::1] offsets, const uint64_t[::1] boilerplate):
+    """(inter, shared) int64 arrays: for each i, |S(sa[i]) ∩ S(sb[i])| and that without the
+    values in ``boilerplate``, where S(s) = shingles[offsets[s]:offsets[s+1]] (sorted, unique).
+    The caller guarantees 0 <= sa[i], sb[i] < len(offsets) - 1."""
+    cdef Py_ssize_t n = sa.shape[0], i
+    cdef int64_t x, y
+    inter_arr = np.empty(n, dtype=np.int64)
+    shared_arr = np.empty(n, dtype=np.int64)
+    cdef int64_t[::1] inter = inter_arr
+    cdef int64_t[::1] shared = shared_arr
+    cdef const uint64_t* sh = &shingles[0] if shingles.shape[0] else NULL
+    cdef const uint64_t* bp = &boilerplate[0] if boilerplate.shape[0] else NULL
+    cdef Py_ssize_t nbp = boilerplate.shape[0]
+    with nogil:
+        for i in range(n):
+            x = sa[i]
+            y = sb[i]
+            intersect(sh + offsets[x], offsets[x + 1] - offsets[x], sh + offsets[y], offsets[y + 1] - offsets[y],
+                      bp, nbp, &inter[i], &shared[i])
+    return inter_arr, shared_arr
+
+
+def intersect_two(const uint64_t[::1] a, const uint64_t[::1] b, const uint64_t[::1] boilerplate):
+    """(|a ∩ b|, |a ∩ b minus boilerplate|) of two sorted unique arrays, as Python ints."""
+    cdef int64_t inter = 0, shared = 0
+    if a.shape[0] and b.shape[0]:
+        intersect(&a[0], a.shape[0], &b[0], b.shape[0], &boilerplate[0] if boilerplate.shape[0] else NULL,
+                  boilerplate.shape[0], &inter, &shared)
+    return inter, shared
+
+
+cdef inline int64_t covered_marks(const uint8_t* marks, const uint8_t* own, Py_ssize_t n, int64_t size) noexcept nogil:
+    """Words covered by the windows marked (and own, unless own is NULL): each adds the words
+    up to the next one, at most ``size``, the last one ``size``."""
+    cdef Py_ssize_t i, last = -1
+    cdef int64_t total = 0, d
+    for i in range(n):
+        if marks[i] and (own == NULL or own[i]):
+            if last >= 0:
+                d = i - last
+                total += d if d < size else size
+            last = i
+    return total + size if last >= 0 else 0
+
+
+cdef int cmp_index(const void* p, const void* q) noexcept nogil:
+    cdef int64_t x = (<const int64_t*>p)[0], y = (<const int64_t*>q)[0]
+    return (x > y) - (x < y)
+
+
+def covered_words(const uint8_t[::1] windows, int64_t size):
+    """Words covered by the marked windows (:func:`retold.core.coverage._covered_words`)."""
+    if windows.shape[0] == 0:
+        return 0
+    return covered_marks(&windows[0], NULL, windows.shape[0], size)
+
+
+def own_windows(const uint64_t[::1] sorted_positions, const int64_t[::1] order, const uint64_t[::1] boilerplate,
+                uint8_t[::1] own, int64_t size):
+    """Set ``own[order[k]]`` to whether ``sorted_positions[k]`` is not in ``boilerplate``;
+    return the words the own windows cover."""
+    cdef Py_ssize_t n = sorted_positions.shape[0], nbp = boilerplate.shape[0], k, j = 0
+    cdef uint64_t x
+    if n == 0:
+        return 0
+    with nogil:
+        for k in range(n):
+            x = sorted_positions[k]
+            j = gallop(&boilerplate[0], j, nbp, x) if nbp else 0
+            own[order[k]] = not (j < nbp and boilerplate[j] == x)
+    return covered_marks(&own[0], NULL, n, size)
+
+
+def covered_by(const uint64_t[::1] sorted_positions, const int64_t[::1] order, const uint8_t[::1] own,
+               bint use_own, const uint64_t[::1] other, int64_t size):
+    """Words of a document covered by a window found in ``other`` (sorted) and own (if
+    ``use_own``): the windows' hashes sorted (``sorted_positions``, their text positions
+    ``order``), ``own`` one flag per window in text order."""
+    cdef Py_ssize_t n = sorted_positions.shape[0], m = other.shape[0], k = 0, j = 0, c = 0, cap, i
+    cdef const uint64_t* sp
+    cdef const uint64_t* ot
+    cdef const uint8_t* ow
+    cdef uint8_t* marks
+    cdef int64_t* at
+    cdef int64_t* grown
+    cdef int64_t total = 0, last, d
+    cdef uint64_t x
+    cdef bint failed = False
+    if n == 0 or m == 0:
+        return 0
+    sp = &sorted_positions[0]
+    ot = &other[0]
+    ow = &own[0] if use_own else NULL
+    if n <= SPARSE_RATIO * m:
+        # mark the windows found (walking the document's hashes in order), then scan them
+        marks = <uint8_t*>malloc(n)
+        if marks == NULL:
+            raise MemoryError()
+        with nogil:
+            memset(marks, 0, n)
+            if m > GALLOP_RATIO * n:
+                for k in range(n):
+                    j = gallop(ot, j, m, sp[k])
+                    if j == m:
+                        break
+                    if ot[j] == sp[k]:
+                        marks[order[k]] = 1
+            else:
+                for k in range(n):
+                    j = step_to(ot, j, m, sp[k])
+                    if j == m:
+                        break
+                    if ot[j] == sp[k]:
+                        marks[order[k]] = 1
+            total = covered_marks(marks, ow, n, size)
+        free(marks)
+        return total
+    # the document is much longer: find each value of other in it, collect and sort the windows
+    cap = 2 * m + 16
+    at = <int64_t*>malloc(cap * sizeof(int64_t))
+    if at == NULL:
+        raise MemoryError()
+    with nogil:
+        for i in range(m):
+            x = ot[i]
+            k = gallop(sp, k, n, x)
+            if k == n:
+                break
+            while k < n and sp[k] == x:
+                if ow == NULL or ow[order[k]]:
+                    if c == cap:
+                        grown = <int64_t*>realloc(at, 2 * cap * sizeof(int64_t))
+                        if grown == NULL:
+                            failed = True
+                            break
+                        at = grown
+                        cap *= 2
+                    at[c] = order[k]
+                    c += 1
+                k += 1
+            if failed:
+                break
+        if not failed:
+            qsort(at, c, sizeof(int64_t), cmp_index)
+            last = -1
+            for i in range(c):
+                if last >= 0:
+                    d = at[i] - last
+                    total += d if d < size else size
+                last = at[i]
+            if c:
+                total += size
+    free(at)
+    if failed:
+        raise MemoryError()
+    return total

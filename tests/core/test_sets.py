@@ -1,0 +1,154 @@
+"""The compiled set kernels (retold.core._sets) against plain Python sets and lists."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings, strategies as st
+
+from retold.core import _sets
+from retold.core.coverage import Words, _covered_words, coverage_by, word_coverage, words_of
+from retold.core.verify import intersect_counts, score_pairs
+
+TOP = 2**64 - 1
+u64 = st.integers(min_value=0, max_value=TOP)
+# small values collide often (intersections), the extremes test the unsigned compares
+values = st.one_of(st.integers(0, 40), st.sampled_from([0, 1, TOP - 1, TOP, 2**63, 2**63 - 1]), u64)
+sets = st.sets(values, max_size=50)
+
+
+def arr(values) -> np.ndarray:
+    return np.array(sorted(values), dtype=np.uint64)
+
+
+def flat(sets_: list[set[int]]) -> tuple[np.ndarray, np.ndarray]:
+    offsets = np.concatenate(([0], np.cumsum([len(s) for s in sets_]))).astype(np.int64)
+    return np.concatenate([arr(s) for s in sets_] + [np.empty(0, np.uint64)]), offsets
+
+
+@st.composite
+def set_lists(draw):
+    """Sets including empty, identical and very unequal ones (a long set and subsets of it)."""
+    base = draw(st.sets(values, max_size=400))
+    out = draw(st.lists(sets, min_size=1, max_size=6))
+    out.append(base)
+    out.append(set(base))  # identical
+    out.append(set())
+    pool = sorted(base)
+    if pool:
+        out.append(set(draw(st.lists(st.sampled_from(pool), max_size=8))) | draw(st.sets(values, max_size=3)))
+    long_set = set(range(0, 6000, 3)) | {TOP}
+    out.append(long_set)
+    out.append({0, 3, 5999, TOP} | set(draw(st.lists(st.sampled_from(range(0, 6000, 3)), max_size=4))))
+    return out
+
+
+@settings(max_examples=200, deadline=None)
+@given(set_lists(), st.data())
+def test_intersect_pairs_match_python_sets(sets_, data):
+    shingles, offsets = flat(sets_)
+    everything = set().union(*sets_)
+    boiler = data.draw(st.one_of(st.just(set()), st.just(everything), st.sets(values, max_size=30),
+                                 st.sets(st.sampled_from(sorted(everything)), max_size=30) if everything
+                                 else st.just(set())))
+    n = len(sets_)
+    idx = st.integers(0, n - 1)
+    pairs = data.draw(st.lists(st.tuples(idx, idx), min_size=1, max_size=30))
+    pairs += [(i, j) for i in range(n) for j in range(n) if (i + j) % 3 == 0]
+    sa = np.array([p[0] for p in pairs], dtype=np.int64)
+    sb = np.array([p[1] for p in pairs], dtype=np.int64)
+    inter, shared = _sets.intersect_pairs(sa, sb, shingles, offsets, arr(boiler))
+    expect = [(len(sets_[x] & sets_[y]), len((sets_[x] & sets_[y]) - boiler)) for x, y in pairs]
+    assert list(zip(inter.tolist(), shared.tolist())) == expect
+    for (x, y), e in zip(pairs[:10], expect):
+        assert intersect_counts(arr(sets_[x]), arr(sets_[y]), arr(boiler)) == e
+    # score_pairs: ranks through a slot permutation, offsets of another int type
+    slot = np.arange(n)[::-1].copy()
+    sc = score_pairs(slot[sa], slot[sb], shingles, offsets.astype(np.int32), arr(boiler), slot=slot)
+    assert sc.intersection.tolist() == [e[0] for e in expect]
+    assert sc.shared.tolist() == [e[1] for e in expect]
+
+
+def test_intersect_pairs_empty_batch_and_corpus():
+    none = np.empty(0, np.int64)
+    inter, shared = _sets.intersect_pairs(none, none, np.empty(0, np.uint64), np.zeros(1, np.int64),
+                                          np.empty(0, np.uint64))
+    assert inter.dtype == shared.dtype == np.int64 and len(inter) == len(shared) == 0
+    shingles, offsets = flat([set(), set()])
+    inter, shared = _sets.intersect_pairs(np.array([0, 1]), np.array([1, 1]), shingles, offsets, arr({1}))
+    assert inter.tolist() == shared.tolist() == [0, 0]
+
+
+def test_score_pairs_rejects_bad_indices():
+    shingles, offsets = flat([{1}, {2}])
+    for bad in (2, -1):
+        try:
+            score_pairs(np.array([0]), np.array([bad]), shingles, offsets, np.empty(0, np.uint64))
+        except IndexError:
+            continue
+        raise AssertionError("index out of range accepted")
+
+
+# --- word coverage -------------------------------------------------------------------------
+
+def py_covered(marks: list[bool], size: int) -> int:
+    """Words covered by the marked windows, window i covering words i .. i + size - 1."""
+    return len({w for i, m in enumerate(marks) if m for w in range(i, i + size)})
+
+
+def py_coverage(positions: list[int], other: set[int], boiler: set[int], size: int) -> float:
+    own = [p not in boiler for p in positions]
+    own_words = py_covered(own, size)
+    found = [p in other for p in positions]
+    if not positions:
+        return 0.0
+    if own_words == 0:
+        return py_covered(found, size) / (len(positions) + size - 1)
+    return py_covered([f and o for f, o in zip(found, own)], size) / own_words
+
+
+texts = st.lists(st.one_of(st.integers(0, 12), st.sampled_from([0, TOP]), u64), max_size=120)
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts, st.data(), st.integers(1, 7))
+def test_coverage_matches_python(positions, data, size):
+    pool = sorted(set(positions))
+    other = data.draw(st.one_of(st.just(set()), st.just(set(pool)), st.sets(values, max_size=40),
+                                st.sets(st.sampled_from(pool), max_size=40) if pool else st.just(set()),
+                                # much longer than the document, and much shorter: both kernels' paths
+                                st.builds(lambda s: s | set(range(100, 3000)), st.sets(values, max_size=10)),
+                                st.sets(st.sampled_from(pool), max_size=2) if pool else st.just(set())))
+    boiler = data.draw(st.one_of(st.just(set()), st.just(set(pool)), st.sets(values, max_size=10),
+                                 st.sets(st.sampled_from(pool), max_size=10) if pool else st.just(set())))
+    pos = np.array(positions, dtype=np.uint64)
+    doc = words_of(pos, arr(boiler), size)
+    assert doc.own.tolist() == [p not in boiler for p in positions]
+    assert doc.own_words == py_covered(doc.own.tolist(), size)
+    assert doc.shingles.tolist() == pool
+    expect = py_coverage(positions, other, boiler, size)
+    assert coverage_by(doc, arr(other)) == expect  # exactly: the same ints divided
+    assert word_coverage(pos, arr(other), arr(boiler), size) == expect
+    # Words built by hand (no sorted order cached) give the same
+    bare = Words(doc.positions, doc.shingles, doc.own, doc.own_words, size)
+    assert coverage_by(bare, arr(other)) == expect
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.booleans(), max_size=80), st.integers(1, 7))
+def test_covered_words(marks, size):
+    assert _covered_words(np.array(marks, dtype=bool), size) == py_covered(marks, size)
+
+
+def test_long_document_against_short_partner():
+    """A long document repeating windows, looked up in a short set (the sparse path), and a
+    short one looked up in a long set (the galloping merge)."""
+    rng = np.random.default_rng(0)
+    long_pos = rng.integers(0, 5000, size=20_000).astype(np.uint64)
+    short = np.unique(rng.integers(0, 5000, size=30)).astype(np.uint64)
+    boiler = np.unique(rng.integers(0, 5000, size=200)).astype(np.uint64)
+    lp, sp = long_pos.tolist(), short.tolist()
+    for bp in (np.empty(0, np.uint64), boiler, np.unique(long_pos)):
+        got = coverage_by(words_of(long_pos, bp, 5), short)
+        assert got == py_coverage(lp, set(sp), set(bp.tolist()), 5)
+        got = coverage_by(words_of(short[::-1].copy(), bp, 5), np.unique(long_pos))
+        assert got == py_coverage(sp[::-1], set(lp), set(bp.tolist()), 5)
