@@ -104,9 +104,11 @@ if tool == "text-dedup":
             for j in range(i + 1, len(g)):
                 pairs.add((g[i], g[j]))
 else:
-    ids, texts = [], []
-    for line in open(corpus, encoding="utf-8"):
-        r = json.loads(line); ids.append(r["id"]); texts.append(r["text"])
+    ids = []
+    def texts():  # streamed: only the ids and the sketches are kept, never all shingles at once
+        with open(corpus, encoding="utf-8") as f:
+            for line in f:
+                r = json.loads(line); ids.append(r["id"]); yield r["text"]
     WORD = re.compile(r"\w+")
     def shingles(t):
         toks = WORD.findall(t.lower())
@@ -115,7 +117,7 @@ else:
         from datasketch import MinHash, MinHashLSH
         lsh = MinHashLSH(num_perm=NP, params=tuple(cfg["params"])) if "params" in cfg else MinHashLSH(threshold=cfg["threshold"], num_perm=NP)
         ms = []
-        for i, t in enumerate(texts):
+        for i, t in enumerate(texts()):
             m = MinHash(num_perm=NP); m.update_batch([s.encode("utf-8") for s in shingles(t)])
             ms.append(m); lsh.insert(i, m)
         for i, m in enumerate(ms):
@@ -123,7 +125,7 @@ else:
                 if j != i: pairs.add((min(i, j), max(i, j)))
     elif tool == "rensa":
         from rensa import RMinHash, RMinHashLSH
-        ms = RMinHash.from_token_sets([shingles(t) for t in texts], num_perm=NP, seed=42)
+        ms = RMinHash.from_token_sets((shingles(t) for t in texts()), num_perm=NP, seed=42)
         lsh = RMinHashLSH(threshold=cfg["threshold"], num_perm=NP, num_bands=cfg["bands"])
         for i, m in enumerate(ms):
             lsh.insert(i, m)
@@ -134,7 +136,10 @@ else:
             pairs = {(i, j) for i, j in pairs if ms[i].jaccard(ms[j]) >= cfg["threshold"]}
 elapsed = time.perf_counter() - t0
 with open(out, "w") as f:
-    json.dump({"seconds": elapsed, "pairs": [[ids[i], ids[j]] for i, j in sorted(pairs)]}, f)
+    if cfg.get("count_only"):  # speed runs: the pairs stay in memory, only their number is written
+        json.dump({"seconds": elapsed, "n_pairs": len(pairs), "n_docs": len(ids)}, f)
+    else:
+        json.dump({"seconds": elapsed, "pairs": [[ids[i], ids[j]] for i, j in sorted(pairs)]}, f)
 '''
 
 RETOLD_RUNNER = r'''
@@ -164,6 +169,34 @@ with open(out, "w") as f:
 '''
 
 
+# rensa's sketch + LSH as issue 12 measures it (``bench/speed.py``, ``bench/copyright.py``): read the
+# JSONL, ``re`` tokenise, word 5-grams, RMinHash(128), RMinHashLSH with retold's bands (32 x 4),
+# every candidate pair (no verification). Also the "@ retold's LSH" row of the table below.
+RENSA_SKETCH_LSH: dict[str, Any] = {"threshold": 0.42, "bands": 32}
+
+
+def run_peer(tool: str, cfg: dict[str, Any], corpus_path: Path, *,
+             timeout: float | None = 3600) -> tuple[dict[str, Any], float, float]:
+    """Run one peer on ``corpus_path`` in ``bench/.venv-peers``, its own process: (what it wrote
+    (``seconds`` timed inside, ``pairs`` or with ``count_only`` ``n_pairs``), process wall seconds,
+    peak RSS MB of its process tree). ``TimeoutError`` after ``timeout`` seconds."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "pairs.json"
+        cmd = [str(PEERS_PY), "-c", PEER_RUNNER, tool, str(corpus_path), str(out), json.dumps(cfg)]
+        _, wall, peak = run_measured(cmd, timeout=timeout)
+        return json.loads(out.read_text()), wall, peak
+
+
+def rensa_sketch_lsh(corpus_path: Path, *, timeout: float | None = 3600) -> dict[str, Any]:
+    """rensa's sketch + LSH alone on ``corpus_path`` (:data:`RENSA_SKETCH_LSH`), one process, reading
+    the file included; the candidate pairs are counted, not written. ``seconds`` is the process's
+    wall time (start-up and import included, as for a ``retold scan`` process), ``inner_seconds``
+    the runner's own timer (reading to the last pair)."""
+    res, wall, peak = run_peer("rensa", dict(RENSA_SKETCH_LSH, count_only=True), corpus_path, timeout=timeout)
+    return {"seconds": wall, "inner_seconds": res["seconds"], "peak_rss_mb": peak, "pairs": res["n_pairs"],
+            "docs": res["n_docs"]}
+
+
 def configs(workers: int) -> list[tuple[str, str, str, dict[str, Any]]]:
     """(row label, settings, tool, runner config)."""
     lsh = {"params": [32, 4]}
@@ -174,7 +207,7 @@ def configs(workers: int) -> list[tuple[str, str, str, dict[str, Any]]]:
         ("datasketch", "default: MinHashLSH threshold 0.9", "datasketch", {"threshold": 0.9}),
         ("datasketch", "@ retold's LSH: 32 bands x 4 rows", "datasketch", lsh),
         ("rensa", "default: threshold 0.8, 16 bands, verified", "rensa", {"threshold": 0.8, "bands": 16, "verify": True}),
-        ("rensa", "@ retold's LSH: 32 bands x 4 rows", "rensa", {"threshold": 0.42, "bands": 32}),
+        ("rensa", "@ retold's LSH: 32 bands x 4 rows", "rensa", dict(RENSA_SKETCH_LSH)),
         ("text-dedup", "default: num_perm 250, threshold 0.7", "text-dedup", {"num_proc": workers}),
         ("text-dedup", "@ retold's LSH: 128 perm, 32 x 4", "text-dedup",
          {"num_proc": workers, "args": ["--num_perm", "128", "--b", "32", "--r", "4"]}),
@@ -183,15 +216,15 @@ def configs(workers: int) -> list[tuple[str, str, str, dict[str, Any]]]:
 
 def run_tool(tool: str, cfg: dict[str, Any], corpus_path: Path, truth_path: Path,
              news: bool = False) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "pairs.json"
-        if tool == "retold":
+    if tool == "retold":
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "pairs.json"
             cmd = [str(PROJECT_PY), "-c", RETOLD_NEWS_RUNNER if news else RETOLD_RUNNER, str(corpus_path), str(out),
                    str(cfg["workers"]), "1" if cfg.get("align") else "0"]
-        else:
-            cmd = [str(PEERS_PY), "-c", PEER_RUNNER, tool, str(corpus_path), str(out), json.dumps(cfg)]
-        _, wall, peak = run_measured(cmd, timeout=3600)
-        res = json.loads(out.read_text())
+            _, wall, peak = run_measured(cmd, timeout=3600)
+            res = json.loads(out.read_text())
+    else:
+        res, wall, peak = run_peer(tool, cfg, corpus_path)
     pairs = [tuple(p) for p in res["pairs"]]
     rep = _quality.evaluate(pairs, truth_path)
     row = {"seconds": res["seconds"], "process_seconds": wall, "peak_rss_mb": peak, "pairs": len(pairs),

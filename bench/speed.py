@@ -13,11 +13,20 @@
    timed) or their usual tokenising (``re.findall(r"\\w+", text.lower())``, timed).
 2. **Estimation error** of retold's signatures (fast similarity sketching) against classic MinHash (the
    same 128 slots) on every positive pair of the bench truth, and on synthetic small sets.
-3. **End-to-end** ``retold.scan`` on the bench corpora, ``--workers`` 1 and 2, each run in
-   its own process: docs/s, MB/s, per-stage timings, peak RSS of the process tree.
+3. **End to end, against rensa, same file** (issue 12): for each ``--docs`` size (``--news``: the
+   news corpus), one process at a time: rensa's sketch + LSH alone (``peers.rensa_sketch_lsh``:
+   read the JSONL, ``re`` tokenise ``\\w+`` lowercased, word 5-grams, ``RMinHash(128)``,
+   ``RMinHashLSH`` 32 bands, every candidate pair), then ``retold scan <corpus> --out <tmp>
+   --workers W -q --force`` with ``--no-align`` and at its defaults (passages), for each
+   ``--workers``. Process wall seconds (start-up and reading included), docs/s, peak RSS of the
+   process tree, ratio = rensa's seconds / retold's (>= 1: retold is faster) with issue 12's
+   targets (``--no-align`` >= 1.0, defaults >= 0.5, one worker), the memory target (peak <=
+   1.5x the input + 100 MB), and retold's own stage timings from its ``summary.json``.
+
+        .venv/bin/python bench/speed.py --news --docs 12000 100000 --workers 1 2 --no-sketch --no-accuracy
 
 Best of ``--reps`` for the sketch timings (the machine is shared); scans run once unless
-``--scan-reps``.
+``--scan-reps``; a run over ``--timeout`` seconds is stopped and shown as "> timeout".
 """
 
 from __future__ import annotations
@@ -47,14 +56,25 @@ BATCH = 512
 # -- helpers shared with peers.py -----------------------------------------------------------
 
 
+class MeasuredTimeout(TimeoutError):
+    """A :func:`run_measured` command stopped at its timeout; ``peak_mb``: its peak RSS until then."""
+
+    def __init__(self, msg: str, peak_mb: float):
+        super().__init__(msg)
+        self.peak_mb = peak_mb
+
+
 def run_measured(cmd: list[str], *, env: dict[str, str] | None = None, cwd: Path | None = None,
                  timeout: float | None = None) -> tuple[str, float, float]:
-    """Run ``cmd``; return (stdout, wall seconds, peak RSS in MB of its whole process tree)."""
+    """Run ``cmd``; return (stdout, wall seconds, peak RSS in MB of its whole process tree).
+
+    RSS is sampled every 50 ms and summed over the process and its children (MB = 2**20 bytes).
+    After ``timeout`` seconds the whole tree is killed and ``TimeoutError`` raised."""
     import psutil
 
     t0 = time.perf_counter()
-    with tempfile.TemporaryFile() as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE, env=env, cwd=cwd)
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as errf:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=errf, env=env, cwd=cwd)
         ps = psutil.Process(proc.pid)
         peak = 0
         while proc.poll() is None:
@@ -65,10 +85,20 @@ def run_measured(cmd: list[str], *, env: dict[str, str] | None = None, cwd: Path
                 pass
             time.sleep(0.05)
             if timeout and time.perf_counter() - t0 > timeout:
-                proc.kill()
-                raise TimeoutError(" ".join(cmd))
-        err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+                try:
+                    kids = ps.children(recursive=True)
+                except psutil.Error:
+                    kids = []
+                for p in [ps, *kids]:
+                    try:
+                        p.kill()
+                    except psutil.Error:
+                        pass
+                proc.wait()
+                raise MeasuredTimeout(f"{' '.join(cmd[:3])}: over {timeout:g} s", peak / 2**20)
         wall = time.perf_counter() - t0
+        errf.seek(0)
+        err = errf.read().decode(errors="replace")
         out.seek(0)
         text = out.read().decode()
     if proc.returncode != 0:
@@ -275,64 +305,191 @@ def accuracy_table(acc: dict[str, Any]) -> str:
                       "bias classic"], rows)
 
 
-# -- 3. end-to-end scan ----------------------------------------------------------------------
+# -- 3. end-to-end: retold scan against rensa's sketch + LSH, same file ---------------------
 
-SCAN = r'''
-import json, sys, time
-import retold
-path, workers, align = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1"
-t0 = time.perf_counter()
-res = retold.scan([path], workers=workers, align=align)
-wall = time.perf_counter() - t0
-print(json.dumps({"seconds": wall, "docs": len(res.documents), "pairs": len(res.pairs),
-                  "timings": res.timings}))
-'''
+STAGES_ORDER = ["read_sketch", "candidates", "verify", "words", "align", "cluster", "provenance", "total"]
+MODES = {"no-align": "retold scan --no-align", "full": "retold scan (defaults)"}
+RENSA = "rensa sketch+LSH"
 
 
-def bench_scan(n_docs: int, workers: int, align: bool, reps: int) -> dict[str, Any]:
-    corpus_path, _ = _corpus.generate(n_docs, _corpus.default_dir(n_docs))
-    mb = corpus_path.stat().st_size / 1e6
+def retold_cmd() -> list[str]:
+    """The ``retold`` command of the project's venv (the console script next to this Python)."""
+    exe = PROJECT_PY.parent / "retold"
+    return [str(exe)] if exe.exists() else [str(PROJECT_PY), "-c", "from retold.cli import main; main()"]
+
+
+def corpus_stats(corpus_path: Path) -> tuple[int, int]:
+    """(records, bytes) of a JSONL file."""
+    with open(corpus_path, "rb") as f:
+        n = sum(1 for line in f if line.strip())
+    return n, corpus_path.stat().st_size
+
+
+def mem_limit_mb(input_bytes: int) -> float:
+    """Issue 12's memory target for a scan: 1.5x the input's size + 100 MB (MB = 2**20 bytes, as RSS)."""
+    return 1.5 * input_bytes / 2**20 + 100
+
+
+def measure_rensa(corpus_path: Path, *, timeout: float | None = None, reps: int = 1) -> dict[str, Any]:
+    """rensa's sketch + LSH alone (``peers.rensa_sketch_lsh``), best of ``reps`` processes."""
+    from peers import rensa_sketch_lsh  # here, not at the top: peers imports this module
+
     best: dict[str, Any] | None = None
     for _ in range(reps):
-        out, wall, peak = run_measured([str(PROJECT_PY), "-c", SCAN, str(corpus_path), str(workers),
-                                        "1" if align else "0"])
-        r = json.loads(out)
-        r.update(process_seconds=wall, peak_rss_mb=peak)
+        try:
+            r = rensa_sketch_lsh(corpus_path, timeout=timeout)
+        except MeasuredTimeout as e:
+            return {"timeout": timeout, "peak_rss_mb_until_timeout": e.peak_mb}
         if best is None or r["seconds"] < best["seconds"]:
             best = r
     assert best is not None
-    best.update(n=n_docs, workers=workers, align=align, mb=mb, docs_per_s=n_docs / best["seconds"],
-                mb_per_s=mb / best["seconds"])
     return best
 
 
-def scan_table(rows: list[dict[str, Any]]) -> str:
-    stages = ["read_sketch", "candidates", "verify", "align", "cluster"]
+def measure_retold(corpus_path: Path, workers: int, align: bool, *, timeout: float | None = None,
+                   reps: int = 1) -> dict[str, Any]:
+    """``retold scan <corpus> --out <tmp> --workers W [--no-align] -q --force`` in its own process,
+    best of ``reps``: process wall seconds, peak RSS of the process tree, and from the result's
+    summary.json the pairs and retold's own per-stage timings."""
+    best: dict[str, Any] | None = None
+    for _ in range(reps):
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "result"
+            cmd = retold_cmd() + ["scan", str(corpus_path), "--out", str(out), "--workers", str(workers),
+                                  "-q", "--force"] + ([] if align else ["--no-align"])
+            try:
+                _, wall, peak = run_measured(cmd, timeout=timeout)
+            except MeasuredTimeout as e:
+                return {"timeout": timeout, "peak_rss_mb_until_timeout": e.peak_mb}
+            summary = json.loads((out / "summary.json").read_text())
+        r = {"seconds": wall, "peak_rss_mb": peak, "pairs": summary["counts"]["pairs"],
+             "scanned_docs": summary["counts"]["documents"], "timings": summary.get("timings_s", {})}
+        if best is None or r["seconds"] < best["seconds"]:
+            best = r
+    assert best is not None
+    return best
+
+
+def compare(corpus_path: Path, workers: list[int], *, modes: tuple[str, ...] = ("no-align", "full"),
+            timeout: float | None = None, reps: int = 1, targets: dict[str, float] | None = None,
+            label: str | None = None) -> list[dict[str, Any]]:
+    """One row per run, on the same file, one process at a time: rensa's sketch + LSH, then
+    ``retold scan`` for every workers x mode. ``ratio`` = rensa seconds / retold seconds (>= 1:
+    retold is faster); ``target`` is the ratio wanted for that mode (``targets``)."""
+    n_docs, n_bytes = corpus_stats(corpus_path)
+    base = {"corpus": label or str(corpus_path), "docs": n_docs, "input_bytes": n_bytes, "mb": n_bytes / 1e6,
+            "mem_limit_mb": mem_limit_mb(n_bytes)}
+    rows = []
+    r = measure_rensa(corpus_path, timeout=timeout, reps=reps)
+    rows.append(dict(base, tool=RENSA, mode="rensa", workers=1, **r))
+    _progress(rows[-1])
+    rensa_s = r.get("seconds")
+    for w in workers:
+        for mode in modes:
+            r = measure_retold(corpus_path, w, mode == "full", timeout=timeout, reps=reps)
+            row = dict(base, tool=MODES[mode], mode=mode, workers=w, **r)
+            if rensa_s is not None:
+                # under a timeout the ratio is an upper bound
+                row["ratio"] = rensa_s / (r["seconds"] if "seconds" in r else r["timeout"])
+            if "peak_rss_mb" in r:
+                row["mem_ok"] = r["peak_rss_mb"] <= base["mem_limit_mb"]
+            elif r.get("peak_rss_mb_until_timeout", 0) > base["mem_limit_mb"]:
+                row["mem_ok"] = False  # already over before it was stopped
+            if targets and mode in targets:
+                row["target"] = targets[mode]
+                if "ratio" in row:
+                    row["target_met"] = "seconds" in r and row["ratio"] >= targets[mode]
+            rows.append(row)
+            _progress(row)
+    return rows
+
+
+def _progress(row: dict[str, Any]) -> None:
+    t = f"{row['seconds']:.1f}s" if "seconds" in row else f"> {row['timeout']:g}s (timeout)"
+    print(f"  {row['docs']:,} docs, {row['tool']}, {row['workers']} worker(s): {t}", file=sys.stderr, flush=True)
+
+
+def _ratio(x: float) -> str:
+    return f"{x:.2f}x" if x >= 0.1 else f"{x:.2g}x"
+
+
+def compare_table(rows: list[dict[str, Any]]) -> str:
+    out = []
+    for r in rows:
+        done = "seconds" in r
+        secs = f"{r['seconds']:.1f}" if done else f"> {r['timeout']:g}"
+        dps = f"{r['docs'] / r['seconds']:,.0f}" if done else f"< {r['docs'] / r['timeout']:,.0f}"
+        ratio = "-" if "ratio" not in r else (("" if done else "< ") + _ratio(r["ratio"]))
+        target = "-"
+        if "target" in r:
+            target = f">= {r['target']:g}x: " + ("met" if r.get("target_met") else "NOT met")
+        mem = "-"
+        if r["mode"] != "rensa":
+            mem = f"<= {r['mem_limit_mb']:.0f}: " + ("n/a" if "mem_ok" not in r else
+                                                       "met" if r["mem_ok"] else "NOT met")
+        peak = (f"{r['peak_rss_mb']:.0f}" if done else
+                f">= {r['peak_rss_mb_until_timeout']:.0f}" if "peak_rss_mb_until_timeout" in r else "-")
+        out.append([r["tool"], f"{r['docs']:,}", f"{r['mb']:.1f}", r["workers"], secs, dps, peak,
+                    r.get("pairs", "-"), ratio, target, mem])
+    return fmt_table(["tool / mode", "docs", "input MB", "workers", "seconds", "docs/s", "peak RSS MB", "pairs",
+                      "ratio (rensa s / s)", "speed target", "memory target (1.5x input + 100 MB)"], out)
+
+
+def stages_table(rows: list[dict[str, Any]]) -> str:
+    """retold's own per-stage timings (summary.json ``timings_s``) of each scan."""
+    rows = [r for r in rows if r["mode"] != "rensa" and "timings" in r]
+    keys = [k for k in STAGES_ORDER if any(k in r["timings"] for r in rows)]
+    keys += sorted({k for r in rows for k in r["timings"]} - set(keys))
     out = []
     for r in rows:
         t = r["timings"]
-        out.append([f"{r['n']:,}", r["workers"], "yes" if r["align"] else "no", f"{r['seconds']:.1f}",
-                    f"{r['docs_per_s']:,.0f}", f"{r['mb_per_s']:.1f}", f"{r['peak_rss_mb']:.0f}",
-                    r["pairs"]] + [f"{t[s]:.2f}" if s in t else "-" for s in stages])
-    return fmt_table(["docs", "workers", "align", "seconds", "docs/s", "MB/s", "peak RSS MB", "pairs"]
-                     + [f"{s} s" for s in stages], out)
+        out.append([r["tool"], f"{r['docs']:,}", r["workers"], f"{r['seconds']:.1f}", r["pairs"]]
+                   + [f"{t[k]:.2f}" if k in t else "-" for k in keys])
+    return fmt_table(["tool / mode", "docs", "workers", "process s", "pairs"] + [f"{k} s" for k in keys], out)
+
+
+def print_comparison(rows: list[dict[str, Any]], title: str) -> None:
+    print(f"{title}\n")
+    print(compare_table(rows), end="\n\n")
+    for r in rows:
+        if r["mode"] == "rensa" and "inner_seconds" in r:
+            print(f"rensa, {r['docs']:,} docs: {r['inner_seconds']:.2f} s by its own timer (reading to the last "
+                  f"candidate pair), {r['seconds'] - r['inner_seconds']:.2f} s start-up, import and exit.")
+    print()
+    print("retold's stage timings (its summary.json; process s also counts start-up, import and writing):\n")
+    print(stages_table(rows), flush=True)
+
+
+def scan_corpus(n_docs: int, news: bool, seed: int = 0) -> Path:
+    """The bench corpus (or the news corpus) of ``n_docs`` documents, generated once and cached."""
+    if news:
+        return _corpus.generate_news(n_docs, _corpus.default_news_dir(n_docs, seed), seed)[0]
+    return _corpus.generate(n_docs, _corpus.default_dir(n_docs, seed), seed)[0]
+
+
+# issue 12's targets: ratio of rensa's seconds to retold's, one core
+NEWS_TARGETS = {"no-align": 1.0, "full": 0.5}
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--docs", type=int, nargs="+", default=[10_000], help="corpus sizes for the scan runs")
+    ap.add_argument("--news", action="store_true", help="scan runs on the news corpus (bench/corpus.py --news)")
+    ap.add_argument("--seed", type=int, default=0, help="corpus seed of the scan runs")
     ap.add_argument("--sketch-docs", type=int, default=10_000, help="documents for the sketch comparison")
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--reps", type=int, default=3, help="sketch timings: best of this many")
-    ap.add_argument("--scan-reps", type=int, default=1)
-    ap.add_argument("--no-align", action="store_true", help="scan without passage alignment")
+    ap.add_argument("--scan-reps", type=int, default=1, help="scan and rensa runs: best of this many")
+    ap.add_argument("--timeout", type=float, default=3600, help="seconds before a scan or rensa run is stopped")
+    ap.add_argument("--no-align", action="store_true", help="only the --no-align scans (no passages)")
     ap.add_argument("--no-sketch", action="store_true")
     ap.add_argument("--no-accuracy", action="store_true")
     ap.add_argument("--no-scan", action="store_true")
     ap.add_argument("--json", type=Path, default=None, help="also write the raw numbers here")
     args = ap.parse_args(argv)
-    report: dict[str, Any] = {"date": time.strftime("%Y-%m-%d"), "cpus": os.cpu_count()}
-    sk_corpus, sk_truth = _corpus.generate(args.sketch_docs, _corpus.default_dir(args.sketch_docs))
+    report: dict[str, Any] = {"date": time.strftime("%Y-%m-%d %H:%M"), "cpus": os.cpu_count(), "git_head": git_head()}
+    if not (args.no_sketch and args.no_accuracy):
+        sk_corpus, sk_truth = _corpus.generate(args.sketch_docs, _corpus.default_dir(args.sketch_docs))
     if not args.no_sketch:
         report["sketch"] = bench_sketch(load_texts(sk_corpus), args.reps)
         print(sketch_table(report["sketch"]), end="\n\n", flush=True)
@@ -341,17 +498,46 @@ def main(argv: list[str] | None = None) -> int:
         print("Estimated vs exact Jaccard of the shingle sets, 128 slots:\n")
         print(accuracy_table(report["accuracy"]), end="\n\n", flush=True)
     if not args.no_scan:
+        from peers import ensure_peers_venv
+
+        if not ensure_peers_venv().get("rensa"):
+            print(f"rensa does not import in {PEERS_PY}", file=sys.stderr)
+            return 1
+        modes = ("no-align",) if args.no_align else ("no-align", "full")
         rows = []
         for n in args.docs:
-            for w in args.workers:
-                rows.append(bench_scan(n, w, not args.no_align, args.scan_reps))
-                print(f"  scan {n:,} docs, {w} worker(s): {rows[-1]['seconds']:.1f}s", file=sys.stderr, flush=True)
+            path = scan_corpus(n, args.news, args.seed)
+            rows += compare(path, args.workers, modes=modes, timeout=args.timeout, reps=args.scan_reps,
+                            targets=NEWS_TARGETS, label=f"{'news' if args.news else 'bench'} {n}")
         report["scan"] = rows
-        print("End-to-end retold.scan (reading JSONL included), one process per run:\n")
-        print(scan_table(rows), flush=True)
+        print_comparison(rows, f"End to end on the {'news' if args.news else 'bench'} corpus, one process per run, "
+                               f"reading the JSONL included; {report['date']}, {report['cpus']} CPUs, "
+                               f"git {report['git_head']}. ratio = rensa's seconds / retold's "
+                               f"(>= 1: retold is faster); targets of issue 12 are for 1 worker:")
     if args.json:
         args.json.write_text(json.dumps(report, indent=1) + "\n")
     return 0
+
+
+def git_head() -> str:
+    """The code measured: the commit (+ "-dirty" if src/ has uncommitted changes), or where
+    ``retold`` is imported from when that is not this checkout's src/ (e.g. PYTHONPATH set to an
+    exported copy of a commit)."""
+    try:
+        origin = subprocess.run([str(PROJECT_PY), "-c", "import retold; print(retold.__file__)"],
+                                capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        origin = ""
+    if origin and not Path(origin).resolve().is_relative_to(ROOT / "src"):
+        return f"retold from {Path(origin).parent.parent}"
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                              text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "src"], cwd=ROOT, capture_output=True,
+                               text=True).stdout.strip()
+        return head + ("-dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
 
 
 if __name__ == "__main__":
