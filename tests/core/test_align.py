@@ -196,7 +196,8 @@ def test_passages_are_well_formed_and_symmetric(pair, config):
 
 # -- fast paths: identical results ----------------------------------------------------------
 
-from retold.core.align import _ascii_pair, _fragments, _seed_pairs  # noqa: E402
+from retold.core.align_reference import _ascii_pair, _fragments, _seed_pairs  # noqa: E402
+from retold.core import align_reference  # noqa: E402
 from retold.core.sketch import token_hashes  # noqa: E402
 
 from conftest import edit_words  # noqa: E402
@@ -258,3 +259,25 @@ def test_seed_and_fragment_fast_paths_match_the_general_ones(pair, config):
     frags = _fragments(ia, ib, unique, config.seed_size)
     assert frags == _fragments(ja, jb, False, config.seed_size)
     assert align(*pair, config) == align_tokens(tokenize_spans(pair[0]), tokenize_spans(pair[1]), config)
+
+
+# -- the compiled aligner and its plain-Python twin ---------------------------------------
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text_pairs(), st.sampled_from([AlignConfig(), AlignConfig(min_passage_tokens=3, min_score=0.0),
+                                      AlignConfig(seed_size=2, max_gap=6, max_shift=2),
+                                      AlignConfig(seed_size=2, max_seed_occurrences=2, extend=False)]))
+def test_compiled_aligner_equals_the_reference(pair, config):
+    assert align(*pair, config) == align_reference.align(*pair, config)
+
+
+@pytest.mark.parametrize("rate", [0.0, 0.1, 0.3])
+def test_reordered_and_repeated_passages_equal_the_reference(seed_texts, rate):
+    """Moved sentences and a repeated paragraph give overlapping chains (the selection step)."""
+    a = seed_texts[SEED_LONG]
+    paragraphs = edit_words(a, rate, 7).split("\n")
+    b = "\n".join(paragraphs[::-1] + paragraphs[:2])
+    assert len(align(a, b)) > 1
+    assert align(a, b) == align_reference.align(a, b)
+    assert align(b, a) == align_reference.align(b, a)

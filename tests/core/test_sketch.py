@@ -156,7 +156,7 @@ def test_character_classes_match_token_regex() -> None:
     for c in range(128):  # the ASCII translate table agrees with TOKEN_RE + normalisation
         ch = chr(c)
         toks = TOKEN_RE.findall(f"a{ch}b")
-        assert (toks == ["a" + ch + "b"]) == (S._ASCII_TR[c] != 32 or ch in JOINERS)
+        assert (toks == ["a" + ch + "b"]) == (S.ASCII_NORMAL[c] != 32 or ch in JOINERS)
 
 
 def test_decomposition_table_bound() -> None:

@@ -65,3 +65,42 @@ def tokenize_spans(text: str) -> Tokens:
         starts.append(m.start())
         ends.append(m.end())
     return Tokens(toks, np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64))
+
+
+# -- ASCII fast path: token spans without a Python loop over tokens ---------------------
+
+
+def _class_table() -> bytes:
+    """bytes.translate table: the class of each ASCII character in TOKEN_RE, as a byte:
+    0 separator, 1 word character ``[^\\W_]``, 2 joiner (bytes >= 128 never occur)."""
+    table = bytearray(256)
+    for c in range(128):
+        if TOKEN_RE.fullmatch(chr(c)):
+            table[c] = 1
+        elif chr(c) in JOINERS:
+            table[c] = 2
+    return bytes(table)
+
+
+_CLASS_TABLE = _class_table()
+
+
+def ascii_spans(text: str) -> tuple[np.ndarray, np.ndarray]:
+    """Token spans of an ASCII text (= those of ``TOKEN_RE.finditer``).
+
+    A token runs from a word character to the last word character reachable through
+    word characters and joiners only; so with the joiners left out, tokens are exactly
+    the runs of word characters.
+    """
+    buf = b"\0" + text.encode("ascii").translate(_CLASS_TABLE) + b"\0"  # padded: 0 = separator
+    cls = np.frombuffer(buf, dtype=np.uint8)
+    if b"\2" in buf:
+        pos = np.flatnonzero(cls != 2)
+        cls = cls[pos]
+    else:
+        pos = None
+    edges = np.flatnonzero(cls[1:] != cls[:-1])  # alternately: last before a token, last of it
+    first, last = edges[0::2] + 1, edges[1::2]
+    if pos is None:
+        return first - 1, last  # - 1: the padding
+    return pos[first] - 1, pos[last]

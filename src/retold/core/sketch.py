@@ -272,8 +272,8 @@ def _ascii_translation() -> bytes:
     return bytes(t)
 
 
-_ASCII_TR = _ascii_translation()
-_ASCII_JOINERS = bytes(c for c in range(128) if _ASCII_CLS[c] == _JOIN)
+ASCII_NORMAL = _ascii_translation()
+ASCII_JOINERS = bytes(c for c in range(128) if _ASCII_CLS[c] == _JOIN)
 _PINV_INT = pow(P_INT, -1, 1 << 64)
 #: above this many characters a chunk uses the per-token path (bounded power tables)
 _PREFIX_MAX = 1 << 20
@@ -306,7 +306,7 @@ def ascii_token_hashes(texts: Sequence[str], seed: int) -> tuple[np.ndarray, np.
     sum: ``sum_{i=s}^{e} x_i P**(e-i) = P**e * (C_e - C_{s-1})`` with ``C_k = sum_{i<=k} x_i P**-i``.
     """
     n = len(texts)
-    pieces = [t.encode("ascii").translate(_ASCII_TR, _ASCII_JOINERS) for t in texts]
+    pieces = [t.encode("ascii").translate(ASCII_NORMAL, ASCII_JOINERS) for t in texts]
     big = b" " + b" ".join(pieces) + b" "
     a = np.frombuffer(big, dtype=np.uint8)
     w = a != 32

@@ -5,6 +5,7 @@ spread over worker processes (forked, sharing the corpus arrays; see
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Callable
@@ -12,7 +13,7 @@ from typing import Callable
 import numpy as np
 
 from retold.config import AlignConfig, ScanConfig
-from retold.core.align import align as align_texts
+from retold.core.align import Prepared, align_prepared, prepare_many
 from retold.core.coverage import Words, coverage_by, words_of
 from retold.core.verify import NO_RELATION, Scores, classify, needs_words, pairs_from_scores, score_pairs
 from retold.engines.local.candidates import Candidates, find_candidates
@@ -22,10 +23,79 @@ from retold.models import Pair, Passage
 from retold.progress import NullProgress, Progress
 
 
+#: prepared texts an aligning process keeps (in tokens; ~30 bytes each)
+PREPARED_TOKENS = 1 << 20
+
+
+class PreparedCache:
+    """The most recently used prepared texts (:func:`~retold.core.align.prepare_many`), up to
+    ``max_tokens`` tokens in all: each text is tokenised once for the pairs that come
+    together (pairs are aligned in an order that keeps a document's pairs close)."""
+
+    def __init__(self, text_of: Callable[[str], str], config: AlignConfig, max_tokens: int = PREPARED_TOKENS) -> None:
+        self.text_of, self.config, self.max_tokens = text_of, config, max_tokens
+        self.docs: OrderedDict[str, Prepared] = OrderedDict()
+        self.tokens = 0
+        self.prepared = 0  # texts prepared so far (a measure of locality)
+
+    def get_all(self, ids: Sequence[str]) -> dict[str, Prepared]:
+        """The prepared texts of ``ids`` (those missing prepared in one batch)."""
+        missing = list(dict.fromkeys(i for i in ids if i not in self.docs))
+        for i, prepared in zip(missing, prepare_many([self.text_of(i) for i in missing], self.config)):
+            self.docs[i] = prepared
+            self.tokens += prepared.n_tokens
+        self.prepared += len(missing)
+        out = {}
+        for i in ids:
+            self.docs.move_to_end(i)
+            out[i] = self.docs[i]
+        while self.tokens > self.max_tokens and len(self.docs) > len(out):
+            _, old = self.docs.popitem(last=False)
+            self.tokens -= old.n_tokens
+        return out
+
+
 def _align_range(bounds: tuple[int, int]) -> list[tuple[Passage, ...]]:
     sh = SHARED
-    text_of, pairs, cfg = sh["text_of"], sh["pairs"], sh["config"]
-    return [tuple(align_texts(text_of(p.a), text_of(p.b), cfg)) for p in pairs[bounds[0] : bounds[1]]]
+    pairs, order, cfg = sh["pairs"], sh["order"], sh["config"]
+    cache = sh.get("cache")
+    if cache is None:
+        cache = sh["cache"] = PreparedCache(sh["text_of"], cfg)
+    chunk = [pairs[k] for k in order[bounds[0]: bounds[1]].tolist()]
+    docs = cache.get_all([i for p in chunk for i in (p.a, p.b)])
+    return [tuple(align_prepared(docs[p.a], docs[p.b], cfg)) for p in chunk]
+
+
+def locality_order(pairs: Sequence[Pair]) -> np.ndarray:
+    """An order of ``pairs`` in which each document's pairs come close together: documents
+    numbered in breadth-first order over the pair graph (neighbours get near numbers),
+    pairs sorted by the numbers of their two documents. Deterministic: ties by position."""
+    ids = {i: k for k, i in enumerate(dict.fromkeys(i for p in pairs for i in (p.a, p.b)))}
+    a = np.fromiter((ids[p.a] for p in pairs), dtype=np.int64, count=len(pairs))
+    b = np.fromiter((ids[p.b] for p in pairs), dtype=np.int64, count=len(pairs))
+    n = len(ids)
+    ends = np.concatenate((a, b))
+    others = np.concatenate((b, a))
+    by = np.argsort(ends, kind="stable")
+    starts = np.searchsorted(ends[by], np.arange(n + 1))
+    neighbours = others[by].tolist()
+    number = np.full(n, -1, dtype=np.int64)
+    count = 0
+    for root in range(n):
+        if number[root] >= 0:
+            continue
+        number[root] = count
+        count += 1
+        queue = [root]
+        for x in queue:
+            for y in neighbours[starts[x]: starts[x + 1]]:
+                if number[y] < 0:
+                    number[y] = count
+                    count += 1
+                    queue.append(y)
+    na, nb = number[a], number[b]
+    lo, hi = np.minimum(na, nb), np.maximum(na, nb)
+    return np.lexsort((hi, lo))
 
 
 def align_pairs(
@@ -35,25 +105,30 @@ def align_pairs(
     *,
     workers: int | None = None,
     progress: Progress | None = None,
-    chunk: int = 32,
+    chunk: int = 512,
 ) -> tuple[Pair, ...]:
     """The pairs with their reused passages (offsets into the original texts).
 
-    ``text_of(id)`` is called in the worker processes (forked): it must not rely on
-    anything a fork breaks (an open SQLite connection, for one).
+    Pairs are aligned in :func:`locality_order`, in chunks over ``workers`` processes that
+    each keep a :class:`PreparedCache`, so a text is tokenised about once however many
+    partners it has. ``text_of(id)`` is called in the worker processes (forked): it must
+    not rely on anything a fork breaks (an open SQLite connection, for one).
     """
     workers = check_workers(workers)
     progress = progress or NullProgress()
     progress.start("align", len(pairs))
+    order = locality_order(pairs)
     chunks = [(lo, min(lo + chunk, len(pairs))) for lo in range(0, len(pairs), chunk)]
-    out: list[Pair] = []
+    out: list[Pair | None] = [None] * len(pairs)
+    done = 0
     for passages in fork_map(_align_range, chunks, workers if len(chunks) > 1 else 1, text_of=text_of,
-                             pairs=pairs, config=config):
-        for found in passages:
-            out.append(replace(pairs[len(out)], passages=found))
+                             pairs=pairs, order=order, config=config):
+        for k, found in zip(order[done: done + len(passages)].tolist(), passages):
+            out[k] = replace(pairs[k], passages=found)
+        done += len(passages)
         progress.advance(len(passages))
     progress.finish()
-    return tuple(out)
+    return tuple(out)  # type: ignore[arg-type]
 
 
 def _score_chunk(bounds: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:

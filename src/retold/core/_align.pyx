@@ -1,0 +1,703 @@
+"""Compiled steps of passage alignment (see :mod:`retold.core.align` for the method).
+
+:func:`align_pair` takes two texts prepared once each (:class:`retold.core.align.Prepared`:
+token hashes, token character spans, and the seed n-gram keys sorted with their
+positions) and runs the five steps in C: seeds by a galloping merge of the two sorted
+key lists (the cost of a pair grows with the shorter text, times the log of the longer),
+fragments, the chain DP, selection (the overlapping case calls back into Python), gap LCS
+and the boundary walk. It returns the passages in characters, unrounded scores.
+"""
+
+# distutils: language = c++
+
+from libc.stdint cimport int64_t, uint64_t
+from libc.stdlib cimport free, malloc, realloc
+from libcpp.algorithm cimport sort as std_sort
+from libcpp.utility cimport pair
+from libcpp.vector cimport vector
+
+#: chaining penalties per skipped token (see retold.core.align)
+cdef double SHIFT_COST = 0.5
+cdef double GAP_COST = 0.25
+#: earlier fragments tried per diagonal bin as predecessors
+cdef int64_t MAX_PREDECESSORS = 64
+
+
+ctypedef struct Frag:
+    int64_t key
+    int64_t a0
+    int64_t b0
+    int64_t length
+
+
+ctypedef struct Ranked:
+    double score
+    int64_t idx
+
+
+ctypedef struct Buf:
+    int64_t *data
+    int64_t size
+    int64_t cap
+
+
+cdef int _push(Buf *buf, int64_t value) noexcept nogil:
+    cdef int64_t *grown
+    if buf.size == buf.cap:
+        buf.cap = buf.cap * 2 if buf.cap else 64
+        grown = <int64_t *> realloc(buf.data, buf.cap * sizeof(int64_t))
+        if grown == NULL:
+            return -1
+        buf.data = grown
+    buf.data[buf.size] = value
+    buf.size += 1
+    return 0
+
+
+cdef bint _frag_before(const Frag &x, const Frag &y) noexcept nogil:
+    return x.key < y.key
+
+
+cdef bint _ranked_before(const Ranked &p, const Ranked &q) noexcept nogil:
+    """Best score first, ties by index (as a stable sort by score, descending)."""
+    if p.score != q.score:
+        return p.score > q.score
+    return p.idx < q.idx
+
+
+cdef inline int64_t _floordiv(int64_t x, int64_t w) noexcept nogil:
+    cdef int64_t q = x / w
+    if x % w != 0 and x < 0:
+        q -= 1
+    return q
+
+
+cdef inline int64_t _gallop(const uint64_t *keys, int64_t lo, int64_t hi, uint64_t target) noexcept nogil:
+    """The first index in [lo, hi) whose key is >= target (keys sorted): exponential then
+    binary search from lo, so the cost is the log of the distance moved."""
+    cdef int64_t prev, nxt, step = 1, mid
+    if lo >= hi or keys[lo] >= target:
+        return lo
+    prev = lo  # keys[prev] < target
+    while True:
+        nxt = prev + step
+        if nxt >= hi:
+            nxt = hi
+            break
+        if keys[nxt] >= target:
+            break
+        prev = nxt
+        step *= 2
+    lo = prev + 1
+    while lo < nxt:
+        mid = (lo + nxt) // 2
+        if keys[mid] < target:
+            lo = mid + 1
+        else:
+            nxt = mid
+    return lo
+
+
+cdef int _seeds(const uint64_t *ka, const int64_t *pa, int64_t na, const uint64_t *kb, const int64_t *pb,
+                int64_t nb, int64_t max_occ, Buf *ia, Buf *ib, bint *unique) noexcept nogil:
+    """Every (i, j) where a's n-gram at i equals b's at j and that n-gram occurs at most
+    ``max_occ`` times in each text; ``unique``: every n-gram found in both occurs once in
+    each (then each position has at most one seed)."""
+    cdef int64_t i = 0, j = 0, i2, j2, x, y
+    cdef uint64_t k
+    unique[0] = True
+    while i < na and j < nb:
+        if ka[i] < kb[j]:
+            i = _gallop(ka, i, na, kb[j])
+        elif ka[i] > kb[j]:
+            j = _gallop(kb, j, nb, ka[i])
+        else:
+            k = ka[i]
+            i2 = i + 1
+            while i2 < na and ka[i2] == k:
+                i2 += 1
+            j2 = j + 1
+            while j2 < nb and kb[j2] == k:
+                j2 += 1
+            if i2 - i > 1 or j2 - j > 1:
+                unique[0] = False
+            if i2 - i <= max_occ and j2 - j <= max_occ:
+                for x in range(i, i2):
+                    for y in range(j, j2):
+                        if _push(ia, pa[x]) or _push(ib, pb[y]):
+                            return -1
+            i, j = i2, j2
+    return 0
+
+
+cdef Frag *_fragments(Buf *ia, Buf *ib, int64_t n, bint unique, int64_t len_a, int64_t *count) noexcept nogil:
+    """Seeds merged into maximal exact runs on each diagonal, sorted by end (a_end, b_end).
+
+    Seeds sorted by (diagonal, i) as one integer; a seed starting at most ``n`` after the
+    previous one on its diagonal continues its fragment (their n-grams touch or overlap).
+    When seeds are ``unique`` (one per position), two on a diagonal at most ``n`` apart
+    have seeds at every position between (those n-grams match too), so fragments are the
+    runs of seeds at consecutive positions on both sides, found in order of a without
+    sorting: disjoint on a, so already in order of their ends.
+    """
+    cdef int64_t s = ia.size, span = 0, r, d, x, first, nfrag = 0
+    cdef int64_t *key
+    cdef int64_t *mate
+    cdef Frag *frags
+    count[0] = 0
+    if s == 0:
+        return NULL
+    if unique:
+        mate = <int64_t *> malloc(len_a * sizeof(int64_t))
+        frags = <Frag *> malloc(s * sizeof(Frag))
+        if mate == NULL or frags == NULL:
+            free(mate)
+            free(frags)
+            return NULL
+        for r in range(len_a):
+            mate[r] = -1
+        for r in range(s):
+            mate[ia.data[r]] = ib.data[r]
+        x = 0
+        while x < len_a:
+            if mate[x] < 0:
+                x += 1
+                continue
+            first = x
+            x += 1
+            while x < len_a and mate[x] == mate[x - 1] + 1:
+                x += 1
+            frags[nfrag].a0 = first
+            frags[nfrag].b0 = mate[first]
+            frags[nfrag].length = x - first - 1 + n
+            nfrag += 1
+        free(mate)
+        count[0] = nfrag
+        return frags
+    for r in range(s):
+        if ia.data[r] >= span:
+            span = ia.data[r] + 1
+        if ib.data[r] >= span:
+            span = ib.data[r] + 1
+    key = <int64_t *> malloc(s * sizeof(int64_t))
+    frags = <Frag *> malloc(s * sizeof(Frag))
+    if key == NULL or frags == NULL:
+        free(key)
+        free(frags)
+        return NULL
+    for r in range(s):
+        key[r] = (ib.data[r] - ia.data[r] + span) * span + ia.data[r]
+    std_sort(key, key + s)
+    first = 0
+    for r in range(1, s + 1):
+        if r == s or key[r] / span != key[r - 1] / span or key[r] % span > key[r - 1] % span + n:
+            x = key[first] % span
+            d = key[first] / span - span
+            frags[nfrag].a0 = x
+            frags[nfrag].b0 = x + d
+            frags[nfrag].length = key[r - 1] % span - x + n
+            nfrag += 1
+            first = r
+    free(key)
+    for r in range(nfrag):
+        frags[r].key = (frags[r].a0 + frags[r].length) * (2 * span + n) + frags[r].b0 + frags[r].length
+    std_sort(frags, frags + nfrag, _frag_before)
+    count[0] = nfrag
+    return frags
+
+
+cdef int _chains(Frag *frags, int64_t nf, int64_t max_gap, int64_t max_shift, int64_t min_tokens,
+                 Buf *seg_a, Buf *seg_b, Buf *seg_len, Buf *chain_end) noexcept nogil:
+    """Best monotone chains of fragments: the DP over predecessors in three diagonal bins,
+    then best-first backtracking, each fragment used once; chains of at least
+    ``min_tokens`` matched tokens are appended as segments (``chain_end``: one past each
+    chain's last segment)."""
+    cdef int64_t width = max_shift + 1
+    cdef int64_t k, g, o, v, r, lo, cnt, st, u, nu = 0, min_home = 0, x, p, c, matched, first_seg
+    cdef int64_t a0, b0, fl, a1, b1, min_end, ga1, gb1, clip, gap_a, gap_b, shift, best_g, best_clip, home_k
+    cdef double best, total
+    cdef double *score = <double *> malloc(nf * sizeof(double))
+    cdef int64_t *pred = <int64_t *> malloc(nf * sizeof(int64_t))
+    cdef int64_t *clips = <int64_t *> malloc(nf * sizeof(int64_t))
+    cdef int64_t *home = <int64_t *> malloc(nf * sizeof(int64_t))
+    cdef int64_t *by_bin = <int64_t *> malloc(nf * sizeof(int64_t))
+    cdef int64_t *bin_of = <int64_t *> malloc(nf * sizeof(int64_t))
+    cdef int64_t *ubin = <int64_t *> malloc(nf * sizeof(int64_t))
+    cdef int64_t *ustart = <int64_t *> malloc(nf * sizeof(int64_t))
+    cdef int64_t *ucnt = <int64_t *> malloc(nf * sizeof(int64_t))
+    cdef char *used = <char *> malloc(nf)
+    cdef Ranked *ranked = <Ranked *> malloc(nf * sizeof(Ranked))
+    cdef int rc = 0
+    if (score == NULL or pred == NULL or clips == NULL or home == NULL or by_bin == NULL or bin_of == NULL
+            or ubin == NULL or ustart == NULL or ucnt == NULL or used == NULL or ranked == NULL):
+        rc = -1
+    else:
+        for k in range(nf):
+            home[k] = _floordiv(frags[k].b0 - frags[k].a0, width)
+            if k == 0 or home[k] < min_home:
+                min_home = home[k]
+        # fragments grouped by bin, in index order within a bin
+        for k in range(nf):
+            by_bin[k] = (home[k] - min_home) * nf + k
+        std_sort(by_bin, by_bin + nf)
+        for r in range(nf):
+            k = by_bin[r] % nf
+            v = by_bin[r] / nf + min_home
+            if nu == 0 or ubin[nu - 1] != v:
+                ubin[nu] = v
+                ustart[nu] = r
+                ucnt[nu] = 0
+                nu += 1
+            by_bin[r] = k
+            bin_of[k] = nu - 1
+        for k in range(nf):
+            a0, b0, fl = frags[k].a0, frags[k].b0, frags[k].length
+            best, best_g, best_clip = <double> fl, -1, 0
+            home_k = home[k]
+            min_end = a0 - max_gap
+            a1, b1 = a0 + fl, b0 + fl
+            u = bin_of[k]
+            for o in range(-1, 2):
+                v = u + o
+                if v < 0 or v >= nu or ubin[v] != home_k + o:
+                    continue
+                cnt, st = ucnt[v], ustart[v]
+                lo = cnt - MAX_PREDECESSORS if cnt > MAX_PREDECESSORS else 0
+                r = cnt - 1
+                while r >= lo:
+                    g = by_bin[st + r]
+                    r -= 1
+                    ga1 = frags[g].a0 + frags[g].length
+                    if ga1 < min_end:
+                        break
+                    gb1 = frags[g].b0 + frags[g].length
+                    if not (frags[g].a0 < a0 and frags[g].b0 < b0 and ga1 < a1 and gb1 < b1):
+                        continue
+                    clip = ga1 - a0
+                    if gb1 - b0 > clip:
+                        clip = gb1 - b0
+                    if clip < 0:
+                        clip = 0
+                    elif clip >= fl:
+                        continue
+                    gap_a, gap_b = a0 + clip - ga1, b0 + clip - gb1
+                    if gap_a > max_gap or gap_b > max_gap:
+                        continue
+                    shift = gap_a - gap_b if gap_a >= gap_b else gap_b - gap_a
+                    if shift > max_shift:
+                        continue
+                    total = (score[g] + fl - clip - SHIFT_COST * shift
+                             - GAP_COST * (gap_a if gap_a < gap_b else gap_b))
+                    if total > best:
+                        best, best_g, best_clip = total, g, clip
+            score[k] = best
+            pred[k] = best_g
+            clips[k] = best_clip
+            ucnt[u] += 1
+        for k in range(nf):
+            ranked[k].score = score[k]
+            ranked[k].idx = k
+            used[k] = 0
+        std_sort(ranked, ranked + nf, _ranked_before)
+        for r in range(nf):
+            x = ranked[r].idx
+            first_seg = seg_a.size
+            matched = 0
+            while x != -1 and not used[x]:
+                used[x] = 1
+                p = pred[x]
+                c = clips[x] if p != -1 and not used[p] else 0
+                if (_push(seg_a, frags[x].a0 + c) or _push(seg_b, frags[x].b0 + c)
+                        or _push(seg_len, frags[x].length - c)):
+                    rc = -1
+                    break
+                matched += frags[x].length - c
+                x = p
+            if rc:
+                break
+            if matched >= min_tokens:
+                _reverse(seg_a.data + first_seg, seg_a.size - first_seg)
+                _reverse(seg_b.data + first_seg, seg_b.size - first_seg)
+                _reverse(seg_len.data + first_seg, seg_len.size - first_seg)
+                if _push(chain_end, seg_a.size):
+                    rc = -1
+                    break
+            else:
+                seg_a.size = seg_b.size = seg_len.size = first_seg
+    free(score)
+    free(pred)
+    free(clips)
+    free(home)
+    free(by_bin)
+    free(bin_of)
+    free(ubin)
+    free(ustart)
+    free(ucnt)
+    free(used)
+    free(ranked)
+    return rc
+
+
+cdef inline void _reverse(int64_t *xs, int64_t n) noexcept nogil:
+    cdef int64_t i, t
+    for i in range(n // 2):
+        t = xs[i]
+        xs[i] = xs[n - 1 - i]
+        xs[n - 1 - i] = t
+
+
+cdef bint _extents_overlap(int64_t *lo, int64_t *hi, int64_t n) noexcept nogil:
+    """Whether any two of the intervals [lo[i], hi[i]) overlap (``lo`` is reordered)."""
+    cdef int64_t *packed = <int64_t *> malloc(n * sizeof(int64_t) * 2)
+    cdef int64_t i, k
+    cdef bint hit = False
+    if packed == NULL:
+        return True  # the caller then takes the general path
+    # sort intervals by start: pack (start, index) in two words and sort by start only
+    for i in range(n):
+        packed[i] = lo[i] * n + i
+    std_sort(packed, packed + n)
+    for i in range(1, n):
+        k = packed[i] % n
+        if lo[k] < hi[packed[i - 1] % n]:
+            hit = True
+            break
+    free(packed)
+    return hit
+
+
+cdef int64_t _lcs(const uint64_t *xs, int64_t nx, const uint64_t *ys, int64_t ny, int64_t *row) noexcept nogil:
+    """Length of the longest common subsequence (``row``: ny + 1 scratch integers)."""
+    cdef int64_t i, j, diag, up
+    for j in range(ny + 1):
+        row[j] = 0
+    for i in range(nx):
+        diag = 0
+        for j in range(1, ny + 1):
+            up = row[j]
+            if xs[i] == ys[j - 1]:
+                row[j] = diag + 1
+            elif row[j - 1] > up:
+                row[j] = row[j - 1]
+            diag = up
+    return row[ny]
+
+
+cdef void _xdrop(const uint64_t *xs, int64_t nx, int64_t dx, const uint64_t *ys, int64_t ny, int64_t dy,
+                 int64_t *table, int64_t *out) noexcept nogil:
+    """How far to extend outwards (``xs[k * dx]``, ``ys[k * dy]``): out = (tokens of x, of y,
+    matched). Of every prefix pair ending in a match, the one with the best score
+    ``matched - (skipped x + skipped y) / 2`` (a changed word costs 1), which is
+    ``2 * LCS(i, j) - (i + j) / 2``; ties: fewest tokens of x, then of y. Nothing when no
+    score is positive. ``table``: (nx + 1) * (ny + 1) scratch integers."""
+    cdef int64_t i, j, w = ny + 1, lcs
+    cdef double best = 0.0, value
+    out[0] = out[1] = out[2] = 0
+    for j in range(w):
+        table[j] = 0
+    for i in range(1, nx + 1):
+        table[i * w] = 0
+        for j in range(1, ny + 1):
+            if xs[(i - 1) * dx] == ys[(j - 1) * dy]:
+                lcs = table[(i - 1) * w + j - 1] + 1
+                table[i * w + j] = lcs
+                value = 2.0 * lcs - 0.5 * (i + j)
+                if value > best:
+                    best = value
+                    out[0], out[1], out[2] = i, j, lcs
+            else:
+                table[i * w + j] = table[(i - 1) * w + j] if table[(i - 1) * w + j] > table[i * w + j - 1] \
+                    else table[i * w + j - 1]
+
+
+cdef class Prepared:
+    """A text ready to be aligned with any number of partners: token hashes, token spans
+    in characters, and the seed n-gram keys sorted with their positions (numpy arrays,
+    read here through raw pointers taken once)."""
+
+    cdef readonly object hashes, starts, ends, keys, at
+    cdef const uint64_t *h
+    cdef const uint64_t *k
+    cdef const int64_t *s
+    cdef const int64_t *e
+    cdef const int64_t *p
+    cdef readonly int64_t n_tokens, n_keys
+
+    def __init__(self, hashes, starts, ends, keys, at):
+        cdef const uint64_t[::1] h = hashes
+        cdef const uint64_t[::1] k = keys
+        cdef const int64_t[::1] s = starts
+        cdef const int64_t[::1] e = ends
+        cdef const int64_t[::1] p = at
+        if not (h.shape[0] == s.shape[0] == e.shape[0]) or k.shape[0] != p.shape[0]:
+            raise ValueError("prepared arrays of unequal lengths")
+        self.hashes, self.starts, self.ends, self.keys, self.at = hashes, starts, ends, keys, at
+        self.n_tokens, self.n_keys = h.shape[0], k.shape[0]
+        self.h = &h[0] if self.n_tokens else NULL
+        self.s = &s[0] if self.n_tokens else NULL
+        self.e = &e[0] if self.n_tokens else NULL
+        self.k = &k[0] if self.n_keys else NULL
+        self.p = &p[0] if self.n_keys else NULL
+
+
+cdef inline uint64_t _mix64(uint64_t x) noexcept nogil:
+    """splitmix64's finaliser (retold.core.hashing.mix64)."""
+    x ^= x >> 30
+    x *= <uint64_t> 0xBF58476D1CE4E5B9
+    x ^= x >> 27
+    x *= <uint64_t> 0x94D049BB133111EB
+    return x ^ (x >> 31)
+
+
+cdef void _sorted_keys(const uint64_t *h, int64_t m, int64_t n, uint64_t fold, uint64_t *keys, int64_t *at,
+                       vector[pair[uint64_t, int64_t]] &buf) noexcept nogil:
+    """The ``m`` n-gram keys of the token hashes ``h``, sorted with their positions."""
+    cdef int64_t i, j
+    cdef uint64_t key
+    buf.resize(m)
+    for i in range(m):
+        key = h[i]
+        for j in range(1, n):
+            key = key * fold + h[i + j]
+        buf[i].first = key
+        buf[i].second = i
+    std_sort(buf.begin(), buf.begin() + m)
+    for i in range(m):
+        keys[i] = buf[i].first
+        at[i] = buf[i].second
+
+
+def prepare_ascii(const unsigned char[::1] text, const unsigned char[::1] normal, const unsigned char[::1] joiner,
+                  uint64_t start, uint64_t prime, int64_t n, uint64_t fold):
+    """A :class:`Prepared` ASCII text in one pass: tokens are the runs of word characters
+    with joiners inside them left out (``normal[c]``: a word character's normalised byte,
+    32 for every other; ``joiner[c]``: 1 for joiners), each hashed as the scan's sketches
+    hash it: ``mix64(start * P**len + sum of normalised bytes * P**(bytes after))``."""
+    import numpy as np
+    cdef int64_t size = text.shape[0], i, count = 0, last = 0, m
+    cdef unsigned char c
+    cdef bint inside = False
+    cdef uint64_t h = 0
+    for i in range(size):  # count the tokens (the loop below without hashing)
+        c = text[i]
+        if normal[c] != 32:
+            if not inside:
+                inside = True
+                count += 1
+        elif inside and not joiner[c]:
+            inside = False
+    inside = False
+    hashes_arr = np.empty(count, dtype=np.uint64)
+    starts_arr = np.empty(count, dtype=np.int64)
+    ends_arr = np.empty(count, dtype=np.int64)
+    cdef uint64_t[::1] hashes = hashes_arr
+    cdef int64_t[::1] starts = starts_arr
+    cdef int64_t[::1] ends = ends_arr
+    count = 0
+    for i in range(size + 1):
+        c = text[i] if i < size else 32
+        if normal[c] != 32:
+            if not inside:
+                inside = True
+                h = start
+                starts[count] = i
+            h = h * prime + normal[c]
+            last = i
+        elif inside and not joiner[c]:
+            inside = False
+            hashes[count] = _mix64(h)
+            ends[count] = last + 1
+            count += 1
+    m = count - n + 1 if count >= n else 0
+    keys_arr = np.empty(m, dtype=np.uint64)
+    at_arr = np.empty(m, dtype=np.int64)
+    cdef uint64_t[::1] keys = keys_arr
+    cdef int64_t[::1] at = at_arr
+    cdef vector[pair[uint64_t, int64_t]] buf
+    if m:
+        _sorted_keys(&hashes[0], m, n, fold, &keys[0], &at[0], buf)
+    return Prepared(hashes_arr[:count], starts_arr[:count], ends_arr[:count], keys_arr, at_arr)
+
+
+def sorted_seed_keys(const uint64_t[::1] hashes, int64_t n, uint64_t fold):
+    """(keys, positions): the seed n-gram keys ``((h0 * fold + h1) * fold + ...)`` mod 2**64
+    of a text's token hashes, sorted, with their positions (ascending among equal keys)."""
+    import numpy as np
+    cdef int64_t m = hashes.shape[0] - n + 1 if hashes.shape[0] >= n else 0
+    keys_arr = np.empty(m, dtype=np.uint64)
+    at_arr = np.empty(m, dtype=np.int64)
+    cdef uint64_t[::1] keys = keys_arr
+    cdef int64_t[::1] at = at_arr
+    cdef vector[pair[uint64_t, int64_t]] buf
+    if m:
+        _sorted_keys(&hashes[0], m, n, fold, &keys[0], &at[0], buf)
+    return keys_arr, at_arr
+
+
+def align_pair(Prepared A, Prepared B, int64_t seed_size, int64_t max_occ, int64_t max_gap, int64_t max_shift,
+               int64_t min_chain, int64_t min_passage, double min_score, bint extend, select):
+    """The passages of one pair in canonical order: a list of (a_start, a_end, b_start,
+    b_end, score) in characters. ``select(chains)`` accepts chains (lists of (a0, b0,
+    length) token segments) when some overlap; otherwise all are accepted as they are."""
+    cdef Buf ia, ib, seg_a, seg_b, seg_len, chain_end
+    cdef Frag *frags = NULL
+    cdef int64_t nfrag = 0, nc, c, s, s0, s1, k, rb, lim_a, lim_b, gx, gy, room
+    cdef int64_t *lo_a
+    cdef int64_t *hi_a
+    cdef int64_t *lo_b
+    cdef int64_t *hi_b
+    cdef int64_t *sp
+    cdef double *matched
+    cdef int64_t *by_b
+    cdef int64_t *rank_b
+    cdef int64_t *scratch
+    cdef int64_t ext[3]
+    cdef bint overlapping, unique
+    cdef double sc
+    ia.data = ib.data = seg_a.data = seg_b.data = seg_len.data = chain_end.data = NULL
+    ia.size = ib.size = seg_a.size = seg_b.size = seg_len.size = chain_end.size = 0
+    ia.cap = ib.cap = seg_a.cap = seg_b.cap = seg_len.cap = chain_end.cap = 0
+    try:
+        if _seeds(A.k, A.p, A.n_keys, B.k, B.p, B.n_keys, max_occ, &ia, &ib, &unique):
+            raise MemoryError
+        frags = _fragments(&ia, &ib, seed_size, unique, A.n_tokens, &nfrag)
+        if ia.size and frags == NULL:
+            raise MemoryError
+        free(ia.data)
+        free(ib.data)
+        ia.data = ib.data = NULL
+        if nfrag == 0:
+            return []
+        if _chains(frags, nfrag, max_gap, max_shift, min_chain, &seg_a, &seg_b, &seg_len, &chain_end):
+            raise MemoryError
+        nc = chain_end.size
+        if nc == 0:
+            return []
+        # one span per chain: [a0, a1) x [b0, b1) and matched tokens
+        sp = <int64_t *> malloc(nc * 4 * sizeof(int64_t))
+        matched = <double *> malloc(nc * sizeof(double))
+        if sp == NULL or matched == NULL:
+            free(sp)
+            free(matched)
+            raise MemoryError
+        try:
+            overlapping = False
+            if nc > 1:
+                lo_a, hi_a, lo_b, hi_b = sp, sp + nc, sp + 2 * nc, sp + 3 * nc
+                for c in range(nc):
+                    s0 = chain_end.data[c - 1] if c else 0
+                    s1 = chain_end.data[c] - 1
+                    lo_a[c], hi_a[c] = seg_a.data[s0], seg_a.data[s1] + seg_len.data[s1]
+                    lo_b[c], hi_b[c] = seg_b.data[s0], seg_b.data[s1] + seg_len.data[s1]
+                overlapping = _extents_overlap(lo_a, hi_a, nc) or _extents_overlap(lo_b, hi_b, nc)
+            if overlapping:
+                chains = []
+                for c in range(nc):
+                    s0 = chain_end.data[c - 1] if c else 0
+                    chains.append([(seg_a.data[s], seg_b.data[s], seg_len.data[s])
+                                   for s in range(s0, chain_end.data[c])])
+                accepted = select(chains)
+                nc = len(accepted)
+                seg_a.size = seg_b.size = seg_len.size = chain_end.size = 0
+                for chain in accepted:
+                    for a0_, b0_, l_ in chain:
+                        if _push(&seg_a, a0_) or _push(&seg_b, b0_) or _push(&seg_len, l_):
+                            raise MemoryError
+                    if _push(&chain_end, seg_a.size):
+                        raise MemoryError
+            # spans (as rows of 4 in sp), matched = segments + LCS of the gaps
+            scratch = <int64_t *> malloc((max_gap + 1) * (max_gap + 2) * sizeof(int64_t) + 64)
+            by_b = <int64_t *> malloc(nc * 2 * sizeof(int64_t))
+            if scratch == NULL or by_b == NULL:
+                free(scratch)
+                free(by_b)
+                raise MemoryError
+            rank_b = by_b + nc
+            try:
+                for c in range(nc):
+                    s0 = chain_end.data[c - 1] if c else 0
+                    s1 = chain_end.data[c] - 1
+                    sp[4 * c] = seg_a.data[s0]
+                    sp[4 * c + 1] = seg_a.data[s1] + seg_len.data[s1]
+                    sp[4 * c + 2] = seg_b.data[s0]
+                    sp[4 * c + 3] = seg_b.data[s1] + seg_len.data[s1]
+                    matched[c] = 0.0
+                    for s in range(s0, s1 + 1):
+                        matched[c] += seg_len.data[s]
+                        if s > s0:
+                            gx = seg_a.data[s - 1] + seg_len.data[s - 1]
+                            gy = seg_b.data[s - 1] + seg_len.data[s - 1]
+                            if seg_a.data[s] > gx and seg_b.data[s] > gy:
+                                matched[c] += _lcs(A.h + gx, seg_a.data[s] - gx, B.h + gy, seg_b.data[s] - gy,
+                                                   scratch)
+                # sort spans by a0 (disjoint on a: distinct starts), then rank them by b0
+                _sort_rows(sp, matched, nc, 0)
+                for c in range(nc):
+                    by_b[c] = sp[4 * c + 2] * nc + c
+                std_sort(by_b, by_b + nc)
+                for c in range(nc):
+                    by_b[c] = by_b[c] % nc
+                    rank_b[by_b[c]] = c
+                if extend:
+                    for k in range(nc):
+                        rb = rank_b[k]
+                        lim_a = sp[4 * (k + 1)] if k + 1 < nc else A.n_tokens
+                        lim_b = sp[4 * by_b[rb + 1] + 2] if rb + 1 < nc else B.n_tokens
+                        gx = min(lim_a, sp[4 * k + 1] + max_gap) - sp[4 * k + 1]
+                        gy = min(lim_b, sp[4 * k + 3] + max_gap) - sp[4 * k + 3]
+                        if gx > 0 and gy > 0:
+                            _xdrop(A.h + sp[4 * k + 1], gx, 1, B.h + sp[4 * k + 3], gy, 1, scratch, ext)
+                            sp[4 * k + 1] += ext[0]
+                            sp[4 * k + 3] += ext[1]
+                            matched[k] += ext[2]
+                        lim_a = sp[4 * (k - 1) + 1] if k else 0
+                        lim_b = sp[4 * by_b[rb - 1] + 3] if rb else 0
+                        gx = sp[4 * k] - max(lim_a, sp[4 * k] - max_gap)
+                        gy = sp[4 * k + 2] - max(lim_b, sp[4 * k + 2] - max_gap)
+                        if gx > 0 and gy > 0:
+                            _xdrop(A.h + sp[4 * k] - 1, gx, -1, B.h + sp[4 * k + 2] - 1, gy, -1, scratch, ext)
+                            sp[4 * k] -= ext[0]
+                            sp[4 * k + 2] -= ext[1]
+                            matched[k] += ext[2]
+                out = []
+                for c in range(nc):
+                    room = min(sp[4 * c + 1] - sp[4 * c], sp[4 * c + 3] - sp[4 * c + 2])
+                    sc = 2.0 * matched[c] / ((sp[4 * c + 1] - sp[4 * c]) + (sp[4 * c + 3] - sp[4 * c + 2]))
+                    if room >= min_passage and sc >= min_score:
+                        out.append((A.s[sp[4 * c]], A.e[sp[4 * c + 1] - 1], B.s[sp[4 * c + 2]],
+                                    B.e[sp[4 * c + 3] - 1], sc))
+                return out
+            finally:
+                free(scratch)
+                free(by_b)
+        finally:
+            free(sp)
+            free(matched)
+    finally:
+        free(ia.data)
+        free(ib.data)
+        free(frags)
+        free(seg_a.data)
+        free(seg_b.data)
+        free(seg_len.data)
+        free(chain_end.data)
+
+
+cdef void _sort_rows(int64_t *sp, double *matched, int64_t n, int64_t col) noexcept nogil:
+    """Insertion sort of the rows of 4 (and ``matched``) by column ``col`` (few rows)."""
+    cdef int64_t i, j, t
+    cdef int64_t row[4]
+    cdef double m
+    for i in range(1, n):
+        for t in range(4):
+            row[t] = sp[4 * i + t]
+        m = matched[i]
+        j = i - 1
+        while j >= 0 and sp[4 * j + col] > row[col]:
+            for t in range(4):
+                sp[4 * (j + 1) + t] = sp[4 * j + t]
+            matched[j + 1] = matched[j]
+            j -= 1
+        for t in range(4):
+            sp[4 * (j + 1) + t] = row[t]
+        matched[j + 1] = m
