@@ -152,3 +152,34 @@ def test_long_document_against_short_partner():
         assert got == py_coverage(lp, set(sp), set(bp.tolist()), 5)
         got = coverage_by(words_of(short[::-1].copy(), bp, 5), np.unique(long_pos))
         assert got == py_coverage(sp[::-1], set(lp), set(bp.tolist()), 5)
+
+
+@st.composite
+def groups(draw):
+    """Documents in [0, n) grouped (each group: distinct documents, ascending), with lengths
+    and a threshold table shorter than some lengths (clipped lookups)."""
+    n = draw(st.integers(1, 30))
+    gs = draw(st.lists(st.sets(st.integers(0, n - 1), min_size=0, max_size=n), max_size=25))
+    lengths = draw(st.lists(st.integers(0, 12), min_size=n, max_size=n))
+    need = draw(st.lists(st.integers(0, 4), min_size=1, max_size=8))
+    return n, [sorted(g) for g in gs], lengths, need
+
+
+@given(groups())
+@settings(max_examples=300, deadline=None)
+def test_group_pair_counts_equals_counting_every_pair(case) -> None:
+    n, gs, lengths, need = case
+    counts: dict[tuple[int, int], int] = {}
+    for g in gs:
+        for i, a in enumerate(g):
+            for b in g[i + 1 :]:
+                counts[a, b] = counts.get((a, b), 0) + 1
+    expected = sorted((a * n + b, c) for (a, b), c in counts.items()
+                      if c >= need[min(lengths[a], lengths[b], len(need) - 1)])
+    members = np.array([d for g in gs for d in g], dtype=np.int64)
+    sizes = np.array([len(g) for g in gs], dtype=np.int64)
+    starts = (np.cumsum(sizes) - sizes).astype(np.int64)
+    keys, got = _sets.group_pair_counts(members, starts, sizes, n, np.array(lengths, dtype=np.int64),
+                                        np.array(need, dtype=np.int64))
+    assert keys.dtype == np.uint64 and got.dtype == np.uint32
+    assert list(zip(keys.tolist(), got.tolist())) == expected

@@ -9,9 +9,9 @@ binary search) on the longer side, so a pair of very unequal sizes costs
 
 import numpy as np
 
-from libc.stdint cimport int64_t, uint8_t, uint64_t
-from libc.stdlib cimport free, malloc, qsort, realloc
-from libc.string cimport memset
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
+from libc.stdlib cimport calloc, free, malloc, qsort, realloc
+from libc.string cimport memcpy, memset
 
 cdef enum:
     # sizes differing by more than this factor: gallop on the longer side instead of stepping
@@ -244,3 +244,116 @@ def covered_by(const uint64_t[::1] sorted_positions, const int64_t[::1] order, c
     if failed:
         raise MemoryError()
     return total
+
+
+def group_pair_counts(const int64_t[::1] members, const int64_t[::1] starts, const int64_t[::1] sizes, int64_t n,
+                      const int64_t[::1] lengths, const int64_t[::1] need):
+    """Pairs of documents that share groups, with how many: (keys, counts), keys ``a * n + b``
+    (a < b) ascending, counts uint32.
+
+    Group g is ``members[starts[g]:starts[g] + sizes[g]]``, documents in ``[0, n)`` ascending
+    within it. A pair is kept when its count reaches ``need[min(lengths[a], lengths[b])]``
+    (indices clipped to the table). Instead of listing every pair hit and sorting them, each
+    document a walks its groups and counts its partners b > a in one dense array (the way an
+    inverted-index join counts scores per query), so memory is O(n + occurrences + output).
+    """
+    cdef Py_ssize_t ng = starts.shape[0], g, p, q, e, i, k, m = 0, cap = 1024, nt
+    cdef int64_t a, b, la, lb, mn, last_need = need.shape[0] - 1
+    cdef int64_t* deg = <int64_t*>calloc(n + 1, sizeof(int64_t))
+    cdef int64_t* occ = NULL
+    cdef int32_t* cnt = <int32_t*>calloc(n if n > 0 else 1, sizeof(int32_t))
+    cdef int64_t* touched = <int64_t*>malloc((n if n > 0 else 1) * sizeof(int64_t))
+    cdef uint64_t* out_keys = <uint64_t*>malloc(cap * sizeof(uint64_t))
+    cdef uint32_t* out_counts = <uint32_t*>malloc(cap * sizeof(uint32_t))
+    cdef void* grown
+    cdef bint failed = False
+    cdef int64_t[::1] ends_view
+    cdef uint64_t[::1] key_view
+    cdef uint32_t[::1] count_view
+    try:
+        if deg == NULL or cnt == NULL or touched == NULL or out_keys == NULL or out_counts == NULL:
+            raise MemoryError()
+        with nogil:
+            # doc -> its occurrences (positions in members), by a counting sort
+            for g in range(ng):
+                for p in range(starts[g], starts[g] + sizes[g]):
+                    deg[members[p] + 1] += 1
+            for i in range(n):
+                deg[i + 1] += deg[i]
+            occ = <int64_t*>malloc((deg[n] if deg[n] > 0 else 1) * sizeof(int64_t))
+            if occ == NULL:
+                failed = True
+            else:
+                for g in range(ng):
+                    for p in range(starts[g], starts[g] + sizes[g]):
+                        occ[deg[members[p]]] = p
+                        deg[members[p]] += 1
+                for i in range(n, 0, -1):
+                    deg[i] = deg[i - 1]
+                deg[0] = 0
+        if failed:
+            raise MemoryError()
+        # the end of each occurrence's group, found again from the group bounds
+        ends_view = np.empty(members.shape[0], dtype=np.int64)
+        with nogil:
+            for g in range(ng):
+                e = starts[g] + sizes[g]
+                for p in range(starts[g], e):
+                    ends_view[p] = e
+            for a in range(n):
+                nt = 0
+                for k in range(deg[a], deg[a + 1]):
+                    p = occ[k]
+                    e = ends_view[p]
+                    for q in range(p + 1, e):
+                        b = members[q]
+                        if cnt[b] == 0:
+                            touched[nt] = b
+                            nt += 1
+                        cnt[b] += 1
+                if nt == 0:
+                    continue
+                qsort(touched, nt, sizeof(int64_t), cmp_index)
+                la = lengths[a]
+                for i in range(nt):
+                    b = touched[i]
+                    lb = lengths[b]
+                    mn = la if la < lb else lb
+                    if mn > last_need:
+                        mn = last_need
+                    if cnt[b] >= need[mn]:
+                        if m == cap:
+                            cap *= 2
+                            grown = realloc(out_keys, cap * sizeof(uint64_t))
+                            if grown == NULL:
+                                failed = True
+                                break
+                            out_keys = <uint64_t*>grown
+                            grown = realloc(out_counts, cap * sizeof(uint32_t))
+                            if grown == NULL:
+                                failed = True
+                                break
+                            out_counts = <uint32_t*>grown
+                        out_keys[m] = <uint64_t>a * <uint64_t>n + <uint64_t>b
+                        out_counts[m] = <uint32_t>cnt[b]
+                        m += 1
+                    cnt[b] = 0
+                if failed:
+                    break
+        if failed:
+            raise MemoryError()
+        keys = np.empty(m, dtype=np.uint64)
+        counts = np.empty(m, dtype=np.uint32)
+        if m:
+            key_view = keys
+            count_view = counts
+            memcpy(&key_view[0], out_keys, m * sizeof(uint64_t))
+            memcpy(&count_view[0], out_counts, m * sizeof(uint32_t))
+        return keys, counts
+    finally:
+        free(deg)
+        free(occ)
+        free(cnt)
+        free(touched)
+        free(out_keys)
+        free(out_counts)

@@ -29,10 +29,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from retold.core import _sets
 from retold.core.arrays import count_sorted, group_bounds, postings, segment_members, unique_sorted
 from retold.config import CandidateConfig, MinHashConfig, VerifyConfig
 from retold.engines.local.parallel import SHARED, fork_map
-from retold.core.lsh import lsh_candidates, pairs_in_groups
+from retold.core.lsh import lsh_candidates
 from retold.core.rules import index_pair_threshold
 
 _U64 = np.uint64
@@ -131,11 +132,16 @@ def index_candidates(
                            "shared_shingles", "index_pair_hits"), 0)
     boiler_parts: list[np.ndarray] = []
     own = lengths.copy()
+    # one partition sees every shared shingle of a pair, so it can drop the pairs below the
+    # threshold at once; with several, the counts are summed first (need 1 per partition)
+    most = int(lengths.max()) if n else 0
+    need_table = (index_pair_threshold(np.arange(most + 1), verify) if not bits
+                  else np.ones(most + 1)).astype(np.int64)
     with _PairCounts(n, 1 << bits) as counter:
         jobs = range(1 << bits)
         for boiler, boiler_docs, part_stats in fork_map(
                 _index_partition, jobs, workers if bits else 1, shingles=shingles, offsets=offsets, part=part,
-                rank_of=rank_of, max_df=config.max_df, counter=counter):
+                rank_of=rank_of, max_df=config.max_df, counter=counter, lengths=lengths, need=need_table):
             boiler_parts.append(boiler)
             own -= np.bincount(boiler_docs, minlength=n)
             for k, v in part_stats.items():
@@ -168,14 +174,15 @@ def _index_partition(p: int) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
     max_df = sh["max_df"]
     boiler = sizes > max_df
     keep = (sizes >= 2) & ~boiler
-    keys = pairs_in_groups(members, starts[keep], sizes[keep], n)
+    kept_sizes = sizes[keep]
+    keys, counts = _sets.group_pair_counts(members, starts[keep], kept_sizes, n, sh["lengths"], sh["need"])
     boiler_docs = segment_members(members, starts[boiler], sizes[boiler])
     stats = {"distinct_shingles": int(len(distinct)), "boilerplate_shingles": int((df > max_df).sum()),
              "boilerplate_occurrences": int(df[df > max_df].sum()), "shared_shingles": int(keep.sum()),
-             "index_pair_hits": int(len(keys))}
+             "index_pair_hits": int((kept_sizes * (kept_sizes - 1) // 2).sum())}
     boilerplate = distinct[df > max_df]
     del members, starts, sizes, distinct, df
-    counter.add(keys, tag=p)
+    counter.add(keys, counts, tag=p)
     return boilerplate, boiler_docs, stats
 
 
@@ -209,10 +216,9 @@ class _PairCounts:
         assert self.tmp is not None
         return os.path.join(self.tmp.name, f"{j}.{what}")
 
-    def add(self, keys: np.ndarray, tag: int = 0) -> None:
-        """Count ``keys``; ``tag`` names this addition's files (one writer per tag)."""
-        keys, counts = count_sorted(keys)
-        counts = counts.astype(np.uint32)
+    def add(self, keys: np.ndarray, counts: np.ndarray, tag: int = 0) -> None:
+        """Add ``counts`` (uint32) to the counts of ``keys`` (sorted, unique); ``tag`` names
+        this addition's files (one writer per tag)."""
         if self.tmp is None:
             self.memory.append((keys, counts))
             return
