@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings, strategies as st
 
 from retold.core import _sets
-from retold.core.coverage import Words, _covered_words, coverage_by, word_coverage, words_of
+from retold.core.coverage import Words, _covered_words, coverage_by, pair_coverages, word_coverage, words_of
 from retold.core.verify import intersect_counts, score_pairs
 
 TOP = 2**64 - 1
@@ -183,3 +184,29 @@ def test_group_pair_counts_equals_counting_every_pair(case) -> None:
                                         np.array(need, dtype=np.int64))
     assert keys.dtype == np.uint64 and got.dtype == np.uint32
     assert list(zip(keys.tolist(), got.tolist())) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(texts, min_size=1, max_size=6), st.sets(values, max_size=10), st.data(), st.integers(1, 7))
+def test_pair_coverages_match_python(documents, boiler, data, size):
+    """Every pair of a batch (self-pairs, repeats, empty documents, all-boilerplate ones)
+    measured in one call equals the Python definition both ways."""
+    if data.draw(st.booleans()):
+        documents = documents + [[0] * 30 + [TOP] * 30]  # long and repetitive
+    docs = [words_of(np.array(p, dtype=np.uint64), arr(boiler), size) for p in documents]
+    n = len(docs)
+    index = st.integers(0, n - 1)
+    pairs = data.draw(st.lists(st.tuples(index, index), max_size=20))
+    a = np.array([x for x, _ in pairs], dtype=np.int64)
+    b = np.array([y for _, y in pairs], dtype=np.int64)
+    cov_a, cov_b = pair_coverages(docs, a, b)
+    for i, (x, y) in enumerate(pairs):
+        assert cov_a[i] == py_coverage(documents[x], set(documents[y]), boiler, size)
+        assert cov_b[i] == py_coverage(documents[y], set(documents[x]), boiler, size)
+
+
+def test_pair_coverages_rejects_bad_indices():
+    docs = [words_of(np.array([1, 2, 3], dtype=np.uint64), np.empty(0, np.uint64), 5)]
+    for a, b in (([0], [1]), ([-1], [0])):
+        with pytest.raises(IndexError, match="out of range"):
+            pair_coverages(docs, np.array(a), np.array(b))

@@ -161,89 +161,132 @@ def own_windows(const uint64_t[::1] sorted_positions, const int64_t[::1] order, 
     return covered_marks(&own[0], NULL, n, size)
 
 
-def covered_by(const uint64_t[::1] sorted_positions, const int64_t[::1] order, const uint8_t[::1] own,
-               bint use_own, const uint64_t[::1] other, int64_t size):
-    """Words of a document covered by a window found in ``other`` (sorted) and own (if
-    ``use_own``): the windows' hashes sorted (``sorted_positions``, their text positions
-    ``order``), ``own`` one flag per window in text order."""
-    cdef Py_ssize_t n = sorted_positions.shape[0], m = other.shape[0], k = 0, j = 0, c = 0, cap, i
-    cdef const uint64_t* sp
-    cdef const uint64_t* ot
-    cdef const uint8_t* ow
+cdef int64_t covered_count(const uint64_t* sp, const int64_t* order, Py_ssize_t n, const uint8_t* ow,
+                           const uint64_t* ot, Py_ssize_t m, int64_t size, bint* failed) noexcept nogil:
+    """Words of a document covered by a window found in ``ot[:m]`` (sorted) and own (unless
+    ``ow`` is NULL): its windows' hashes sorted ``sp[:n]``, their text positions ``order``,
+    ``ow`` one flag per window in text order. Sets ``failed`` when out of memory."""
+    cdef Py_ssize_t k = 0, j = 0, c = 0, cap, i
     cdef uint8_t* marks
     cdef int64_t* at
     cdef int64_t* grown
     cdef int64_t total = 0, last, d
     cdef uint64_t x
-    cdef bint failed = False
     if n == 0 or m == 0:
         return 0
-    sp = &sorted_positions[0]
-    ot = &other[0]
-    ow = &own[0] if use_own else NULL
     if n <= SPARSE_RATIO * m:
         # mark the windows found (walking the document's hashes in order), then scan them
-        marks = <uint8_t*>malloc(n)
+        marks = <uint8_t*>calloc(n, 1)
         if marks == NULL:
-            raise MemoryError()
-        with nogil:
-            memset(marks, 0, n)
-            if m > GALLOP_RATIO * n:
-                for k in range(n):
-                    j = gallop(ot, j, m, sp[k])
-                    if j == m:
-                        break
-                    if ot[j] == sp[k]:
-                        marks[order[k]] = 1
-            else:
-                for k in range(n):
-                    j = step_to(ot, j, m, sp[k])
-                    if j == m:
-                        break
-                    if ot[j] == sp[k]:
-                        marks[order[k]] = 1
-            total = covered_marks(marks, ow, n, size)
+            failed[0] = True
+            return 0
+        if m > GALLOP_RATIO * n:
+            for k in range(n):
+                j = gallop(ot, j, m, sp[k])
+                if j == m:
+                    break
+                if ot[j] == sp[k]:
+                    marks[order[k]] = 1
+        else:
+            for k in range(n):
+                j = step_to(ot, j, m, sp[k])
+                if j == m:
+                    break
+                if ot[j] == sp[k]:
+                    marks[order[k]] = 1
+        total = covered_marks(marks, ow, n, size)
         free(marks)
         return total
     # the document is much longer: find each value of other in it, collect and sort the windows
     cap = 2 * m + 16
     at = <int64_t*>malloc(cap * sizeof(int64_t))
     if at == NULL:
-        raise MemoryError()
-    with nogil:
-        for i in range(m):
-            x = ot[i]
-            k = gallop(sp, k, n, x)
-            if k == n:
-                break
-            while k < n and sp[k] == x:
-                if ow == NULL or ow[order[k]]:
-                    if c == cap:
-                        grown = <int64_t*>realloc(at, 2 * cap * sizeof(int64_t))
-                        if grown == NULL:
-                            failed = True
-                            break
-                        at = grown
-                        cap *= 2
-                    at[c] = order[k]
-                    c += 1
-                k += 1
-            if failed:
-                break
-        if not failed:
-            qsort(at, c, sizeof(int64_t), cmp_index)
-            last = -1
-            for i in range(c):
-                if last >= 0:
-                    d = at[i] - last
-                    total += d if d < size else size
-                last = at[i]
-            if c:
-                total += size
+        failed[0] = True
+        return 0
+    for i in range(m):
+        x = ot[i]
+        k = gallop(sp, k, n, x)
+        if k == n:
+            break
+        while k < n and sp[k] == x:
+            if ow == NULL or ow[order[k]]:
+                if c == cap:
+                    grown = <int64_t*>realloc(at, 2 * cap * sizeof(int64_t))
+                    if grown == NULL:
+                        free(at)
+                        failed[0] = True
+                        return 0
+                    at = grown
+                    cap *= 2
+                at[c] = order[k]
+                c += 1
+            k += 1
+    qsort(at, c, sizeof(int64_t), cmp_index)
+    last = -1
+    for i in range(c):
+        if last >= 0:
+            d = at[i] - last
+            total += d if d < size else size
+        last = at[i]
+    if c:
+        total += size
     free(at)
+    return total
+
+
+def covered_by(const uint64_t[::1] sorted_positions, const int64_t[::1] order, const uint8_t[::1] own,
+               bint use_own, const uint64_t[::1] other, int64_t size):
+    """Words of a document covered by a window found in ``other`` (sorted) and own (if
+    ``use_own``): the windows' hashes sorted (``sorted_positions``, their text positions
+    ``order``), ``own`` one flag per window in text order."""
+    cdef Py_ssize_t n = sorted_positions.shape[0], m = other.shape[0]
+    cdef int64_t total
+    cdef bint failed = False
+    if n == 0 or m == 0:
+        return 0
+    with nogil:
+        total = covered_count(&sorted_positions[0], &order[0], n, &own[0] if use_own else NULL, &other[0], m, size,
+                              &failed)
     if failed:
         raise MemoryError()
     return total
+
+
+def covered_pairs(const int64_t[::1] xa, const int64_t[::1] xb, const uint64_t[::1] sorted_positions,
+                  const int64_t[::1] order, const uint8_t[::1] own, const int64_t[::1] window_offsets,
+                  const uint8_t[::1] use_own, const uint64_t[::1] sets, const int64_t[::1] set_offsets, int64_t size):
+    """:func:`covered_by` both ways for the document pairs (xa[i], xb[i]) in one call: (found_a,
+    found_b) int64. Document d's windows are ``[window_offsets[d], window_offsets[d+1])`` of
+    ``sorted_positions``/``order``/``own`` (order: positions within the document), its sorted
+    set ``sets[set_offsets[d]:set_offsets[d+1]]``. The caller checks the indices."""
+    cdef Py_ssize_t n = xa.shape[0], i
+    cdef int64_t x, y
+    cdef bint failed = False
+    found_a = np.zeros(n, dtype=np.int64)
+    found_b = np.zeros(n, dtype=np.int64)
+    cdef int64_t[::1] fa = found_a
+    cdef int64_t[::1] fb = found_b
+    if n == 0 or sorted_positions.shape[0] == 0 or sets.shape[0] == 0:
+        return found_a, found_b
+    cdef const uint64_t* sp = &sorted_positions[0]
+    cdef const int64_t* od = &order[0]
+    cdef const uint8_t* ow = &own[0]
+    cdef const uint64_t* st = &sets[0]
+    with nogil:
+        for i in range(n):
+            x = xa[i]
+            y = xb[i]
+            fa[i] = covered_count(sp + window_offsets[x], od + window_offsets[x], window_offsets[x + 1] - window_offsets[x],
+                                  ow + window_offsets[x] if use_own[x] else NULL, st + set_offsets[y],
+                                  set_offsets[y + 1] - set_offsets[y], size, &failed)
+            fb[i] = covered_count(sp + window_offsets[y], od + window_offsets[y], window_offsets[y + 1] - window_offsets[y],
+                                  ow + window_offsets[y] if use_own[y] else NULL, st + set_offsets[x],
+                                  set_offsets[x + 1] - set_offsets[x], size, &failed)
+            if failed:
+                break
+    if failed:
+        raise MemoryError()
+    return found_a, found_b
 
 
 def group_pair_counts(const int64_t[::1] members, const int64_t[::1] starts, const int64_t[::1] sizes, int64_t n,

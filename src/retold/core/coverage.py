@@ -15,6 +15,7 @@ boilerplate (a page copied thousands of times) is measured on all its words.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,6 +56,14 @@ def _sorted_windows(positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return positions[order], order
 
 
+def _kernel_arrays(doc: Words) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(sorted positions, their windows, own flags as uint8) of ``doc``, for the kernels."""
+    if doc.sorted_positions is not None and doc.order is not None and doc.own_flags is not None:
+        return doc.sorted_positions, doc.order, doc.own_flags
+    sorted_positions, order = _sorted_windows(np.ascontiguousarray(doc.positions, dtype=np.uint64))
+    return sorted_positions, order, np.ascontiguousarray(doc.own, dtype=bool).view(np.uint8)
+
+
 def words_of(positions: np.ndarray, boilerplate: np.ndarray, size: int, shingles: np.ndarray | None = None) -> Words:
     """:class:`Words` of a document from its shingle ``positions`` (``shingles``: their sorted
     set, when already at hand)."""
@@ -76,10 +85,7 @@ def coverage_by(doc: Words, other: np.ndarray) -> float:
     """
     if len(doc.positions) == 0:
         return 0.0
-    sorted_positions, order, flags = doc.sorted_positions, doc.order, doc.own_flags
-    if sorted_positions is None or order is None or flags is None:
-        sorted_positions, order = _sorted_windows(np.ascontiguousarray(doc.positions, dtype=np.uint64))
-        flags = np.ascontiguousarray(doc.own, dtype=bool).view(np.uint8)
+    sorted_positions, order, flags = _kernel_arrays(doc)
     use_own = doc.own_words != 0
     try:
         found = _sets.covered_by(sorted_positions, order, flags, use_own, other, doc.size)
@@ -87,6 +93,42 @@ def coverage_by(doc: Words, other: np.ndarray) -> float:
         found = _sets.covered_by(sorted_positions, order, flags, use_own, np.ascontiguousarray(other, dtype=np.uint64),
                                  doc.size)
     return found / doc.own_words if use_own else found / doc.words
+
+
+def _flat(parts: list[np.ndarray], dtype: type) -> tuple[np.ndarray, np.ndarray]:
+    """Arrays laid end to end (``dtype``) and their offsets."""
+    offsets = np.zeros(len(parts) + 1, dtype=np.int64)
+    np.cumsum([len(p) for p in parts], out=offsets[1:])
+    flat = np.concatenate(parts).astype(dtype, copy=False) if parts else np.empty(0, dtype)
+    return np.ascontiguousarray(flat), offsets
+
+
+def pair_coverages(docs: Sequence[Words], a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``coverage_by(docs[a[i]], docs[b[i]].shingles)`` and the reverse for every i, in one
+    compiled call (:func:`retold.core._sets.covered_pairs`): the same values, without a
+    Python call per pair."""
+    a = np.ascontiguousarray(a, dtype=np.int64)
+    b = np.ascontiguousarray(b, dtype=np.int64)
+    if len(a) and (min(int(a.min()), int(b.min())) < 0 or max(int(a.max()), int(b.max())) >= len(docs)):
+        raise IndexError(f"document index out of range [0, {len(docs)})")
+    if not docs:
+        return np.empty(0), np.empty(0)
+    parts = [_kernel_arrays(d) for d in docs]
+    sorted_positions, windows = _flat([p[0] for p in parts], np.uint64)
+    order, _ = _flat([p[1] for p in parts], np.int64)
+    own, _ = _flat([p[2] for p in parts], np.uint8)
+    sets, set_offsets = _flat([d.shingles for d in docs], np.uint64)
+    use_own = np.array([d.own_words != 0 for d in docs], dtype=np.uint8)
+    sizes = {d.size for d in docs}
+    if len(sizes) > 1:
+        raise ValueError(f"documents measured with different window sizes: {sorted(sizes)}")
+    found_a, found_b = _sets.covered_pairs(a, b, sorted_positions, order, own, windows, use_own, sets, set_offsets,
+                                           sizes.pop())
+    denominators = np.array([d.own_words if d.own_words else d.words for d in docs], dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cov_a = np.where(denominators[a] > 0, found_a / denominators[a], 0.0)
+        cov_b = np.where(denominators[b] > 0, found_b / denominators[b], 0.0)
+    return cov_a, cov_b
 
 
 def word_coverage(positions: np.ndarray, other: np.ndarray, boilerplate: np.ndarray, size: int) -> float:

@@ -14,7 +14,7 @@ import numpy as np
 
 from retold.config import AlignConfig, ScanConfig
 from retold.core.align import Prepared, align_prepared, prepare_many
-from retold.core.coverage import Words, coverage_by, words_of
+from retold.core.coverage import pair_coverages, words_of
 from retold.core.verify import NO_RELATION, Scores, classify, needs_words, pairs_from_scores, score_pairs
 from retold.engines.local.candidates import Candidates, find_candidates
 from retold.engines.local.parallel import SHARED, check_workers, fork_map
@@ -66,14 +66,14 @@ def _align_range(bounds: tuple[int, int]) -> list[tuple[Passage, ...]]:
     return [tuple(align_prepared(docs[p.a], docs[p.b], cfg)) for p in chunk]
 
 
-def locality_order(pairs: Sequence[Pair]) -> np.ndarray:
-    """An order of ``pairs`` in which each document's pairs come close together: documents
-    numbered in breadth-first order over the pair graph (neighbours get near numbers),
-    pairs sorted by the numbers of their two documents. Deterministic: ties by position."""
-    ids = {i: k for k, i in enumerate(dict.fromkeys(i for p in pairs for i in (p.a, p.b)))}
-    a = np.fromiter((ids[p.a] for p in pairs), dtype=np.int64, count=len(pairs))
-    b = np.fromiter((ids[p.b] for p in pairs), dtype=np.int64, count=len(pairs))
-    n = len(ids)
+def locality_order(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """An order of the pairs (a[i], b[i]) (non-negative document numbers) in which each
+    document's pairs come close together: documents numbered in breadth-first order over
+    the pair graph (neighbours get near numbers), pairs sorted by the numbers of their two
+    documents. Deterministic: ties by position."""
+    _, dense = np.unique(np.concatenate((a, b)), return_inverse=True)
+    a, b = dense[: len(a)].astype(np.int64), dense[len(a) :].astype(np.int64)
+    n = int(dense.max()) + 1 if len(dense) else 0
     ends = np.concatenate((a, b))
     others = np.concatenate((b, a))
     by = np.argsort(ends, kind="stable")
@@ -117,7 +117,9 @@ def align_pairs(
     workers = check_workers(workers)
     progress = progress or NullProgress()
     progress.start("align", len(pairs))
-    order = locality_order(pairs)
+    ids = {i: k for k, i in enumerate(dict.fromkeys(i for p in pairs for i in (p.a, p.b)))}
+    order = locality_order(np.fromiter((ids[p.a] for p in pairs), dtype=np.int64, count=len(pairs)),
+                           np.fromiter((ids[p.b] for p in pairs), dtype=np.int64, count=len(pairs)))
     chunks = [(lo, min(lo + chunk, len(pairs))) for lo in range(0, len(pairs), chunk)]
     out: list[Pair | None] = [None] * len(pairs)
     done = 0
@@ -162,26 +164,24 @@ def _words_chunk(bounds: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     lo, hi = bounds
     a, b, positions_of, boilerplate, size = sh["a"][lo:hi], sh["b"][lo:hi], sh["positions_of"], sh["boilerplate"], sh["size"]
     shingles, offsets, slot = sh["shingles"], sh["offsets"], sh["slot"]
-    docs: dict[int, Words] = {}
-
-    def words(rank: int) -> Words:
-        if rank not in docs:
-            s = slot[rank]
-            docs[rank] = words_of(positions_of(rank), boilerplate, size, shingles[offsets[s] : offsets[s + 1]])
-        return docs[rank]
-
-    wa, wb = np.empty(hi - lo), np.empty(hi - lo)
-    for i, (x, y) in enumerate(zip(a.tolist(), b.tolist())):
-        dx, dy = words(x), words(y)
-        wa[i] = coverage_by(dx, dy.shingles)
-        wb[i] = coverage_by(dy, dx.shingles)
-    return wa, wb
+    ranks, local = np.unique(np.concatenate((a, b)), return_inverse=True)
+    docs = []
+    for rank in ranks.tolist():
+        s = slot[rank]
+        docs.append(words_of(positions_of(rank), boilerplate, size, shingles[offsets[s] : offsets[s + 1]]))
+    return pair_coverages(docs, local[: len(a)], local[len(a) :])
 
 
 def word_coverages(a: np.ndarray, b: np.ndarray, corpus: Corpus, positions_of: Callable[[int], np.ndarray],
-                   boilerplate: np.ndarray, size: int, workers: int, chunk: int = 1024) -> tuple[np.ndarray, np.ndarray]:
+                   boilerplate: np.ndarray, size: int, workers: int, chunk: int = 4096) -> tuple[np.ndarray, np.ndarray]:
     """Word coverage (:mod:`retold.core.coverage`) of both sides of the rank pairs (a[i], b[i]),
-    over ``workers`` forked processes; ``positions_of(rank)`` must work in a forked worker."""
+    over ``workers`` forked processes; ``positions_of(rank)`` must work in a forked worker.
+
+    The pairs are measured in :func:`locality_order` so that a chunk holds few documents,
+    each prepared once for all its pairs in the chunk; the results come back in input order.
+    """
+    order = locality_order(a, b)
+    a, b = a[order], b[order]
     chunks = [(lo, min(lo + chunk, len(a))) for lo in range(0, len(a), chunk)]
     wa: list[np.ndarray] = []
     wb: list[np.ndarray] = []
@@ -190,8 +190,10 @@ def word_coverages(a: np.ndarray, b: np.ndarray, corpus: Corpus, positions_of: C
                          slot=corpus.slot):
         wa.append(x)
         wb.append(y)
-    empty = np.empty(0)
-    return (np.concatenate(wa) if wa else empty), (np.concatenate(wb) if wb else empty)
+    out_a, out_b = np.empty(len(a)), np.empty(len(a))
+    if wa:
+        out_a[order], out_b[order] = np.concatenate(wa), np.concatenate(wb)
+    return out_a, out_b
 
 
 def find_pairs(
