@@ -40,8 +40,8 @@ aligned once, and mirrored back, so ``align(b, a)`` is exactly the mirror of
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from functools import partial
+from collections.abc import Callable, Sequence
+from functools import lru_cache, partial
 
 import numpy as np
 
@@ -115,9 +115,15 @@ def align_prepared(a: Prepared, b: Prepared, config: AlignConfig = AlignConfig()
     return _canonical(a, b, config)
 
 
+@lru_cache(maxsize=16)
+def _selector(config: AlignConfig) -> Callable[[list], list]:
+    """The kernel's callback for overlapping chains (made once per configuration)."""
+    return partial(_select, config=config)
+
+
 def _canonical(a: Prepared, b: Prepared, config: AlignConfig) -> list[Passage]:
     rows = _align.align_pair(
         a, b, config.seed_size, config.max_seed_occurrences, config.max_gap, config.max_shift, config.min_chain_tokens,
-        config.min_passage_tokens, config.min_score, config.extend, partial(_select, config=config),
+        config.min_passage_tokens, config.min_score, config.extend, _selector(config),
     )
-    return [Passage(int(s), int(e), int(t), int(f), rounded(score)) for s, e, t, f, score in rows]
+    return [Passage(s, e, t, f, rounded(score)) for s, e, t, f, score in rows]

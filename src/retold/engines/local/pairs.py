@@ -7,7 +7,6 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import Callable
 
 import numpy as np
@@ -126,7 +125,7 @@ def align_pairs(
     for passages in fork_map(_align_range, chunks, workers if len(chunks) > 1 else 1, text_of=text_of,
                              pairs=pairs, order=order, config=config):
         for k, found in zip(order[done: done + len(passages)].tolist(), passages):
-            out[k] = replace(pairs[k], passages=found)
+            out[k] = pairs[k].with_passages(found)
         done += len(passages)
         progress.advance(len(passages))
     progress.finish()

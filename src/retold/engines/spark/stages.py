@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -292,7 +291,7 @@ def verify(candidates: Any, sides: Any, config: ScanConfig, partitions: int) -> 
 
 def _align_partition(rows: Iterable[tuple[Pair, str, str]], config: AlignConfig) -> Iterator[Pair]:
     for pair, ta, tb in rows:
-        yield replace(pair, passages=tuple(align_texts(ta, tb, config)))
+        yield pair.with_passages(tuple(align_texts(ta, tb, config)))
 
 
 def align(pairs: Any, texts: Any, config: AlignConfig, partitions: int) -> Any:
