@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from retold.core import _sets
+from retold.core.arrays import RADIX_MIN, sort_in_place, sort_values
 from retold.core.coverage import Words, _covered_words, coverage_by, pair_coverages, word_coverage, words_of
 from retold.core.verify import intersect_counts, score_pairs
 
@@ -210,3 +211,24 @@ def test_pair_coverages_rejects_bad_indices():
     for a, b in (([0], [1]), ([-1], [0])):
         with pytest.raises(IndexError, match="out of range"):
             pair_coverages(docs, np.array(a), np.array(b))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(values, max_size=300))
+def test_sort_u64_equals_numpy_sort(xs):
+    """The radix sort, including digits shared by every value (skipped passes) and the extremes."""
+    a = np.array(xs, dtype=np.uint64)
+    expected = np.sort(a)
+    _sets.sort_u64(a)
+    assert a.tolist() == expected.tolist()
+
+
+def test_sort_values_large_arrays_take_the_radix_path():
+    rng = np.random.default_rng(3)
+    for high in (2**64 - 1, 1000):
+        a = rng.integers(0, high, size=RADIX_MIN + 5, dtype=np.uint64)
+        got = sort_values(a)
+        assert got.tolist() == np.sort(a).tolist() and got is not a
+        b = a.copy()
+        sort_in_place(b)
+        assert b.tolist() == got.tolist()

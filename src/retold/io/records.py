@@ -148,9 +148,13 @@ def write_parquet(rows: Iterable[Mapping[str, Any]], path: Path, schema: pa.Sche
     return n
 
 
+#: one encoder for every record (json.dumps with options builds a new one per call)
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "))
+
+
 def dumps(row: Mapping[str, Any]) -> str:
     """One JSON Lines record: UTF-8, no ASCII escaping, fixed separators."""
-    return json.dumps(row, ensure_ascii=False, separators=(", ", ": "))
+    return _ENCODER.encode(row)
 
 
 def write_jsonl(rows: Iterable[Mapping[str, Any]], path: Path, opener: Opener = atomic_write) -> int:
@@ -158,8 +162,15 @@ def write_jsonl(rows: Iterable[Mapping[str, Any]], path: Path, opener: Opener = 
     n = 0
     with ExitStack() as stack:
         out = _open_write(Path(path), stack, opener)
+        encode = _ENCODER.encode
+        lines: list[str] = []
         for row in rows:
-            out.write(dumps(row))
-            out.write("\n")
-            n += 1
+            lines.append(encode(row))
+            if len(lines) == 1024:
+                out.write("\n".join(lines) + "\n")
+                n += len(lines)
+                lines = []
+        if lines:
+            out.write("\n".join(lines) + "\n")
+            n += len(lines)
     return n
