@@ -27,18 +27,31 @@ Settings (peers have no tokeniser of their own except text-dedup, so they get th
 
 All run on one core by default (``--workers`` for retold, ``--num_proc`` for text-dedup).
 
+Speed against rensa (issue 12): when retold is among ``--tools``, rensa's plain sketch + LSH
+(``rensa_sketch_lsh``, the function ``bench/speed.py`` uses: the "@ retold's LSH" settings, every
+candidate counted, nothing written) first runs once on the same file, and the table gets a column
+"ratio vs rensa sketch+LSH" for the retold rows ("-" for the others): rensa's process wall seconds
+/ retold's (>= 1: retold is faster). Both include interpreter start-up and imports; retold's are
+measured from its process's launch to the end of ``retold.scan`` (the API writes no result files,
+unlike the ``retold scan`` command that ``bench/speed.py`` times; writing the pairs for scoring and
+the news ``dedup`` come after and are not counted), rensa's to its process's exit. Under the table
+a line says whether issue 12's speed targets (``speed.NEWS_TARGETS``, one worker: ``align=False``
+>= 1.0x, all stages >= 0.5x) are met; at ``--workers`` other than 1 they are not checked.
+The "seconds" columns stay each runner's own timer (retold: the ``retold.scan`` call alone).
+
 News corpus (``--news``, ``bench/corpus.py generate_news``: the truth is the story)::
 
     .venv/bin/python bench/peers.py --news --docs 12000
 
-Same tools and settings (retold without the all-stages row), scored as families and as
-dedup: a peer's families are the connected components of the pairs it reports, and its
-dedup keeps one document per component (the smallest id), as its own dedup would keep
-one; retold's families are ``result.clusters`` of ``retold.scan`` and its dedup is
-``retold.dedup(...).kept`` (a second scan, timed separately). Columns: pair recall, the
-precision of version claims (peers give no relation: every pair they report is one),
-adjusted Rand index and B-cubed vs the stories, impure families, the most stories in one
-family, stories left with no kept document, kept documents per story.
+Same tools and settings (retold with both rows: ``align=False`` and all stages), scored as
+families and as dedup: a peer's families are the connected components of the pairs it
+reports, and its dedup keeps one document per component (the smallest id), as its own dedup
+would keep one; retold's families are ``result.clusters`` of ``retold.scan`` and its dedup is
+``retold.dedup(...).kept`` (a second scan, timed separately, run for each retold row).
+Columns: pair recall, the precision of version claims (peers give no relation: every pair
+they report is one), the ratio vs rensa sketch+LSH, adjusted Rand index and B-cubed vs the
+stories, impure families, the most stories in one family, stories left with no kept
+document, kept documents per story.
 """
 
 from __future__ import annotations
@@ -57,7 +70,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import corpus as _corpus  # noqa: E402
 import quality as _quality  # noqa: E402
-from speed import PEERS_PY, PROJECT_PY, fmt_table, run_measured  # noqa: E402
+from speed import NEWS_TARGETS, PEERS_PY, PROJECT_PY, _ratio, fmt_table, run_measured  # noqa: E402
 
 PEERS_VENV = HERE / ".venv-peers"
 PEER_PACKAGES = ["datasketch", "rensa", "text-dedup", "psutil"]
@@ -146,24 +159,30 @@ RETOLD_RUNNER = r'''
 import json, sys, time
 import retold
 corpus, out, workers, align = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] == "1"
+launch = float(sys.argv[5])  # the parent's time.time() just before starting this process
 t0 = time.perf_counter()
 res = retold.scan([corpus], workers=workers, align=align)
 elapsed = time.perf_counter() - t0
+scan_process_seconds = time.time() - launch
 with open(out, "w") as f:
-    json.dump({"seconds": elapsed, "pairs": [[p.a, p.b, p.relation] for p in res.pairs]}, f)
+    json.dump({"seconds": elapsed, "scan_process_seconds": scan_process_seconds,
+               "pairs": [[p.a, p.b, p.relation] for p in res.pairs]}, f)
 '''
 
 RETOLD_NEWS_RUNNER = r'''
 import json, sys, time
 import retold
 corpus, out, workers, align = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] == "1"
+launch = float(sys.argv[5])  # the parent's time.time() just before starting this process
 t0 = time.perf_counter()
 res = retold.scan([corpus], workers=workers, align=align)
 elapsed = time.perf_counter() - t0
+scan_process_seconds = time.time() - launch
 t1 = time.perf_counter()
 kept = retold.dedup([corpus], workers=workers).kept
 with open(out, "w") as f:
-    json.dump({"seconds": elapsed, "dedup_seconds": time.perf_counter() - t1,
+    json.dump({"seconds": elapsed, "scan_process_seconds": scan_process_seconds,
+               "dedup_seconds": time.perf_counter() - t1,
                "pairs": [[p.a, p.b, p.relation] for p in res.pairs],
                "clusters": [list(c.members) for c in res.clusters], "kept": list(kept)}, f)
 '''
@@ -220,7 +239,7 @@ def run_tool(tool: str, cfg: dict[str, Any], corpus_path: Path, truth_path: Path
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "pairs.json"
             cmd = [str(PROJECT_PY), "-c", RETOLD_NEWS_RUNNER if news else RETOLD_RUNNER, str(corpus_path), str(out),
-                   str(cfg["workers"]), "1" if cfg.get("align") else "0"]
+                   str(cfg["workers"]), "1" if cfg.get("align") else "0", repr(time.time())]
             _, wall, peak = run_measured(cmd, timeout=3600)
             res = json.loads(out.read_text())
     else:
@@ -229,6 +248,8 @@ def run_tool(tool: str, cfg: dict[str, Any], corpus_path: Path, truth_path: Path
     rep = _quality.evaluate(pairs, truth_path)
     row = {"seconds": res["seconds"], "process_seconds": wall, "peak_rss_mb": peak, "pairs": len(pairs),
            "precision": rep["precision"], "recall": rep["recall"], "f1": rep["f1"]}
+    if "scan_process_seconds" in res:  # retold: launch to the end of retold.scan, what the ratio divides
+        row["scan_process_seconds"] = res["scan_process_seconds"]
     if news:
         truth = _quality._news_truth(truth_path)
         families = res["clusters"] if "clusters" in res else _quality.components(pairs)
@@ -245,19 +266,60 @@ def _f(x: float | None) -> str:
     return "-" if x is None else f"{x:.3f}"
 
 
-def news_table(rows: list[dict[str, Any]]) -> str:
+def rensa_ratio(row: dict[str, Any], rensa: dict[str, Any] | None) -> float | None:
+    """rensa sketch+LSH process seconds / a retold row's process seconds to the end of its scan
+    (>= 1: retold is faster); None for peers, errors, or without a rensa measure."""
+    if rensa is None or "seconds" not in rensa or "scan_process_seconds" not in row:
+        return None
+    return rensa["seconds"] / row["scan_process_seconds"]
+
+
+def _ratio_cell(row: dict[str, Any], rensa: dict[str, Any] | None) -> str:
+    x = rensa_ratio(row, rensa)
+    return "-" if x is None else _ratio(x)
+
+
+def targets_report(rows: list[dict[str, Any]], rensa: dict[str, Any] | None, workers: int) -> str:
+    """What rensa's sketch+LSH measured, and issue 12's speed targets (``speed.NEWS_TARGETS``) met or not."""
+    if rensa is None:
+        return "rensa sketch+LSH not measured (retold not among --tools): no ratio, targets not checked."
+    if "seconds" not in rensa:
+        return f"rensa sketch+LSH failed ({rensa.get('error', '?')}): no ratio, targets not checked."
+    lines = [f"rensa sketch+LSH (peers.rensa_sketch_lsh: 128 perm, 32 bands x 4 rows, every candidate, "
+             f"counted): {rensa['seconds']:.2f} s process wall ({rensa['inner_seconds']:.2f} s by its own timer), "
+             f"{rensa['pairs']:,} candidate pairs, peak RSS {rensa['peak_rss_mb']:.0f} MB.",
+             "ratio = that / retold's process seconds from launch to the end of retold.scan "
+             "(start-up and import included, writing pairs and dedup not):"]
+    for mode, align, name in (("no-align", False, "retold align=False (scan --no-align)"),
+                              ("full", True, "retold all stages (passages)")):
+        row = next((r for r in rows if r["tool"] == "retold" and r.get("align") == align), None)
+        target = NEWS_TARGETS[mode]
+        x = None if row is None else rensa_ratio(row, rensa)
+        if x is None:
+            verdict = "not measured" + (f" ({row['error']})" if row and "error" in row else "")
+        elif workers != 1:
+            verdict = f"{_ratio(x)} at {workers} workers; the target is for 1 worker: not checked"
+        else:
+            verdict = f"{row['scan_process_seconds']:.2f} s, {_ratio(x)}: " + ("met" if x >= target else "NOT met")
+        lines.append(f"  {name}, target >= {target:.1f}x: {verdict}")
+    return "\n".join(lines)
+
+
+def news_table(rows: list[dict[str, Any]], rensa: dict[str, Any] | None = None) -> str:
     table = []
     for r in rows:
         if "error" in r:
-            table.append([r["tool"], r["settings"], "error: " + r["error"]] + [""] * 11)
+            table.append([r["tool"], r["settings"], "error: " + r["error"]] + [""] * 12)
             continue
         fam, dd = r["families"], r["dedup"]
-        table.append([r["tool"], r["settings"], f"{r['seconds']:.1f}", r["pairs"], _f(r["recall"]),
+        table.append([r["tool"], r["settings"], f"{r['seconds']:.1f}", _ratio_cell(r, rensa), r["pairs"],
+                      _f(r["recall"]),
                       _f(r["version_precision"]), fam["families"], f"{fam['ari']:.4f}",
                       f"{fam['bcubed']['precision']:.4f}", f"{fam['bcubed']['recall']:.4f}", fam["impure_families"],
                       fam["max_stories"], dd["stories_lost"], f"{dd['kept_per_story']:.3f}"])
-    return fmt_table(["tool", "settings", "seconds", "pairs", "pair recall", "version precision", "families", "ARI",
-                      "B3 precision", "B3 recall", "impure", "max stories", "stories lost", "kept/story"], table)
+    return fmt_table(["tool", "settings", "seconds", "ratio vs rensa sketch+LSH", "pairs", "pair recall",
+                      "version precision", "families", "ARI", "B3 precision", "B3 recall", "impure", "max stories",
+                      "stories lost", "kept/story"], table)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -276,9 +338,19 @@ def main(argv: list[str] | None = None) -> int:
     else:
         corpus_path, truth_path = _corpus.generate(args.docs, _corpus.default_dir(args.docs, args.seed), args.seed)
     mb = corpus_path.stat().st_size / 1e6
+    rensa: dict[str, Any] | None = None  # rensa's sketch + LSH, the ratio's numerator
+    if "retold" in args.tools:
+        if not ok.get("rensa", False):
+            rensa = {"error": f"rensa does not import in {PEERS_VENV}"}
+        else:
+            try:
+                rensa = rensa_sketch_lsh(corpus_path)
+                print(f"  rensa sketch+LSH: {rensa['seconds']:.1f}s", file=sys.stderr, flush=True)
+            except Exception as e:  # no ratio, the rest still runs
+                rensa = {"error": str(e).splitlines()[0][:200]}
     rows: list[dict[str, Any]] = []
     for label, settings, tool, cfg in configs(args.workers):
-        if tool not in args.tools or (args.news and cfg.get("align")):
+        if tool not in args.tools:
             continue
         if tool != "retold" and not ok.get(tool.replace("-", "_"), False):
             rows.append({"tool": label, "settings": settings, "error": f"{tool} does not import in {PEERS_VENV}"})
@@ -288,34 +360,44 @@ def main(argv: list[str] | None = None) -> int:
         except Exception as e:  # report and go on with the others
             r = {"error": str(e).splitlines()[0][:200]}
         r.update(tool=label, settings=settings)
+        if tool == "retold":
+            r["align"] = bool(cfg.get("align"))
+            if (x := rensa_ratio(r, rensa)) is not None:
+                r["ratio_vs_rensa_sketch_lsh"] = x
         rows.append(r)
         print(f"  {label} ({settings}): {r.get('seconds', float('nan')):.1f}s", file=sys.stderr, flush=True)
     if args.news:
         print(f"\n{args.docs:,} news documents ({mb:.1f} MB), {time.strftime('%Y-%m-%d')}, {os.cpu_count()} CPUs; "
               "families and dedup vs stories:\n")
-        print(news_table(rows))
+        print(news_table(rows, rensa))
+        print("\n" + targets_report(rows, rensa, args.workers))
         if args.json:
-            args.json.write_text(json.dumps({"docs": args.docs, "mb": mb, "news": True, "rows": rows}, indent=1) + "\n")
+            args.json.write_text(json.dumps({"docs": args.docs, "mb": mb, "news": True, "rows": rows,
+                                             "rensa_sketch_lsh": rensa}, indent=1) + "\n")
         return 0
     base = next((r for r in rows if r["tool"] == "retold" and "seconds" in r), None)
     full = next((r for r in rows if r["tool"] == "retold" and "aligned" in r["settings"] and "seconds" in r), None)
     table = []
     for r in rows:
         if "error" in r:
-            table.append([r["tool"], r["settings"], "error: " + r["error"]] + [""] * 8)
+            table.append([r["tool"], r["settings"], "error: " + r["error"]] + [""] * 9)
             continue
         dps = args.docs / r["seconds"]
         ratio = f"{r['seconds'] / base['seconds']:.1f}x" if base else "-"
         ratio_full = f"{r['seconds'] / full['seconds']:.1f}x" if full else "-"
         table.append([r["tool"], r["settings"], f"{dps:,.0f}", f"{mb / r['seconds']:.2f}", f"{r['peak_rss_mb']:.0f}",
                       r["pairs"], f"{r['precision']:.3f}" if r["precision"] is not None else "-",
-                      f"{r['recall']:.3f}" if r["recall"] is not None else "-", ratio, ratio_full])
+                      f"{r['recall']:.3f}" if r["recall"] is not None else "-", ratio, ratio_full,
+                      _ratio_cell(r, rensa)])
     print(f"\n{args.docs:,} documents ({mb:.1f} MB), {time.strftime('%Y-%m-%d')}, {os.cpu_count()} CPUs; "
           "time includes reading the JSONL:\n")
     print(fmt_table(["tool", "settings", "docs/s", "MB/s", "peak RSS MB", "pairs", "precision", "recall",
-                     "retold (no align) is ... faster", "retold (all stages) is ... faster"], table))
+                     "retold (no align) is ... faster", "retold (all stages) is ... faster",
+                     "ratio vs rensa sketch+LSH"], table))
+    print("\n" + targets_report(rows, rensa, args.workers))
     if args.json:
-        args.json.write_text(json.dumps({"docs": args.docs, "mb": mb, "rows": rows}, indent=1) + "\n")
+        args.json.write_text(json.dumps({"docs": args.docs, "mb": mb, "rows": rows, "rensa_sketch_lsh": rensa},
+                                        indent=1) + "\n")
     return 0
 
 
