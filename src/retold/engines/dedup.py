@@ -29,7 +29,7 @@ from retold.families import Removal, plan
 from retold.io.atomic import AtomicSet, make_dirs
 from retold.io.records import write_jsonl, write_parquet, write_records
 from retold.io.sources import Source, as_path_list, is_paths, source_records
-from retold.io.writers import FORMATS, REMOVED_SCHEMA
+from retold.io.writers import FORMATS, table_schema
 from retold.models import ScanResult
 from retold.progress import NullProgress, Progress
 
@@ -114,7 +114,7 @@ def _write_outputs(out: Path, source: Source, read: ReadConfig, gone: set[str], 
         progress.finish()
         rows = (r.to_row() for r in removed)
         if fmt == "parquet":
-            write_parquet(rows, removals, REMOVED_SCHEMA, opener=files.open)
+            write_parquet(rows, removals, table_schema("removed"), opener=files.open)
         else:
             write_jsonl(rows, removals, files.open)
     return written

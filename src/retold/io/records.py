@@ -23,15 +23,17 @@ from collections.abc import Iterable, Mapping
 from contextlib import ExitStack
 from itertools import islice
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 import zstandard
 
 from retold.errors import ConfigError
 from retold.io.atomic import Opener, atomic_write
 from retold.models import Document
+
+if TYPE_CHECKING:  # pyarrow is imported by the Parquet writer only (~35 MB, 0.1 s)
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +82,8 @@ def write_records(records: Iterable[dict[str, Any]], path: Path, fmt: str, opene
 
 def _arrow_type(value: Any) -> pa.DataType:
     """How a value is stored in Parquet: bools and numbers keep their type, anything else is a string."""
+    import pyarrow as pa
+
     if isinstance(value, bool):
         return pa.bool_()
     return pa.int64() if isinstance(value, int) else pa.float64() if isinstance(value, float) else pa.string()
@@ -87,6 +91,8 @@ def _arrow_type(value: Any) -> pa.DataType:
 
 def _column_type(name: str, values: list[Any]) -> pa.DataType:
     """Core fields and mixed columns are strings; a column of only bools, ints or numbers keeps that type."""
+    import pyarrow as pa
+
     kinds = {_arrow_type(v) for v in values if v is not None}
     if kinds == {pa.int64(), pa.float64()}:
         kinds = {pa.float64()}
@@ -95,6 +101,8 @@ def _column_type(name: str, values: list[Any]) -> pa.DataType:
 
 def _coerce(value: Any, kind: pa.DataType, column: str, warned: set[str]) -> Any:
     """``value`` fitted to its column: JSON text in a string column; null (warned once) if it does not fit."""
+    import pyarrow as pa
+
     if value is None or (kind == pa.string() and isinstance(value, str)):
         return value
     if kind == pa.string():
@@ -116,6 +124,9 @@ def write_parquet(rows: Iterable[Mapping[str, Any]], path: Path, schema: pa.Sche
     columns first seen later are dropped and a value that does not fit becomes null (each
     warned once). Atomic through ``opener``: if ``rows`` raises, nothing is written.
     """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     batch_rows = batch_rows or WRITE_BATCH_ROWS
     fixed = schema is not None
     n = 0

@@ -29,10 +29,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import suppress
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
-
-import pyarrow as pa
 
 from retold.core.rules import rounded
 from retold.errors import ConfigError
@@ -45,38 +44,44 @@ FORMATS = ("jsonl", "parquet")
 TABLES = ("documents", "pairs", "clusters", "problems")
 SUMMARY = "summary.json"
 
-_PASSAGE = pa.struct([(k, pa.int64()) for k in ("a_start", "a_end", "b_start", "b_end")] + [("score", pa.float64())])
 
-SCHEMAS: dict[str, pa.Schema] = {
-    "documents": pa.schema([
-        ("id", pa.string()), ("chars", pa.int64()), ("tokens", pa.int64()), ("date", pa.string()),
-        ("source", pa.string()), ("origin", pa.string()), ("status", pa.string()), ("shingles", pa.int64()),
-        ("cluster", pa.int64()),
-        ("attributions", pa.list_(pa.struct([("start", pa.int64()), ("end", pa.int64()), ("source", pa.string()),
-                                             ("cue", pa.string()), ("key", pa.string())]))),
-    ]),
-    "pairs": pa.schema([
-        ("a", pa.string()), ("b", pa.string()), ("jaccard", pa.float64()), ("containment_a", pa.float64()),
-        ("containment_b", pa.float64()), ("coverage_a", pa.float64()), ("coverage_b", pa.float64()),
-        ("relation", pa.string()), ("shared", pa.int64()),
-        ("passages", pa.list_(_PASSAGE)), ("aligned_chars_a", pa.int64()), ("aligned_chars_b", pa.int64()),
-        ("direction", pa.string()), ("direction_confidence", pa.float64()), ("evidence", pa.string()),
-    ]),
-    "clusters": pa.schema([
-        ("cluster", pa.int64()), ("representative", pa.string()), ("members", pa.list_(pa.string())),
-        ("origin", pa.string()),
-        ("lineage", pa.list_(pa.struct([("parent", pa.string()), ("child", pa.string()),
-                                        ("confidence", pa.float64())]))),
-    ]),
-    "problems": pa.schema([("origin", pa.string()), ("reason", pa.string()), ("message", pa.string())]),
-}
+@lru_cache(maxsize=None)
+def table_schema(name: str) -> Any:
+    """The Parquet schema (``pyarrow.Schema``) of a result table (``documents``, ``pairs``,
+    ``clusters``, ``problems``) or of ``removed``, the removals table of ``retold dedup``
+    (see :class:`retold.families.Removal`). pyarrow is imported here, on the first Parquet
+    write: a JSON Lines run never pays for it (~35 MB, 0.1 s)."""
+    import pyarrow as pa
 
-
-#: the removals table of ``retold dedup`` (see :class:`retold.families.Removal`)
-REMOVED_SCHEMA = pa.schema([
-    ("id", pa.string()), ("duplicate_of", pa.string()), ("relation", pa.string()),
-    ("removed_coverage", pa.float64()), ("kept_coverage", pa.float64()), ("jaccard", pa.float64()),
-])
+    passage = pa.struct([(k, pa.int64()) for k in ("a_start", "a_end", "b_start", "b_end")] + [("score", pa.float64())])
+    schemas = {
+        "documents": pa.schema([
+            ("id", pa.string()), ("chars", pa.int64()), ("tokens", pa.int64()), ("date", pa.string()),
+            ("source", pa.string()), ("origin", pa.string()), ("status", pa.string()), ("shingles", pa.int64()),
+            ("cluster", pa.int64()),
+            ("attributions", pa.list_(pa.struct([("start", pa.int64()), ("end", pa.int64()), ("source", pa.string()),
+                                                 ("cue", pa.string()), ("key", pa.string())]))),
+        ]),
+        "pairs": pa.schema([
+            ("a", pa.string()), ("b", pa.string()), ("jaccard", pa.float64()), ("containment_a", pa.float64()),
+            ("containment_b", pa.float64()), ("coverage_a", pa.float64()), ("coverage_b", pa.float64()),
+            ("relation", pa.string()), ("shared", pa.int64()),
+            ("passages", pa.list_(passage)), ("aligned_chars_a", pa.int64()), ("aligned_chars_b", pa.int64()),
+            ("direction", pa.string()), ("direction_confidence", pa.float64()), ("evidence", pa.string()),
+        ]),
+        "clusters": pa.schema([
+            ("cluster", pa.int64()), ("representative", pa.string()), ("members", pa.list_(pa.string())),
+            ("origin", pa.string()),
+            ("lineage", pa.list_(pa.struct([("parent", pa.string()), ("child", pa.string()),
+                                            ("confidence", pa.float64())]))),
+        ]),
+        "problems": pa.schema([("origin", pa.string()), ("reason", pa.string()), ("message", pa.string())]),
+        "removed": pa.schema([
+            ("id", pa.string()), ("duplicate_of", pa.string()), ("relation", pa.string()),
+            ("removed_coverage", pa.float64()), ("kept_coverage", pa.float64()), ("jaccard", pa.float64()),
+        ]),
+    }
+    return schemas[name]
 
 
 def document_row(d: DocInfo, cluster: int | None = None, attributions: Sequence[Any] | None = None) -> dict[str, Any]:
@@ -132,7 +137,7 @@ def write_table(name: str, rows: Iterable[dict[str, Any]], out_dir: Path, fmt: s
     if fmt == "jsonl":
         write_jsonl(rows, path, opener)
     else:
-        write_parquet(rows, path, SCHEMAS[name], TABLE_BATCH_ROWS, opener)
+        write_parquet(rows, path, table_schema(name), TABLE_BATCH_ROWS, opener)
     return path
 
 
