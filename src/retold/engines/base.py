@@ -24,7 +24,6 @@ from retold.families import cluster
 from retold.io.sources import Source
 from retold.models import DocInfo, Pair, Problem, ScanResult
 from retold.progress import NullProgress, Progress
-from retold.provenance import trace
 
 
 @dataclass(slots=True)
@@ -90,6 +89,8 @@ def run_stages(engine: Engine, sketched: Sketched, config: ScanConfig, *, align:
     problems.sort(key=lambda p: (p.origin, p.reason))
     result = ScanResult(documents, pairs, clusters, tuple(problems), config, stats, timings)
     if provenance:
+        from retold.provenance import trace  # its patterns take ~0.1 s to compile: only when asked
+
         t3 = time.perf_counter()
         progress.start("provenance")
         result = replace(result, provenance=trace(result, sketched.text_of))
