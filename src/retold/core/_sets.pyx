@@ -461,3 +461,25 @@ def sort_u64(uint64_t[::1] values):
             memcpy(&values[0], src, n * sizeof(uint64_t))
     free(buf)
     free(counts)
+
+
+def run_starts(const uint64_t[::1] values, int shift):
+    """Where each run of equal ``values[i] >> shift`` starts (int64), in a sorted array: the
+    groups of packed keys without a shifted copy of them."""
+    cdef Py_ssize_t n = values.shape[0], i, m = 0
+    if n == 0:
+        return np.empty(0, dtype=np.int64)
+    out_arr = np.empty(n, dtype=np.int64)
+    cdef int64_t[::1] out = out_arr
+    cdef uint64_t prev, cur
+    with nogil:
+        prev = values[0] >> shift
+        out[0] = 0
+        m = 1
+        for i in range(1, n):
+            cur = values[i] >> shift
+            if cur != prev:
+                out[m] = i
+                m += 1
+                prev = cur
+    return out_arr[:m].copy()

@@ -105,17 +105,20 @@ def postings(
     distinct_high = (unique_sorted(hashes) if distinct is None else distinct) >> shift
     clash = unique_sorted(distinct_high[1:][distinct_high[1:] == distinct_high[:-1]])
     del distinct_high
+    # in place where possible: these arrays are as long as the corpus has shingles
     packed = hashes & ~low
-    packed |= docs.astype(U64)
+    # docs are in [0, n): an int64 array is reinterpreted, not copied
+    np.bitwise_or(packed, docs.view(U64) if docs.dtype == np.int64 else docs.astype(U64), out=packed)
     sort_in_place(packed)
-    high = packed >> shift
-    starts, sizes = group_bounds(high)
-    members = (packed & low).astype(np.int64)
-    del packed
-    if len(clash) == 0:
+    starts = _sets.run_starts(packed, int(bits))
+    sizes = np.diff(starts, append=len(packed))
+    heads = packed[starts] >> shift if len(clash) else None
+    packed &= low
+    members = packed.view(np.int64)
+    if heads is None:
         return members, starts, sizes
-    good = ~isin_sorted(high[starts], clash)
-    del high
+    good = ~isin_sorted(heads, clash)
+    del heads
     side = isin_sorted(hashes >> shift, clash)
     h2, d2 = hashes[side], docs[side].astype(np.int64)
     order = np.lexsort((d2, h2))

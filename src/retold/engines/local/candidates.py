@@ -67,8 +67,9 @@ def _partition_ids(shingles: np.ndarray, bits: int, chunk: int = 1 << 24) -> np.
 
 
 def _partition_members(shingles: np.ndarray, offsets: np.ndarray, part: np.ndarray | None, p: int,
-                       chunk: int = 1 << 22) -> tuple[np.ndarray, np.ndarray]:
-    """(hashes, storage positions of their documents) of partition ``p``, in storage order.
+                       rank_of: np.ndarray | None = None, chunk: int = 1 << 22) -> tuple[np.ndarray, np.ndarray]:
+    """(hashes, ranks of their documents) of partition ``p``, in storage order (``rank_of``:
+    storage position -> rank; default the storage position itself).
 
     Read in chunks with small temporaries: a full-length mask per partition would cost
     more than the partition's own work (fresh memory is slow to touch on VMs), and the
@@ -76,7 +77,7 @@ def _partition_members(shingles: np.ndarray, offsets: np.ndarray, part: np.ndarr
     """
     if part is None:
         lengths = np.diff(offsets)
-        return shingles, np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
+        return shingles, np.repeat(np.arange(len(lengths), dtype=np.int64) if rank_of is None else rank_of, lengths)
     hs: list[np.ndarray] = []
     ds: list[np.ndarray] = []
     for lo in range(0, len(shingles), chunk):
@@ -86,7 +87,8 @@ def _partition_members(shingles: np.ndarray, offsets: np.ndarray, part: np.ndarr
         d0 = int(np.searchsorted(offsets, lo, side="right")) - 1
         d1 = int(np.searchsorted(offsets, hi, side="left"))
         hs.append(shingles[pos])
-        ds.append(np.searchsorted(offsets[d0 : d1 + 1], pos, side="right") - 1 + d0)
+        docs = np.searchsorted(offsets[d0 : d1 + 1], pos, side="right") - 1 + d0
+        ds.append(docs if rank_of is None else rank_of[docs])
     if not hs:
         return shingles[:0], np.empty(0, np.int64)
     return np.concatenate(hs), np.concatenate(ds)
@@ -165,9 +167,7 @@ def _index_partition(p: int) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
     sh = SHARED
     shingles, offsets, part, counter, rank_of = sh["shingles"], sh["offsets"], sh["part"], sh["counter"], sh["rank_of"]
     n = len(offsets) - 1
-    hs, ds = _partition_members(shingles, offsets, part, p)
-    if rank_of is not None:
-        ds = rank_of[ds]
+    hs, ds = _partition_members(shingles, offsets, part, p, rank_of)
     distinct, df = count_sorted(hs)
     members, starts, sizes = postings(hs, ds, n, distinct)
     del hs, ds
