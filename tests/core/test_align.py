@@ -281,3 +281,41 @@ def test_reordered_and_repeated_passages_equal_the_reference(seed_texts, rate):
     assert len(align(a, b)) > 1
     assert align(a, b) == align_reference.align(a, b)
     assert align(b, a) == align_reference.align(b, a)
+
+
+_MANY_CHAINS = """
+import sys
+from retold.core import _align
+from retold.core.align import AlignConfig, prepare
+
+a, b = sys.stdin.read().split("\\0")
+cfg = AlignConfig(min_passage_tokens=3, min_score=0.0)
+calls = []
+
+def every_segment_alone(chains):
+    calls.append(len(chains))
+    return [[seg] for chain in chains for seg in chain]
+
+rows = _align.align_pair(prepare(a, cfg), prepare(b, cfg), cfg.seed_size, cfg.max_seed_occurrences, cfg.max_gap,
+                         cfg.max_shift, cfg.min_chain_tokens, cfg.min_passage_tokens, cfg.min_score, cfg.extend,
+                         every_segment_alone)
+print(len(calls), calls[0] if calls else 0, len(rows))
+"""
+
+
+def test_selection_may_return_more_chains_than_it_was_given(seed_texts):
+    """Trimming splits chains, so the selection can accept more chains than the kernel found;
+    the kernel must make room for them (it once wrote past its buffers: a heap corruption
+    that killed a worker at 1M documents). glibc's MALLOC_CHECK_=3 aborts on corruption."""
+    import os
+    import subprocess
+    import sys
+
+    a = seed_texts[SEED_LONG]
+    paragraphs = edit_words(a, 0.2, 3).split("\n")
+    b = "\n".join(paragraphs[::-1] + paragraphs[:3])
+    run = subprocess.run([sys.executable, "-c", _MANY_CHAINS], input=f"{a}\0{b}", capture_output=True, text=True,
+                         env={**os.environ, "MALLOC_CHECK_": "3"}, timeout=120)
+    assert run.returncode == 0, run.stderr
+    calls, given, rows = map(int, run.stdout.split())
+    assert calls == 1 and rows > given > 1  # more passages than chains given: the buffers grew

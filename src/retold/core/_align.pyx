@@ -547,7 +547,9 @@ def align_pair(Prepared A, Prepared B, int64_t seed_size, int64_t max_occ, int64
     cdef int64_t *lo_b
     cdef int64_t *hi_b
     cdef int64_t *sp
+    cdef int64_t *grown_sp
     cdef double *matched
+    cdef double *grown_m
     cdef int64_t *by_b
     cdef int64_t *rank_b
     cdef int64_t *scratch
@@ -597,6 +599,15 @@ def align_pair(Prepared A, Prepared B, int64_t seed_size, int64_t max_occ, int64
                     chains.append([(seg_a.data[s], seg_b.data[s], seg_len.data[s])
                                    for s in range(s0, chain_end.data[c])])
                 accepted = select(chains)
+                if len(accepted) > nc:  # trimming splits chains: there may be more than before
+                    grown_sp = <int64_t *> realloc(sp, len(accepted) * 4 * sizeof(int64_t))
+                    if grown_sp == NULL:
+                        raise MemoryError
+                    sp = grown_sp
+                    grown_m = <double *> realloc(matched, len(accepted) * sizeof(double))
+                    if grown_m == NULL:
+                        raise MemoryError
+                    matched = grown_m
                 nc = len(accepted)
                 seg_a.size = seg_b.size = seg_len.size = chain_end.size = 0
                 for chain in accepted:
