@@ -27,7 +27,7 @@ from retold.config import (
 )
 from retold.engines.dedup import DedupResult, dedup
 from retold.families import Removal
-from retold.errors import ConfigError, IndexFormatError, InputError, MissingDependency, RetoldError
+from retold.errors import ConfigError, IndexFormatError, InputError, MissingDependency, RetoldError, WorkerError
 from retold.index import Index
 from retold.models import Cluster, DocInfo, Document, Pair, Passage, Problem, ScanResult
 from retold.engines import scan
@@ -62,4 +62,5 @@ __all__ = [
     "ConfigError",
     "IndexFormatError",
     "MissingDependency",
+    "WorkerError",
 ]

@@ -8,6 +8,7 @@ can catch one class; the CLI turns it into a one-line message and exit code 1.
     ├── ConfigError       a parameter is out of range or inconsistent
     ├── IndexFormatError  a file is not a retold index, or has a schema we cannot read
     ├── OutputError       an output file cannot be written (disk full, I/O error, permissions)
+    ├── WorkerError       a worker process died (killed by the system, out of memory)
     └── MissingDependency an optional extra is needed (says what to install)
 """
 
@@ -50,6 +51,11 @@ class OutputError(RetoldError):
         reason = exc.strerror or str(exc) or type(exc).__name__
         message = f"cannot {verb} {path}: {reason}".replace("\r", " ").replace("\n", " ")
         return cls(message, str(path), exc.errno)
+
+
+class WorkerError(RetoldError):
+    """A worker process stopped without a result (killed by the system or another process,
+    for instance when memory runs out); the run is abandoned, its temporary files removed."""
 
 
 class MissingDependency(RetoldError, ImportError):

@@ -19,11 +19,12 @@ import os
 import signal
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from multiprocessing import get_context
 from typing import Any, TypeVar
 
-from retold.errors import ConfigError
+from retold.errors import ConfigError, WorkerError
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -146,12 +147,16 @@ def ordered_map(executor: Executor | None, fn: Callable[[T], R], items: Iterable
         yield from map(fn, items)
         return
     pending: list[Future[R]] = []
-    for item in items:
-        pending.append(executor.submit(fn, item))
-        if len(pending) >= window:
-            yield pending.pop(0).result()
-    for fut in pending:
-        yield fut.result()
+    try:
+        for item in items:
+            pending.append(executor.submit(fn, item))
+            if len(pending) >= window:
+                yield pending.pop(0).result()
+        for fut in pending:
+            yield fut.result()
+    except BrokenProcessPool as exc:
+        raise WorkerError("a worker process stopped without finishing its task (killed by the system or "
+                          "another process, e.g. when memory runs out); try again with fewer --workers") from exc
 
 
 def fork_map(fn: Callable[[T], R], items: Iterable[T], workers: int, **shared: Any) -> Iterator[R]:
