@@ -10,7 +10,7 @@ setup(
     ext_modules=cythonize(
         [Extension(name, [f"src/{name.replace('.', '/')}.pyx"], include_dirs=[numpy.get_include()],
                    define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-                   extra_compile_args=["-O3"], language="c++" if name.endswith("_align") else "c")
+                   extra_compile_args=["-O3"], language="c++")
          for name in KERNELS],
         compiler_directives={"language_level": 3, "boundscheck": False, "wraparound": False,
                              "cdivision": True, "initializedcheck": False},

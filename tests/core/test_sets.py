@@ -8,7 +8,8 @@ from hypothesis import given, settings, strategies as st
 
 from retold.core import _sets
 from retold.core.arrays import RADIX_MIN, sort_in_place, sort_values
-from retold.core.coverage import Words, _covered_words, coverage_by, pair_coverages, word_coverage, words_of
+from retold.core.coverage import (Words, _covered_words, coverage_by, pair_coverages, windows_coverages, windows_of,
+                                  word_coverage, words_of)
 from retold.core.verify import intersect_counts, score_pairs
 
 TOP = 2**64 - 1
@@ -200,10 +201,13 @@ def test_pair_coverages_match_python(documents, boiler, data, size):
     pairs = data.draw(st.lists(st.tuples(index, index), max_size=20))
     a = np.array([x for x, _ in pairs], dtype=np.int64)
     b = np.array([y for _, y in pairs], dtype=np.int64)
-    cov_a, cov_b = pair_coverages(docs, a, b)
-    for i, (x, y) in enumerate(pairs):
-        assert cov_a[i] == py_coverage(documents[x], set(documents[y]), boiler, size)
-        assert cov_b[i] == py_coverage(documents[y], set(documents[x]), boiler, size)
+    batch = windows_of([d.positions for d in docs], [d.shingles for d in docs], arr(boiler), size)
+    assert batch.own_words.tolist() == [d.own_words for d in docs]
+    assert batch.own.view(bool).tolist() == [w for d in docs for w in d.own.tolist()]
+    for cov_a, cov_b in (pair_coverages(docs, a, b), windows_coverages(batch, a, b)):
+        for i, (x, y) in enumerate(pairs):
+            assert cov_a[i] == py_coverage(documents[x], set(documents[y]), boiler, size)
+            assert cov_b[i] == py_coverage(documents[y], set(documents[x]), boiler, size)
 
 
 def test_pair_coverages_rejects_bad_indices():
@@ -211,6 +215,9 @@ def test_pair_coverages_rejects_bad_indices():
     for a, b in (([0], [1]), ([-1], [0])):
         with pytest.raises(IndexError, match="out of range"):
             pair_coverages(docs, np.array(a), np.array(b))
+    with pytest.raises(ValueError, match="different window sizes"):
+        pair_coverages(docs + [words_of(np.array([4], dtype=np.uint64), np.empty(0, np.uint64), 3)], np.array([0]),
+                       np.array([1]))
 
 
 @settings(max_examples=300, deadline=None)
@@ -232,3 +239,29 @@ def test_sort_values_large_arrays_take_the_radix_path():
         b = a.copy()
         sort_in_place(b)
         assert b.tolist() == got.tolist()
+
+
+def test_windows_need_their_sets():
+    pos = np.array([5, 9, 5], dtype=np.uint64)
+    with pytest.raises(ValueError, match="not in its document's shingle set"):
+        windows_of([pos], [np.array([5], dtype=np.uint64)], np.empty(0, np.uint64), 5)
+    with pytest.raises(ValueError, match="not in its document's shingle set"):
+        windows_of([pos], [np.empty(0, np.uint64)], np.empty(0, np.uint64), 5)
+    w = windows_of([pos, pos[:0]], [np.array([5, 9], dtype=np.uint64), pos[:0]], np.empty(0, np.uint64), 2)
+    assert w.sorted_positions.tolist() == [5, 5, 9] and w.order.tolist() == [0, 2, 1]
+    assert w.own_words.tolist() == [4, 0]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.dictionaries(values, st.integers(1, 2**20), max_size=30), max_size=7))
+def test_merge_sum_adds_the_counts_of_equal_keys(runs):
+    keys = np.array([k for r in runs for k in sorted(r)], dtype=np.uint64)
+    counts = np.array([r[k] for r in runs for k in sorted(r)], dtype=np.uint32)
+    bounds = np.concatenate(([0], np.cumsum([len(r) for r in runs]))).astype(np.int64)
+    expected: dict[int, int] = {}
+    for r in runs:
+        for k, c in r.items():
+            expected[k] = expected.get(k, 0) + c
+    got_keys, got_counts = _sets.merge_sum(keys, counts, bounds)
+    assert got_keys.dtype == np.uint64 and got_counts.dtype == np.uint32
+    assert list(zip(got_keys.tolist(), got_counts.tolist())) == sorted(expected.items())

@@ -10,8 +10,10 @@ binary search) on the longer side, so a pair of very unequal sizes costs
 import numpy as np
 
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
-from libc.stdlib cimport calloc, free, malloc, qsort, realloc
+from libc.stdlib cimport calloc, free, malloc, realloc
+from libcpp.algorithm cimport sort as std_sort
 from libc.string cimport memcpy, memset
+from libcpp.vector cimport vector
 
 cdef enum:
     # sizes differing by more than this factor: gallop on the longer side instead of stepping
@@ -137,11 +139,6 @@ cdef inline int64_t covered_marks(const uint8_t* marks, const uint8_t* own, Py_s
     return total + size if last >= 0 else 0
 
 
-cdef int cmp_index(const void* p, const void* q) noexcept nogil:
-    cdef int64_t x = (<const int64_t*>p)[0], y = (<const int64_t*>q)[0]
-    return (x > y) - (x < y)
-
-
 def covered_words(const uint8_t[::1] windows, int64_t size):
     """Words covered by the marked windows (:func:`retold.core.coverage._covered_words`)."""
     if windows.shape[0] == 0:
@@ -225,7 +222,7 @@ cdef int64_t covered_count(const uint64_t* sp, const int64_t* order, Py_ssize_t 
                 at[c] = order[k]
                 c += 1
             k += 1
-    qsort(at, c, sizeof(int64_t), cmp_index)
+    std_sort(at, at + c)
     last = -1
     for i in range(c):
         if last >= 0:
@@ -360,7 +357,7 @@ def group_pair_counts(const int64_t[::1] members, const int64_t[::1] starts, con
                         cnt[b] += 1
                 if nt == 0:
                     continue
-                qsort(touched, nt, sizeof(int64_t), cmp_index)
+                std_sort(touched, touched + nt)
                 la = lengths[a]
                 for i in range(nt):
                     b = touched[i]
@@ -483,3 +480,182 @@ def run_starts(const uint64_t[::1] values, int shift):
                 m += 1
                 prev = cur
     return out_arr[:m].copy()
+
+
+def sorted_windows_batch(const uint64_t[::1] positions, const int64_t[::1] offsets, const uint64_t[::1] sets,
+                         const int64_t[::1] set_offsets, const uint64_t[::1] boilerplate, int64_t size):
+    """For each document d (windows ``positions[offsets[d]:offsets[d+1]]``, hashes in text
+    order, every one of them in its sorted set ``sets[set_offsets[d]:set_offsets[d+1]]``):
+    its hashes sorted, the window of each (ties by window), whether each window (in text
+    order) is not boilerplate, and the words its own windows cover; as flat arrays (sorted
+    uint64, order int64 (window within the document), own uint8) and own words int64 per
+    document. The batch form of :func:`retold.core.coverage.words_of`: each window finds
+    its hash in the set by binary search and a counting sort over the set orders them,
+    cheaper than sorting the windows. Raises ValueError if a window is not in its set."""
+    cdef Py_ssize_t nd = offsets.shape[0] - 1, d, k, n, lo, slo, m, j, nbp = boilerplate.shape[0]
+    cdef Py_ssize_t total = positions.shape[0], big = 0, left, right, mid
+    cdef uint64_t x
+    cdef bint missing = False
+    sorted_arr = np.empty(total, dtype=np.uint64)
+    order_arr = np.empty(total, dtype=np.int64)
+    own_arr = np.zeros(total, dtype=np.uint8)
+    own_words_arr = np.zeros(nd if nd > 0 else 0, dtype=np.int64)
+    if total == 0:
+        return sorted_arr, order_arr, own_arr, own_words_arr
+    cdef uint64_t[::1] srt = sorted_arr
+    cdef int64_t[::1] order = order_arr
+    cdef uint8_t[::1] own = own_arr
+    cdef int64_t[::1] own_words = own_words_arr
+    for d in range(nd):
+        if set_offsets[d + 1] - set_offsets[d] > big:
+            big = set_offsets[d + 1] - set_offsets[d]
+    cdef int64_t* idx = <int64_t*>malloc(total * sizeof(int64_t))
+    cdef int64_t* count = <int64_t*>malloc((big + 1) * sizeof(int64_t))
+    cdef uint8_t* set_own = <uint8_t*>malloc(big + 1)
+    if idx == NULL or count == NULL or set_own == NULL:
+        free(idx)
+        free(count)
+        free(set_own)
+        raise MemoryError()
+    with nogil:
+        for d in range(nd):
+            lo = offsets[d]
+            n = offsets[d + 1] - lo
+            slo = set_offsets[d]
+            m = set_offsets[d + 1] - slo
+            if n <= 0:
+                continue
+            if m == 0:
+                missing = True
+                break
+            j = 0
+            for k in range(m):
+                count[k] = 0
+                if nbp:
+                    j = gallop(&boilerplate[0], j, nbp, sets[slo + k])
+                set_own[k] = not (j < nbp and boilerplate[j] == sets[slo + k])
+            for k in range(n):
+                x = positions[lo + k]
+                left = 0
+                right = m
+                while right - left > 1:
+                    mid = (left + right) >> 1
+                    if sets[slo + mid] <= x:
+                        left = mid
+                    else:
+                        right = mid
+                if sets[slo + left] != x:
+                    missing = True
+                    break
+                idx[lo + k] = left
+                count[left] += 1
+                own[lo + k] = set_own[left]
+            if missing:
+                break
+            j = 0
+            for k in range(m):
+                j += count[k]
+                count[k] = j - count[k]
+            for k in range(n):
+                j = count[idx[lo + k]]
+                count[idx[lo + k]] += 1
+                srt[lo + j] = positions[lo + k]
+                order[lo + j] = k
+            own_words[d] = covered_marks(&own[lo], NULL, n, size)
+    free(idx)
+    free(count)
+    free(set_own)
+    if missing:
+        raise ValueError("a window's hash is not in its document's shingle set")
+    return sorted_arr, order_arr, own_arr, own_words_arr
+
+
+def merge_sum(const uint64_t[::1] keys, const uint32_t[::1] counts, const int64_t[::1] runs):
+    """Runs of sorted unique keys (run r: ``[runs[r], runs[r+1])``) with counts, merged into
+    one sorted unique run with the counts of equal keys added: (keys uint64, counts uint32).
+    Pairwise merges, smallest runs first, so the cost is O(n log(number of runs))."""
+    cdef Py_ssize_t n = keys.shape[0], nr = runs.shape[0] - 1, r, i, j, ie, je, m, w, k
+    cdef vector[int64_t] bounds
+    cdef vector[int64_t] next_bounds
+    cdef uint64_t* ka = <uint64_t*>malloc((n if n else 1) * sizeof(uint64_t))
+    cdef uint64_t* kb = <uint64_t*>malloc((n if n else 1) * sizeof(uint64_t))
+    cdef uint32_t* ca = <uint32_t*>malloc((n if n else 1) * sizeof(uint32_t))
+    cdef uint32_t* cb = <uint32_t*>malloc((n if n else 1) * sizeof(uint32_t))
+    cdef uint64_t* tk
+    cdef uint32_t* tc
+    cdef uint64_t[::1] key_view
+    cdef uint32_t[::1] count_view
+    if ka == NULL or kb == NULL or ca == NULL or cb == NULL:
+        free(ka)
+        free(kb)
+        free(ca)
+        free(cb)
+        raise MemoryError()
+    try:
+        with nogil:
+            for i in range(n):
+                ka[i] = keys[i]
+                ca[i] = counts[i]
+            for r in range(nr + 1):
+                bounds.push_back(runs[r])
+            if nr == 0:
+                bounds.push_back(0)
+            while bounds.size() > 2:
+                next_bounds.clear()
+                w = 0
+                next_bounds.push_back(0)
+                r = 0
+                while r + 1 < <Py_ssize_t>bounds.size():
+                    i, ie = bounds[r], bounds[r + 1]
+                    if r + 2 < <Py_ssize_t>bounds.size():
+                        j, je = bounds[r + 1], bounds[r + 2]
+                    else:
+                        j = je = ie
+                    while i < ie and j < je:
+                        if ka[i] < ka[j]:
+                            kb[w] = ka[i]
+                            cb[w] = ca[i]
+                            i += 1
+                        elif ka[j] < ka[i]:
+                            kb[w] = ka[j]
+                            cb[w] = ca[j]
+                            j += 1
+                        else:
+                            kb[w] = ka[i]
+                            cb[w] = ca[i] + ca[j]
+                            i += 1
+                            j += 1
+                        w += 1
+                    while i < ie:
+                        kb[w] = ka[i]
+                        cb[w] = ca[i]
+                        i += 1
+                        w += 1
+                    while j < je:
+                        kb[w] = ka[j]
+                        cb[w] = ca[j]
+                        j += 1
+                        w += 1
+                    next_bounds.push_back(w)
+                    r += 2
+                bounds.swap(next_bounds)
+                tk = ka
+                ka = kb
+                kb = tk
+                tc = ca
+                ca = cb
+                cb = tc
+        m = bounds[bounds.size() - 1] if bounds.size() else 0
+        out_keys = np.empty(m, dtype=np.uint64)
+        out_counts = np.empty(m, dtype=np.uint32)
+        if m:
+            key_view = out_keys
+            count_view = out_counts
+            memcpy(&key_view[0], ka, m * sizeof(uint64_t))
+            memcpy(&count_view[0], ca, m * sizeof(uint32_t))
+        return out_keys, out_counts
+    finally:
+        free(ka)
+        free(kb)
+        free(ca)
+        free(cb)

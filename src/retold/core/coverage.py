@@ -103,32 +103,73 @@ def _flat(parts: list[np.ndarray], dtype: type) -> tuple[np.ndarray, np.ndarray]
     return np.ascontiguousarray(flat), offsets
 
 
-def pair_coverages(docs: Sequence[Words], a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``coverage_by(docs[a[i]], docs[b[i]].shingles)`` and the reverse for every i, in one
-    compiled call (:func:`retold.core._sets.covered_pairs`): the same values, without a
-    Python call per pair."""
+@dataclass(frozen=True, slots=True)
+class Windows:
+    """What word coverage needs of many documents, laid end to end for the compiled kernel
+    (:func:`retold.core._sets.covered_pairs`): document d's windows are
+    ``[offsets[d], offsets[d+1])`` of ``sorted_positions``/``order``/``own``."""
+
+    sorted_positions: np.ndarray  # uint64: each document's window hashes, sorted
+    order: np.ndarray  # int64: the window (within its document) of each sorted hash
+    own: np.ndarray  # uint8 per window in text order: not boilerplate
+    offsets: np.ndarray  # int64, one more than documents
+    own_words: np.ndarray  # int64 per document (0: all boilerplate, measured on all words)
+    sets: np.ndarray  # uint64: each document's sorted shingle set
+    set_offsets: np.ndarray  # int64
+    size: int
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+
+def windows_of(positions: Sequence[np.ndarray], sets: Sequence[np.ndarray], boilerplate: np.ndarray,
+               size: int) -> Windows:
+    """:class:`Windows` of documents given their shingle ``positions`` (hashes in text
+    order) and their sorted shingle ``sets`` (the distinct positions), in one compiled pass
+    (what :func:`words_of` does for one). ValueError if a set lacks one of its positions."""
+    flat, offsets = _flat(list(positions), np.uint64)
+    set_flat, set_offsets = _flat(list(sets), np.uint64)
+    sorted_positions, order, own, own_words = _sets.sorted_windows_batch(
+        flat, offsets, set_flat, set_offsets, np.ascontiguousarray(boilerplate, dtype=np.uint64), size)
+    return Windows(sorted_positions, order, own, offsets, own_words, set_flat, set_offsets, size)
+
+
+def windows_coverages(windows: Windows, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Word coverage of document a[i] by b[i]'s shingle set and the reverse, for every i
+    (indices into ``windows``), in one compiled call."""
     a = np.ascontiguousarray(a, dtype=np.int64)
     b = np.ascontiguousarray(b, dtype=np.int64)
-    if len(a) and (min(int(a.min()), int(b.min())) < 0 or max(int(a.max()), int(b.max())) >= len(docs)):
-        raise IndexError(f"document index out of range [0, {len(docs)})")
-    if not docs:
+    n = len(windows)
+    if len(a) and (min(int(a.min()), int(b.min())) < 0 or max(int(a.max()), int(b.max())) >= n):
+        raise IndexError(f"document index out of range [0, {n})")
+    if n == 0:
         return np.empty(0), np.empty(0)
-    parts = [_kernel_arrays(d) for d in docs]
-    sorted_positions, windows = _flat([p[0] for p in parts], np.uint64)
-    order, _ = _flat([p[1] for p in parts], np.int64)
-    own, _ = _flat([p[2] for p in parts], np.uint8)
-    sets, set_offsets = _flat([d.shingles for d in docs], np.uint64)
-    use_own = np.array([d.own_words != 0 for d in docs], dtype=np.uint8)
-    sizes = {d.size for d in docs}
-    if len(sizes) > 1:
-        raise ValueError(f"documents measured with different window sizes: {sorted(sizes)}")
-    found_a, found_b = _sets.covered_pairs(a, b, sorted_positions, order, own, windows, use_own, sets, set_offsets,
-                                           sizes.pop())
-    denominators = np.array([d.own_words if d.own_words else d.words for d in docs], dtype=np.float64)
+    found_a, found_b = _sets.covered_pairs(a, b, windows.sorted_positions, windows.order, windows.own, windows.offsets,
+                                           (windows.own_words != 0).astype(np.uint8), windows.sets,
+                                           windows.set_offsets, windows.size)
+    lengths = np.diff(windows.offsets)
+    words = np.where(lengths > 0, lengths + windows.size - 1, 0)
+    denominators = np.where(windows.own_words != 0, windows.own_words, words).astype(np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         cov_a = np.where(denominators[a] > 0, found_a / denominators[a], 0.0)
         cov_b = np.where(denominators[b] > 0, found_b / denominators[b], 0.0)
     return cov_a, cov_b
+
+
+def pair_coverages(docs: Sequence[Words], a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``coverage_by(docs[a[i]], docs[b[i]].shingles)`` and the reverse for every i, in one
+    compiled call (:func:`windows_coverages`): the same values, without a Python call per pair."""
+    sizes = {d.size for d in docs}
+    if len(sizes) > 1:
+        raise ValueError(f"documents measured with different window sizes: {sorted(sizes)}")
+    parts = [_kernel_arrays(d) for d in docs]
+    sorted_positions, offsets = _flat([p[0] for p in parts], np.uint64)
+    order, _ = _flat([p[1] for p in parts], np.int64)
+    own, _ = _flat([p[2] for p in parts], np.uint8)
+    sets, set_offsets = _flat([d.shingles for d in docs], np.uint64)
+    own_words = np.array([d.own_words for d in docs], dtype=np.int64)
+    windows = Windows(sorted_positions, order, own, offsets, own_words, sets, set_offsets, sizes.pop() if sizes else 1)
+    return windows_coverages(windows, a, b)
 
 
 def word_coverage(positions: np.ndarray, other: np.ndarray, boilerplate: np.ndarray, size: int) -> float:

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from retold.core import _sets
-from retold.core.arrays import count_sorted, group_bounds, postings, segment_members, unique_sorted
+from retold.core.arrays import count_sorted, postings, segment_members, unique_sorted
 from retold.config import CandidateConfig, MinHashConfig, VerifyConfig
 from retold.engines.local.parallel import SHARED, fork_map
 from retold.core.lsh import lsh_candidates
@@ -92,14 +92,6 @@ def _partition_members(shingles: np.ndarray, offsets: np.ndarray, part: np.ndarr
     if not hs:
         return shingles[:0], np.empty(0, np.int64)
     return np.concatenate(hs), np.concatenate(ds)
-
-
-def _sum_by_key(keys: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Unique keys (sorted) with their counts added up."""
-    order = np.argsort(keys)
-    keys, counts = keys[order], counts[order]
-    starts, _ = group_bounds(keys)
-    return keys[starts], np.add.reduceat(counts, starts) if len(starts) else counts
 
 
 def index_candidates(
@@ -231,17 +223,22 @@ class _PairCounts:
                     counts[lo:hi].tofile(fc)
 
     def _bucket(self, j: int) -> tuple[np.ndarray, np.ndarray]:
-        """All (key, count) additions of bucket ``j`` (everything, without spilling)."""
+        """The summed (key, count) of bucket ``j``: every addition to it is a sorted run, so
+        the runs are merged (:func:`retold.core._sets.merge_sum`) instead of sorted again."""
         if self.tmp is None:
-            if not self.memory:
-                return np.empty(0, _U64), np.empty(0, np.uint32)
-            return np.concatenate([k for k, _ in self.memory]), np.concatenate([c for _, c in self.memory])
-        tags = sorted(int(x.split(".")[1]) for x in os.listdir(self.tmp.name)
-                      if x.startswith(f"{j}.") and x.endswith(".keys"))
-        if not tags:
+            parts = self.memory
+        else:
+            tags = sorted(int(x.split(".")[1]) for x in os.listdir(self.tmp.name)
+                          if x.startswith(f"{j}.") and x.endswith(".keys"))
+            parts = [(np.fromfile(self._path(j, f"{t}.keys"), dtype=_U64),
+                      np.fromfile(self._path(j, f"{t}.counts"), dtype=np.uint32)) for t in tags]
+        if not parts:
             return np.empty(0, _U64), np.empty(0, np.uint32)
-        return (np.concatenate([np.fromfile(self._path(j, f"{t}.keys"), dtype=_U64) for t in tags]),
-                np.concatenate([np.fromfile(self._path(j, f"{t}.counts"), dtype=np.uint32) for t in tags]))
+        if len(parts) == 1:
+            return parts[0]
+        runs = np.zeros(len(parts) + 1, dtype=np.int64)
+        np.cumsum([len(k) for k, _ in parts], out=runs[1:])
+        return _sets.merge_sum(np.concatenate([k for k, _ in parts]), np.concatenate([c for _, c in parts]), runs)
 
     def at_least(self, need: Callable[[np.ndarray], np.ndarray], workers: int = 1) -> np.ndarray:
         """Sorted keys whose summed count reaches ``need(keys)`` (buckets summed on ``workers``)."""
@@ -251,7 +248,7 @@ class _PairCounts:
 
 
 def _bucket_at_least(j: int) -> np.ndarray:
-    keys, counts = _sum_by_key(*SHARED["counter"]._bucket(j))
+    keys, counts = SHARED["counter"]._bucket(j)
     return keys[counts >= SHARED["need"](keys)]
 
 

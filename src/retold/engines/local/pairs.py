@@ -13,7 +13,7 @@ import numpy as np
 
 from retold.config import AlignConfig, ScanConfig
 from retold.core.align import Prepared, align_prepared, prepare_many
-from retold.core.coverage import pair_coverages, words_of
+from retold.core.coverage import windows_coverages, windows_of
 from retold.core.verify import NO_RELATION, Scores, classify, needs_words, pairs_from_scores, score_pairs
 from retold.engines.local.candidates import Candidates, find_candidates
 from retold.engines.local.parallel import SHARED, check_workers, fork_map
@@ -164,11 +164,10 @@ def _words_chunk(bounds: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     a, b, positions_of, boilerplate, size = sh["a"][lo:hi], sh["b"][lo:hi], sh["positions_of"], sh["boilerplate"], sh["size"]
     shingles, offsets, slot = sh["shingles"], sh["offsets"], sh["slot"]
     ranks, local = np.unique(np.concatenate((a, b)), return_inverse=True)
-    docs = []
-    for rank in ranks.tolist():
-        s = slot[rank]
-        docs.append(words_of(positions_of(rank), boilerplate, size, shingles[offsets[s] : offsets[s + 1]]))
-    return pair_coverages(docs, local[: len(a)], local[len(a) :])
+    slots = slot[ranks].tolist()
+    windows = windows_of([positions_of(r) for r in ranks.tolist()],
+                         [shingles[offsets[s] : offsets[s + 1]] for s in slots], boilerplate, size)
+    return windows_coverages(windows, local[: len(a)], local[len(a) :])
 
 
 def word_coverages(a: np.ndarray, b: np.ndarray, corpus: Corpus, positions_of: Callable[[int], np.ndarray],
