@@ -7,14 +7,18 @@ import os
 import stat
 from pathlib import Path
 
+import numpy as np
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings, strategies as st
 
 import retold
 from retold import Document
 from retold.errors import ConfigError
 from retold.io import atomic
-from retold.io.records import write_records
+from retold.io.records import dumps, write_records
+from retold.io.writers import pair_line, pair_row
+from retold.models import Pair, Passage
 from retold.report.html import render_report
 
 from conftest import SEED_LONG, SEED_SHORT
@@ -137,3 +141,17 @@ def test_an_unknown_format_writes_nothing(tmp_path, seed_texts):
     with pytest.raises(ConfigError):
         retold.write_result(res, tmp_path / "out", "csv")
     assert not (tmp_path / "out").exists()
+
+
+_floats = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.sampled_from([0.0, -0.0, 1e-7, 0.1 + 0.2, 1e16]),
+                    st.floats(0, 1).map(np.float64))
+_passages = st.lists(st.builds(Passage, st.integers(0, 10**9), st.integers(0, 10**9), st.integers(0, 10**9),
+                               st.integers(0, 10**9), _floats), max_size=4).map(tuple)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.builds(Pair, st.text(), st.text(), _floats, _floats, _floats, st.sampled_from(["duplicate", "overlap", 'a"b\\\n']),
+                 st.integers(0, 10**12), st.none() | _passages, _floats, _floats))
+def test_pair_line_is_the_json_line_of_pair_row(pair):
+    """The fast pairs writer writes exactly what the JSON encoder writes for the row."""
+    assert pair_line(pair) == dumps(pair_row(pair))

@@ -168,15 +168,16 @@ def dumps(row: Mapping[str, Any]) -> str:
     return _ENCODER.encode(row)
 
 
-def write_jsonl(rows: Iterable[Mapping[str, Any]], path: Path, opener: Opener = atomic_write) -> int:
-    """Write ``rows`` as JSON Lines (compressed by suffix), atomically through ``opener``; return how many."""
+def write_jsonl(rows: Iterable[Mapping[str, Any] | str], path: Path, opener: Opener = atomic_write) -> int:
+    """Write ``rows`` as JSON Lines (compressed by suffix), atomically through ``opener``; return how many.
+    A row may also be a line already encoded as :func:`dumps` would (a ``str``)."""
     n = 0
     with ExitStack() as stack:
         out = _open_write(Path(path), stack, opener)
         encode = _ENCODER.encode
         lines: list[str] = []
         for row in rows:
-            lines.append(encode(row))
+            lines.append(row if isinstance(row, str) else encode(row))
             if len(lines) == 1024:
                 out.write("\n".join(lines) + "\n")
                 n += len(lines)

@@ -27,6 +27,7 @@ Other files in the directory (a report, the user's own files) are never touched.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import suppress
 from functools import lru_cache
@@ -36,7 +37,7 @@ from typing import Any
 from retold.core.rules import rounded
 from retold.errors import ConfigError
 from retold.io.atomic import AtomicSet, Opener, atomic_write, make_dirs
-from retold.io.records import TABLE_BATCH_ROWS, write_jsonl, write_parquet
+from retold.io.records import TABLE_BATCH_ROWS, dumps, write_jsonl, write_parquet
 from retold.models import Cluster, DocInfo, Pair, Problem, ScanResult
 
 FORMATS = ("jsonl", "parquet")
@@ -111,6 +112,35 @@ def pair_row(p: Pair, direction: Any = None) -> dict[str, Any]:
     return row
 
 
+_json_str = json.encoder.encode_basestring  # what the JSON Lines encoder does with ensure_ascii=False
+
+
+def pair_line(p: Pair) -> str:
+    """``records.dumps(pair_row(p))`` without building the dict: the pairs table is the
+    largest one written (139,516 rows of a 12k news scan), and this is ~2x faster. A test
+    holds the two byte-identical."""
+    if p.passages is None:
+        scores = (p.jaccard, p.containment_a, p.containment_b, p.coverage_a, p.coverage_b)
+        rows: list[tuple[int, int, int, int, float]] = []
+    else:
+        rows = [(x.a_start, x.a_end, x.b_start, x.b_end, rounded(x.score)) for x in p.passages]
+        scores = (p.jaccard, p.containment_a, p.containment_b, p.coverage_a, p.coverage_b, *(r[4] for r in rows))
+    if not all(map(math.isfinite, scores)):  # NaN, infinities: as json writes them
+        return dumps(pair_row(p))
+    f = float.__repr__
+    line = (f'{{"a": {_json_str(p.a)}, "b": {_json_str(p.b)}, "jaccard": {f(p.jaccard)}, '
+            f'"containment_a": {f(p.containment_a)}, "containment_b": {f(p.containment_b)}, '
+            f'"coverage_a": {f(p.coverage_a)}, "coverage_b": {f(p.coverage_b)}, '
+            f'"relation": {_json_str(p.relation)}, "shared": {int.__repr__(p.shared)}')
+    if p.passages is None:
+        return line + "}"
+    passages = ", ".join([f'{{"a_start": {a0}, "a_end": {a1}, "b_start": {b0}, "b_end": {b1}, "score": {f(sc)}}}'
+                          for a0, a1, b0, b1, sc in rows])
+    chars_a = sum([r[1] - r[0] for r in rows])
+    chars_b = sum([r[3] - r[2] for r in rows])
+    return f'{line}, "passages": [{passages}], "aligned_chars_a": {chars_a}, "aligned_chars_b": {chars_b}}}'
+
+
 def cluster_row(c: Cluster, lineage: Any = None) -> dict[str, Any]:
     row: dict[str, Any] = {"cluster": c.cluster, "representative": c.representative, "members": list(c.members)}
     if lineage is not None:
@@ -129,7 +159,7 @@ def _check_format(fmt: str) -> None:
         raise ConfigError(f"unknown output format {fmt!r}; choose from {list(FORMATS)}")
 
 
-def write_table(name: str, rows: Iterable[dict[str, Any]], out_dir: Path, fmt: str,
+def write_table(name: str, rows: Iterable[dict[str, Any] | str], out_dir: Path, fmt: str,
                 opener: Opener = atomic_write) -> Path:
     """Write one table (``documents``, ``pairs``, ``clusters``, ``problems``) in ``fmt``, atomically."""
     _check_format(fmt)
@@ -151,12 +181,13 @@ def stale_result_files(out_dir: Path, fmt: str) -> list[Path]:
     return [out_dir / SUMMARY] + [out_dir / name for name in others]
 
 
-def result_tables(result: ScanResult) -> Iterator[tuple[str, Iterable[dict[str, Any]]]]:
+def result_tables(result: ScanResult, fmt: str = "jsonl") -> Iterator[tuple[str, Iterable[dict[str, Any] | str]]]:
+    """Each table's rows: dicts, or for JSON Lines pairs without provenance, ready lines."""
     family = {m: c.cluster for c in result.clusters for m in c.members}
     prov = result.provenance
     if prov is None:
         yield "documents", (document_row(d, family.get(d.id)) for d in result.documents)
-        yield "pairs", map(pair_row, result.pairs)
+        yield "pairs", map(pair_line if fmt == "jsonl" else pair_row, result.pairs)
         yield "clusters", map(cluster_row, result.clusters)
     else:
         yield "documents", (document_row(d, family.get(d.id), prov.attributions.get(d.id, ())) for d in result.documents)
@@ -177,7 +208,7 @@ def write_result(result: ScanResult, out_dir: str | Path, fmt: str = "jsonl") ->
     make_dirs(out)
     try:
         with AtomicSet(stale=stale_result_files(out, fmt)) as files:
-            paths = {name: write_table(name, rows, out, fmt, files.open) for name, rows in result_tables(result)}
+            paths = {name: write_table(name, rows, out, fmt, files.open) for name, rows in result_tables(result, fmt)}
             summary = out / SUMMARY
             with files.open(summary, "wb") as fh:
                 fh.write((json.dumps(result.summary(), indent=2, sort_keys=True, ensure_ascii=False) + "\n")
