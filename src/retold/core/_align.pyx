@@ -12,6 +12,7 @@ and the boundary walk. It returns the passages in characters, unrounded scores.
 
 from libc.stdint cimport int64_t, uint64_t
 from libc.stdlib cimport free, malloc, realloc
+from libc.string cimport memcmp
 from libcpp.algorithm cimport sort as std_sort
 from libcpp.utility cimport pair
 from libcpp.vector cimport vector
@@ -712,3 +713,42 @@ cdef void _sort_rows(int64_t *sp, double *matched, int64_t n, int64_t col) noexc
         for t in range(4):
             sp[4 * (j + 1) + t] = row[t]
         matched[j + 1] = m
+
+
+def align_many(list firsts, list seconds, int64_t seed_size, int64_t max_occ, int64_t max_gap, int64_t max_shift,
+               int64_t min_chain, int64_t min_passage, double min_score, bint extend, select):
+    """:func:`align_pair` for the pairs (firsts[i], seconds[i]) of prepared texts, each in
+    canonical order and mirrored back (what :func:`retold.core.align.align_prepared` does
+    for one pair): a list of row lists (a_start, a_end, b_start, b_end, score), each sorted
+    by a_start. Identical texts (same token hashes) give one passage over all of them,
+    score 1.0, when they have at least ``min_passage`` tokens."""
+    cdef Py_ssize_t i, n = len(firsts)
+    cdef Prepared A, B
+    cdef int64_t la, lb
+    cdef int c
+    out = []
+    for i in range(n):
+        A = firsts[i]
+        B = seconds[i]
+        la, lb = A.n_tokens, B.n_tokens
+        c = 0
+        if la == lb and la:
+            c = memcmp(A.h, B.h, la * sizeof(uint64_t))
+            if c == 0:
+                if la < min_passage:
+                    out.append([])
+                else:
+                    out.append([(A.s[0], A.e[la - 1], B.s[0], B.e[lb - 1], 1.0)])
+                continue
+        elif la == lb:  # both empty
+            out.append([])
+            continue
+        if la > lb or (la == lb and c > 0):
+            rows = align_pair(B, A, seed_size, max_occ, max_gap, max_shift, min_chain, min_passage, min_score,
+                              extend, select)
+            rows = sorted([(r[2], r[3], r[0], r[1], r[4]) for r in rows])
+        else:
+            rows = align_pair(A, B, seed_size, max_occ, max_gap, max_shift, min_chain, min_passage, min_score,
+                              extend, select)
+        out.append(rows)
+    return out

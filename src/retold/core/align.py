@@ -105,25 +105,20 @@ def align_prepared(a: Prepared, b: Prepared, config: AlignConfig = AlignConfig()
     The pair is put in a canonical order (by token hashes), aligned once, and mirrored
     back, so ``align(b, a)`` is exactly the mirror of ``align(a, b)``.
     """
-    la, lb = a.n_tokens, b.n_tokens
-    if la == lb and np.array_equal(a.hashes, b.hashes):
-        if la < config.min_passage_tokens or la == 0:
-            return []
-        return [Passage(int(a.starts[0]), int(a.ends[-1]), int(b.starts[0]), int(b.ends[-1]), 1.0)]
-    if la > lb or (la == lb and a.hashes.tobytes() > b.hashes.tobytes()):
-        return sorted((p.mirrored() for p in _canonical(b, a, config)), key=lambda p: p.a_start)
-    return _canonical(a, b, config)
+    return align_prepared_many([a], [b], config)[0]
+
+
+def align_prepared_many(firsts: Sequence[Prepared], seconds: Sequence[Prepared],
+                        config: AlignConfig = AlignConfig()) -> list[list[Passage]]:
+    """:func:`align_prepared` of (firsts[i], seconds[i]) for every i, in one compiled call."""
+    batches = _align.align_many(
+        list(firsts), list(seconds), config.seed_size, config.max_seed_occurrences, config.max_gap, config.max_shift,
+        config.min_chain_tokens, config.min_passage_tokens, config.min_score, config.extend, _selector(config),
+    )
+    return [[Passage(s, e, t, f, rounded(score)) for s, e, t, f, score in rows] for rows in batches]
 
 
 @lru_cache(maxsize=16)
 def _selector(config: AlignConfig) -> Callable[[list], list]:
     """The kernel's callback for overlapping chains (made once per configuration)."""
     return partial(_select, config=config)
-
-
-def _canonical(a: Prepared, b: Prepared, config: AlignConfig) -> list[Passage]:
-    rows = _align.align_pair(
-        a, b, config.seed_size, config.max_seed_occurrences, config.max_gap, config.max_shift, config.min_chain_tokens,
-        config.min_passage_tokens, config.min_score, config.extend, _selector(config),
-    )
-    return [Passage(s, e, t, f, rounded(score)) for s, e, t, f, score in rows]

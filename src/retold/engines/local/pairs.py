@@ -12,7 +12,7 @@ from typing import Callable
 import numpy as np
 
 from retold.config import AlignConfig, ScanConfig
-from retold.core.align import Prepared, align_prepared, prepare_many
+from retold.core.align import Prepared, align_prepared_many, prepare_many
 from retold.core.coverage import windows_coverages, windows_of
 from retold.core.verify import NO_RELATION, Scores, classify, needs_words, pairs_from_scores, score_pairs
 from retold.engines.local.candidates import Candidates, find_candidates
@@ -62,7 +62,8 @@ def _align_range(bounds: tuple[int, int]) -> list[tuple[Passage, ...]]:
         cache = sh["cache"] = PreparedCache(sh["text_of"], cfg)
     chunk = [pairs[k] for k in order[bounds[0]: bounds[1]].tolist()]
     docs = cache.get_all([i for p in chunk for i in (p.a, p.b)])
-    return [tuple(align_prepared(docs[p.a], docs[p.b], cfg)) for p in chunk]
+    found = align_prepared_many([docs[p.a] for p in chunk], [docs[p.b] for p in chunk], cfg)
+    return [tuple(passages) for passages in found]
 
 
 def locality_order(a: np.ndarray, b: np.ndarray) -> np.ndarray:
