@@ -6,7 +6,8 @@
 1. The news corpus of ``--docs`` documents (``bench/corpus.py --news``; generated if
    missing) is split: all but the last ``--add`` documents go into an index (built once,
    kept beside the corpus as ``serve.retold``); the last ``--add`` are held out.
-2. ``retold serve`` starts on a free 127.0.0.1 port (a subprocess, as a user runs it).
+2. ``retold serve --processes P`` (default 2: one per core) starts on a free 127.0.0.1
+   port (a subprocess, as a user runs it).
 3. ``--clients`` threads POST /api/query (limit 10, passages aligned) with texts drawn from
    the corpus, for ``--seconds``; meanwhile ``retold index add`` adds the held-out
    documents to the same index under fresh ids (a new add every run).
@@ -66,6 +67,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--add", type=int, default=2000, help="documents held out and added during the load")
     ap.add_argument("--clients", type=int, default=8)
+    ap.add_argument("--processes", type=int, default=2, help="retold serve --processes (server processes)")
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--batch-size", type=int, default=500, help="batch size of the concurrent index add")
     args = ap.parse_args()
@@ -86,7 +88,8 @@ def main() -> None:
             rec["id"] = f"{rec['id']}-{run}"
             dst.write(json.dumps(rec) + "\n")
 
-    server = subprocess.Popen([*SERVE, "--db", str(db), "--port", "0"], stdout=subprocess.PIPE, text=True)
+    server = subprocess.Popen([*SERVE, "--db", str(db), "--port", "0", "--processes", str(args.processes)],
+                              stdout=subprocess.PIPE, text=True)
     try:
         line = server.stdout.readline() if server.stdout else ""
         if not line.startswith("retold serve: http://"):

@@ -43,3 +43,47 @@ def test_serve_reports_a_port_in_use(db):
         port = s.getsockname()[1]
         result = CliRunner().invoke(serve, ["--db", str(db), "--port", str(port)])
     assert result.exit_code != 0 and "cannot listen" in result.output
+
+
+def _start_processes(db, n: int) -> tuple[subprocess.Popen, str]:
+    proc = subprocess.Popen([sys.executable, "-c", RUN, "--db", str(db), "--port", "0", "--processes", str(n)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = proc.stdout.readline()
+    assert line.startswith("retold serve: http://127.0.0.1:") and f"{n} processes" in line, \
+        (line, proc.stderr.read() if proc.poll() else "")
+    return proc, line.split()[2].rstrip("/")
+
+
+def _wait_gone(pids: list[int]) -> list[int]:
+    import psutil
+
+    _, alive = psutil.wait_procs([psutil.Process(p) for p in pids if psutil.pid_exists(p)], timeout=20)
+    return [p.pid for p in alive if p.status() != psutil.STATUS_ZOMBIE]
+
+
+def test_serve_processes_share_the_port_and_stop_together(db):
+    import psutil
+
+    proc, url = _start_processes(db, 3)
+    try:
+        children = [c.pid for c in psutil.Process(proc.pid).children()]
+        assert len(children) == 2
+        for _ in range(12):  # a fresh connection each time: any of the three may answer
+            r = httpx.get(url + "/api/stats", headers={"Connection": "close"})
+            assert r.status_code == 200 and r.json()["documents"] == 2
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    assert _wait_gone(children) == []
+
+
+def test_serve_processes_die_with_a_killed_parent(db):
+    import psutil
+    import signal as sig
+
+    proc, url = _start_processes(db, 2)
+    children = [c.pid for c in psutil.Process(proc.pid).children()]
+    assert len(children) == 1
+    proc.send_signal(sig.SIGKILL)
+    proc.wait(timeout=30)
+    assert _wait_gone(children) == []

@@ -5,12 +5,17 @@ Registered in :mod:`retold.cli` with ``main.add_command(serve)``.
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
+from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
 
 import click
 
 from retold.cli.common import fail_cleanly
+from retold.engines.local.parallel import die_with_parent
 from retold.errors import MissingDependency
 
 
@@ -43,9 +48,12 @@ def bind(host: str, port: int) -> socket.socket:
               help="Largest request body accepted (bytes); larger ones get 413.")
 @click.option("--workers", type=click.IntRange(1), default=1, show_default=True,
               help="Worker processes for adding documents and scanning for families.")
+@click.option("--processes", type=click.IntRange(1), default=1, show_default=True,
+              help="Server processes answering on the same port, each with the index open (queries are "
+                   "CPU-bound: one per core).")
 @fail_cleanly
 def serve(db: Path, host: str, port: int, allow_hosts: tuple[str, ...], readonly: bool, max_body: int,
-          workers: int) -> None:
+          workers: int, processes: int) -> None:
     """Start a local web UI and HTTP API over the index at --db (Ctrl-C stops it)."""
     try:
         import uvicorn
@@ -55,15 +63,49 @@ def serve(db: Path, host: str, port: int, allow_hosts: tuple[str, ...], readonly
         raise MissingDependency(f"retold serve needs the 'serve' extra: pip install 'retold[serve]' ({exc})") from None
     sock = bind(host, port)
     bound = sock.getsockname()[1]
-    app = create_app(db, host=host, port=bound, allow_hosts=allow_hosts, max_body=max_body, readonly=readonly,
-                     workers=workers)
-    shown = f"[{host}]" if ":" in host else host
-    click.echo(f"retold serve: http://{shown}:{bound}/ ({db}{', read-only' if readonly else ''}); Ctrl-C stops it")
-    config = uvicorn.Config(app, log_level="warning", lifespan="off", server_header=False,
-                            h11_max_incomplete_event_size=64 * 1024)
-    server = uvicorn.Server(config)
+
+    def run() -> None:
+        """One server process: its own app and index connection, on the shared socket."""
+        app = create_app(db, host=host, port=bound, allow_hosts=allow_hosts, max_body=max_body, readonly=readonly,
+                         workers=workers)
+        config = uvicorn.Config(app, log_level="warning", lifespan="off", server_header=False,
+                                h11_max_incomplete_event_size=64 * 1024)
+        try:
+            uvicorn.Server(config).run(sockets=[sock])
+        finally:
+            app.close()
+
+    children: list[int] = []
     try:
-        server.run(sockets=[sock])
+        for _ in range(processes - 1):
+            children.append(_fork_server(run))
+        shown = f"[{host}]" if ":" in host else host
+        more = f", {processes} processes" if processes > 1 else ""
+        click.echo(f"retold serve: http://{shown}:{bound}/ ({db}{', read-only' if readonly else ''}{more}); "
+                   "Ctrl-C stops it")
+        run()
     finally:
+        for pid in children:
+            with suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+        for pid in children:
+            with suppress(ChildProcessError):
+                os.waitpid(pid, 0)
         sock.close()
-        app.close()
+
+
+def _fork_server(run: Callable[[], None]) -> int:
+    """Fork a process that runs ``run`` and exits (dying with this one); its pid."""
+    parent = os.getpid()
+    pid = os.fork()
+    if pid:
+        return pid
+    code = 0
+    try:
+        die_with_parent(parent)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        run()
+    except BaseException:  # noqa: BLE001 - a child must never return into the parent's code
+        code = 1
+    finally:
+        os._exit(code)
