@@ -9,6 +9,7 @@ def test_exported_names_are_pinned():
         "ScanConfig", "ShingleConfig", "MinHashConfig", "CandidateConfig", "VerifyConfig", "ClusterConfig", "DedupConfig",
         "ReadConfig", "Document", "DocInfo", "Pair", "Passage", "Cluster", "Problem", "ScanResult",
         "DedupResult", "Removal", "RetoldError", "InputError", "ConfigError", "IndexFormatError", "MissingDependency",
+        "WorkerError",
     ])
     for name in retold.__all__:
         assert hasattr(retold, name), name
