@@ -8,8 +8,8 @@ from hypothesis import given, settings, strategies as st
 
 from retold.core import _sets
 from retold.core.arrays import RADIX_MIN, sort_in_place, sort_values
-from retold.core.coverage import (Words, _covered_words, coverage_by, pair_coverages, windows_coverages, windows_of,
-                                  word_coverage, words_of)
+from retold.core.coverage import (Words, _covered_words, coverage_by, windows_coverages, windows_of, word_coverage,
+                                  words_of)
 from retold.core.verify import intersect_counts, score_pairs
 
 TOP = 2**64 - 1
@@ -192,32 +192,34 @@ def test_group_pair_counts_equals_counting_every_pair(case) -> None:
 @given(st.lists(texts, min_size=1, max_size=6), st.sets(values, max_size=10), st.data(), st.integers(1, 7))
 def test_pair_coverages_match_python(documents, boiler, data, size):
     """Every pair of a batch (self-pairs, repeats, empty documents, all-boilerplate ones)
-    measured in one call equals the Python definition both ways."""
+    measured in one call equals the Python definition both ways, as does each pair
+    measured alone (coverage_by)."""
     if data.draw(st.booleans()):
         documents = documents + [[0] * 30 + [TOP] * 30]  # long and repetitive
-    docs = [words_of(np.array(p, dtype=np.uint64), arr(boiler), size) for p in documents]
-    n = len(docs)
+    n = len(documents)
     index = st.integers(0, n - 1)
     pairs = data.draw(st.lists(st.tuples(index, index), max_size=20))
     a = np.array([x for x, _ in pairs], dtype=np.int64)
     b = np.array([y for _, y in pairs], dtype=np.int64)
-    batch = windows_of([d.positions for d in docs], [d.shingles for d in docs], arr(boiler), size)
-    assert batch.own_words.tolist() == [d.own_words for d in docs]
-    assert batch.own.view(bool).tolist() == [w for d in docs for w in d.own.tolist()]
-    for cov_a, cov_b in (pair_coverages(docs, a, b), windows_coverages(batch, a, b)):
-        for i, (x, y) in enumerate(pairs):
-            assert cov_a[i] == py_coverage(documents[x], set(documents[y]), boiler, size)
-            assert cov_b[i] == py_coverage(documents[y], set(documents[x]), boiler, size)
+    batch = windows_of([np.array(p, dtype=np.uint64) for p in documents], [arr(p) for p in documents], arr(boiler),
+                       size)
+    own = [[h not in boiler for h in p] for p in documents]
+    assert batch.own.view(bool).tolist() == [w for flags in own for w in flags]
+    assert batch.own_words.tolist() == [py_covered(flags, size) for flags in own]
+    docs = [words_of(np.array(p, dtype=np.uint64), arr(boiler), size) for p in documents]
+    cov_a, cov_b = windows_coverages(batch, a, b)
+    for i, (x, y) in enumerate(pairs):
+        assert cov_a[i] == py_coverage(documents[x], set(documents[y]), boiler, size)
+        assert cov_b[i] == py_coverage(documents[y], set(documents[x]), boiler, size)
+        assert coverage_by(docs[x], docs[y].shingles) == cov_a[i]
 
 
-def test_pair_coverages_rejects_bad_indices():
-    docs = [words_of(np.array([1, 2, 3], dtype=np.uint64), np.empty(0, np.uint64), 5)]
+def test_pair_coverages_reject_bad_indices():
+    batch = windows_of([np.array([1, 2, 3], dtype=np.uint64)], [np.array([1, 2, 3], dtype=np.uint64)],
+                       np.empty(0, np.uint64), 5)
     for a, b in (([0], [1]), ([-1], [0])):
         with pytest.raises(IndexError, match="out of range"):
-            pair_coverages(docs, np.array(a), np.array(b))
-    with pytest.raises(ValueError, match="different window sizes"):
-        pair_coverages(docs + [words_of(np.array([4], dtype=np.uint64), np.empty(0, np.uint64), 3)], np.array([0]),
-                       np.array([1]))
+            windows_coverages(batch, np.array(a), np.array(b))
 
 
 @settings(max_examples=300, deadline=None)

@@ -146,22 +146,6 @@ def covered_words(const uint8_t[::1] windows, int64_t size):
     return covered_marks(&windows[0], NULL, windows.shape[0], size)
 
 
-def own_windows(const uint64_t[::1] sorted_positions, const int64_t[::1] order, const uint64_t[::1] boilerplate,
-                uint8_t[::1] own, int64_t size):
-    """Set ``own[order[k]]`` to whether ``sorted_positions[k]`` is not in ``boilerplate``;
-    return the words the own windows cover."""
-    cdef Py_ssize_t n = sorted_positions.shape[0], nbp = boilerplate.shape[0], k, j = 0
-    cdef uint64_t x
-    if n == 0:
-        return 0
-    with nogil:
-        for k in range(n):
-            x = sorted_positions[k]
-            j = gallop(&boilerplate[0], j, nbp, x) if nbp else 0
-            own[order[k]] = not (j < nbp and boilerplate[j] == x)
-    return covered_marks(&own[0], NULL, n, size)
-
-
 cdef int64_t covered_count(const uint64_t* sp, const int64_t* order, Py_ssize_t n, const uint8_t* ow,
                            const uint64_t* ot, Py_ssize_t m, int64_t size, bint* failed) noexcept nogil:
     """Words of a document covered by a window found in ``ot[:m]`` (sorted) and own (unless

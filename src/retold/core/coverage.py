@@ -51,29 +51,22 @@ class Words:
     own_flags: np.ndarray | None = None
 
 
-def _sorted_windows(positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    order = np.argsort(positions).astype(np.int64, copy=False)
-    return positions[order], order
-
-
 def _kernel_arrays(doc: Words) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(sorted positions, their windows, own flags as uint8) of ``doc``, for the kernels."""
     if doc.sorted_positions is not None and doc.order is not None and doc.own_flags is not None:
         return doc.sorted_positions, doc.order, doc.own_flags
-    sorted_positions, order = _sorted_windows(np.ascontiguousarray(doc.positions, dtype=np.uint64))
-    return sorted_positions, order, np.ascontiguousarray(doc.own, dtype=bool).view(np.uint8)
+    w = windows_of([doc.positions], [doc.shingles], np.empty(0, np.uint64), doc.size)
+    return w.sorted_positions, w.order, np.ascontiguousarray(doc.own, dtype=bool).view(np.uint8)
 
 
 def words_of(positions: np.ndarray, boilerplate: np.ndarray, size: int, shingles: np.ndarray | None = None) -> Words:
     """:class:`Words` of a document from its shingle ``positions`` (``shingles``: their sorted
-    set, when already at hand)."""
+    set, when already at hand): :func:`windows_of` for one document."""
     positions = np.ascontiguousarray(positions, dtype=np.uint64)
-    sorted_positions, order = _sorted_windows(positions)
-    own = np.empty(len(positions), dtype=np.uint8)
-    n_own = _sets.own_windows(sorted_positions, order, np.ascontiguousarray(boilerplate, dtype=np.uint64), own, size)
     if shingles is None:
-        shingles = unique_sorted(sorted_positions)
-    return Words(positions, shingles, own.view(bool), n_own, size, sorted_positions, order, own)
+        shingles = unique_sorted(positions)
+    w = windows_of([positions], [shingles], boilerplate, size)
+    return Words(positions, w.sets, w.own.view(bool), int(w.own_words[0]), size, w.sorted_positions, w.order, w.own)
 
 
 def coverage_by(doc: Words, other: np.ndarray) -> float:
@@ -154,22 +147,6 @@ def windows_coverages(windows: Windows, a: np.ndarray, b: np.ndarray) -> tuple[n
         cov_a = np.where(denominators[a] > 0, found_a / denominators[a], 0.0)
         cov_b = np.where(denominators[b] > 0, found_b / denominators[b], 0.0)
     return cov_a, cov_b
-
-
-def pair_coverages(docs: Sequence[Words], a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``coverage_by(docs[a[i]], docs[b[i]].shingles)`` and the reverse for every i, in one
-    compiled call (:func:`windows_coverages`): the same values, without a Python call per pair."""
-    sizes = {d.size for d in docs}
-    if len(sizes) > 1:
-        raise ValueError(f"documents measured with different window sizes: {sorted(sizes)}")
-    parts = [_kernel_arrays(d) for d in docs]
-    sorted_positions, offsets = _flat([p[0] for p in parts], np.uint64)
-    order, _ = _flat([p[1] for p in parts], np.int64)
-    own, _ = _flat([p[2] for p in parts], np.uint8)
-    sets, set_offsets = _flat([d.shingles for d in docs], np.uint64)
-    own_words = np.array([d.own_words for d in docs], dtype=np.int64)
-    windows = Windows(sorted_positions, order, own, offsets, own_words, sets, set_offsets, sizes.pop() if sizes else 1)
-    return windows_coverages(windows, a, b)
 
 
 def word_coverage(positions: np.ndarray, other: np.ndarray, boilerplate: np.ndarray, size: int) -> float:
