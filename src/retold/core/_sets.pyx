@@ -274,6 +274,20 @@ def covered_pairs(const int64_t[::1] xa, const int64_t[::1] xb, const uint64_t[:
     return found_a, found_b
 
 
+cdef tuple _keys_counts(const uint64_t* keys, const uint32_t* counts, Py_ssize_t m):
+    """(keys uint64, counts uint32) numpy arrays copied from the first ``m`` of two buffers."""
+    cdef uint64_t[::1] key_view
+    cdef uint32_t[::1] count_view
+    out_keys = np.empty(m, dtype=np.uint64)
+    out_counts = np.empty(m, dtype=np.uint32)
+    if m:
+        key_view = out_keys
+        count_view = out_counts
+        memcpy(&key_view[0], keys, m * sizeof(uint64_t))
+        memcpy(&count_view[0], counts, m * sizeof(uint32_t))
+    return out_keys, out_counts
+
+
 def group_pair_counts(const int64_t[::1] members, const int64_t[::1] starts, const int64_t[::1] sizes, int64_t n,
                       const int64_t[::1] lengths, const int64_t[::1] need):
     """Pairs of documents that share groups, with how many: (keys, counts), keys ``a * n + b``
@@ -296,8 +310,6 @@ def group_pair_counts(const int64_t[::1] members, const int64_t[::1] starts, con
     cdef void* grown
     cdef bint failed = False
     cdef int64_t[::1] ends_view
-    cdef uint64_t[::1] key_view
-    cdef uint32_t[::1] count_view
     try:
         if deg == NULL or cnt == NULL or touched == NULL or out_keys == NULL or out_counts == NULL:
             raise MemoryError()
@@ -370,14 +382,7 @@ def group_pair_counts(const int64_t[::1] members, const int64_t[::1] starts, con
                     break
         if failed:
             raise MemoryError()
-        keys = np.empty(m, dtype=np.uint64)
-        counts = np.empty(m, dtype=np.uint32)
-        if m:
-            key_view = keys
-            count_view = counts
-            memcpy(&key_view[0], out_keys, m * sizeof(uint64_t))
-            memcpy(&count_view[0], out_counts, m * sizeof(uint32_t))
-        return keys, counts
+        return _keys_counts(out_keys, out_counts, m)
     finally:
         free(deg)
         free(occ)
@@ -567,8 +572,6 @@ def merge_sum(const uint64_t[::1] keys, const uint32_t[::1] counts, const int64_
     cdef uint32_t* cb = <uint32_t*>malloc((n if n else 1) * sizeof(uint32_t))
     cdef uint64_t* tk
     cdef uint32_t* tc
-    cdef uint64_t[::1] key_view
-    cdef uint32_t[::1] count_view
     if ka == NULL or kb == NULL or ca == NULL or cb == NULL:
         free(ka)
         free(kb)
@@ -629,15 +632,7 @@ def merge_sum(const uint64_t[::1] keys, const uint32_t[::1] counts, const int64_
                 tc = ca
                 ca = cb
                 cb = tc
-        m = bounds[bounds.size() - 1] if bounds.size() else 0
-        out_keys = np.empty(m, dtype=np.uint64)
-        out_counts = np.empty(m, dtype=np.uint32)
-        if m:
-            key_view = out_keys
-            count_view = out_counts
-            memcpy(&key_view[0], ka, m * sizeof(uint64_t))
-            memcpy(&count_view[0], ca, m * sizeof(uint32_t))
-        return out_keys, out_counts
+        return _keys_counts(ka, ca, bounds[bounds.size() - 1] if bounds.size() else 0)
     finally:
         free(ka)
         free(kb)

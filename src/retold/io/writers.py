@@ -117,7 +117,7 @@ _json_str = json.encoder.encode_basestring  # what the JSON Lines encoder does w
 
 def pair_line(p: Pair) -> str:
     """``records.dumps(pair_row(p))`` without building the dict: the pairs table is the
-    largest one written (139,516 rows of a 12k news scan), and this is ~2x faster. A test
+    largest one written (139,516 rows of a 12k news scan: 1.05 s instead of 1.33 s). A test
     holds the two byte-identical."""
     if p.passages is None:
         scores = (p.jaccard, p.containment_a, p.containment_b, p.coverage_a, p.coverage_b)
