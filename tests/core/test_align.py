@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from retold.core.align import AlignConfig, align, align_tokens
@@ -197,7 +197,7 @@ def test_passages_are_well_formed_and_symmetric(pair, config):
 # -- fast paths: identical results ----------------------------------------------------------
 
 from retold.core.align_reference import _ascii_pair, _fragments, _seed_pairs  # noqa: E402
-from retold.core import align_reference  # noqa: E402
+from retold.core import _align, align_reference  # noqa: E402
 from retold.core.sketch import token_hashes  # noqa: E402
 
 from conftest import edit_words  # noqa: E402
@@ -232,8 +232,9 @@ def test_passages_are_unchanged(seed_texts, case):
 
 
 #: characters of every class: ASCII word characters, joiners, separators, and non-ASCII
-#: joiners, separators and word characters (those send the text to the general path)
-_CHARS = "ab Z9-'_ .\n\u2019\u201c\u2014\u00e9\u00df"
+#: joiners, separators and word characters (those send the text to the general path), and a
+#: combining mark (whose tokens are hashed by the reference path)
+_CHARS = "ab Z9-'_ .\n\u2019\u201c\u2014\u00e9\u00df\u0301"
 
 
 @settings(max_examples=300, deadline=None)
@@ -283,39 +284,71 @@ def test_reordered_and_repeated_passages_equal_the_reference(seed_texts, rate):
     assert align(b, a) == align_reference.align(b, a)
 
 
-_MANY_CHAINS = """
+_SPLIT_PAIR = """
 import sys
-from retold.core import _align
-from retold.core.align import AlignConfig, prepare
+from retold.core.align import align
 
 a, b = sys.stdin.read().split("\\0")
-cfg = AlignConfig(min_passage_tokens=3, min_score=0.0)
-calls = []
-
-def every_segment_alone(chains):
-    calls.append(len(chains))
-    return [[seg] for chain in chains for seg in chain]
-
-rows = _align.align_pair(prepare(a, cfg), prepare(b, cfg), cfg.seed_size, cfg.max_seed_occurrences, cfg.max_gap,
-                         cfg.max_shift, cfg.min_chain_tokens, cfg.min_passage_tokens, cfg.min_score, cfg.extend,
-                         every_segment_alone)
-print(len(calls), calls[0] if calls else 0, len(rows))
+print(repr([(p.a_start, p.a_end, p.b_start, p.b_end, p.score) for p in align(a, b)]))
 """
 
 
+def _chains_and_selection(a: str, b: str, config: AlignConfig) -> tuple[list, list]:
+    """The reference's chains of a pair (in canonical order by length) and the ones it selects."""
+    ha, hb = token_hashes(tokenize_spans(a).tokens), token_hashes(tokenize_spans(b).tokens)
+    x, y = (ha, hb) if len(ha) < len(hb) else (hb, ha)
+    chains = align_reference._chains(_fragments(*_seed_pairs(x, y, config), config.seed_size), config)
+    return chains, align_reference._select(chains, config)
+
+
 def test_selection_may_return_more_chains_than_it_was_given(seed_texts):
-    """Trimming splits chains, so the selection can accept more chains than the kernel found;
-    the kernel must make room for them (it once wrote past its buffers: a heap corruption
-    that killed a worker at 1M documents). glibc's MALLOC_CHECK_=3 aborts on corruption."""
+    """Trimming splits chains, so the selection can accept more chains than the kernel found:
+    here an exact copy of the middle of b (accepted first) splits the chain of a heavily
+    edited copy of all of b in two. The kernel must make room for them (it once wrote past
+    its buffers: a heap corruption that killed a worker at 1M documents). glibc's
+    MALLOC_CHECK_=3 aborts on corruption."""
     import os
     import subprocess
     import sys
 
-    a = seed_texts[SEED_LONG]
-    paragraphs = edit_words(a, 0.2, 3).split("\n")
-    b = "\n".join(paragraphs[::-1] + paragraphs[:3])
-    run = subprocess.run([sys.executable, "-c", _MANY_CHAINS], input=f"{a}\0{b}", capture_output=True, text=True,
+    words = seed_texts[SEED_LONG].split()
+    b = " ".join(words[:80])
+    a = edit_words(b, 0.3, 3) + " zzz qqq www " + " ".join(words[8:72])
+    chains, selected = _chains_and_selection(a, b, AlignConfig())
+    assert len(selected) > len(chains) > 1
+    run = subprocess.run([sys.executable, "-c", _SPLIT_PAIR], input=f"{a}\0{b}", capture_output=True, text=True,
                          env={**os.environ, "MALLOC_CHECK_": "3"}, timeout=120)
     assert run.returncode == 0, run.stderr
-    calls, given, rows = map(int, run.stdout.split())
-    assert calls == 1 and rows > given > 1  # more passages than chains given: the buffers grew
+    expected = [(p.a_start, p.a_end, p.b_start, p.b_end, p.score) for p in align_reference.align(a, b)]
+    assert expected and run.stdout.strip() == repr(expected)
+
+
+@st.composite
+def chain_sets(draw) -> list[list[tuple[int, int, int]]]:
+    """Monotone chains of (a0, b0, length) segments that may overlap one another on either
+    side, but whose segments on one diagonal are disjoint (as the fragments of a pair are)."""
+    chains = []
+    for _ in range(draw(st.integers(1, 8))):
+        a0, b0 = draw(st.integers(0, 120)), draw(st.integers(0, 120))
+        chain = []
+        for _ in range(draw(st.integers(1, 6))):
+            length = draw(st.integers(1, 12))
+            chain.append((a0, b0, length))
+            a0 += length + draw(st.integers(0, 24))
+            b0 += length + draw(st.integers(0, 24))
+        chains.append(chain)
+    by_diagonal: dict[int, list[tuple[int, int]]] = {}
+    for a0, b0, length in (s for c in chains for s in c):
+        by_diagonal.setdefault(b0 - a0, []).append((a0, a0 + length))
+    for runs in by_diagonal.values():
+        runs.sort()
+        assume(all(prev[1] <= nxt[0] for prev, nxt in zip(runs, runs[1:])))
+    return chains
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@given(chain_sets(), st.sampled_from([AlignConfig(), AlignConfig(min_passage_tokens=3, max_gap=6, max_shift=2)]))
+def test_compiled_selection_equals_the_reference(chains, config):
+    expected = align_reference._select([list(c) for c in chains], config)
+    got = _align.select_chains(chains, config.max_gap, config.max_shift, config.min_chain_tokens)
+    assert got == expected

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from retold.core import sketch as S
 from retold.core import sketch_reference as R
 from retold.config import MinHashConfig, ShingleConfig
-from retold.core.normalize import JOINERS, TOKEN_RE, tokenize
+from retold.core.normalize import JOINERS, TOKEN_RE, tokenize, tokenize_spans
 
 SMALL = ShingleConfig(size=2, min_tokens=2)
 MH = MinHashConfig(num_perm=16, bands=4, seed=3)
@@ -58,6 +58,21 @@ def _check_batch(texts: list[str], shingle: ShingleConfig = SMALL, mh: MinHashCo
 @given(st.lists(texts_st, min_size=1, max_size=6))
 def test_batch_equals_reference(texts: list[str]) -> None:
     _check_batch(texts)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(texts_st, min_size=1, max_size=5), st.integers(0, 2**63 - 1))
+def test_unicode_tokens_equal_tokenize_spans(texts: list[str], seed: int) -> None:
+    """The vectorised tokens (the aligner's path for non-ASCII texts): hashes and spans."""
+    hashes, ntok, starts, ends = S.unicode_tokens(texts, seed)
+    at = 0
+    for text, n in zip(texts, ntok.tolist()):
+        ref = tokenize_spans(text)
+        assert n == len(ref)
+        assert hashes[at: at + n].tolist() == S.token_hashes(ref.tokens, seed).tolist()
+        assert starts[at: at + n].tolist() == ref.starts.tolist() and ends[at: at + n].tolist() == ref.ends.tolist()
+        at += n
+    assert at == len(hashes) == len(starts) == len(ends)
 
 
 @settings(max_examples=200, deadline=None)

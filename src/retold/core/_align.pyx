@@ -4,8 +4,8 @@
 token hashes, token character spans, and the seed n-gram keys sorted with their
 positions) and runs the five steps in C: seeds by a galloping merge of the two sorted
 key lists (the cost of a pair grows with the shorter text, times the log of the longer),
-fragments, the chain DP, selection (the overlapping case calls back into Python), gap LCS
-and the boundary walk. It returns the passages in characters, unrounded scores.
+fragments, the chain DP, the selection of overlapping chains, gap LCS and the boundary
+walk. It returns the passages in characters, unrounded scores.
 """
 
 # distutils: language = c++
@@ -13,7 +13,8 @@ and the boundary walk. It returns the passages in characters, unrounded scores.
 from libc.stdint cimport int64_t, uint64_t
 from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memcmp
-from libcpp.algorithm cimport sort as std_sort
+from libcpp.algorithm cimport lower_bound, sort as std_sort, upper_bound
+from libcpp.queue cimport priority_queue
 from libcpp.utility cimport pair
 from libcpp.vector cimport vector
 
@@ -339,6 +340,201 @@ cdef int _chains(Frag *frags, int64_t nf, int64_t max_gap, int64_t max_shift, in
     return rc
 
 
+ctypedef struct Seg:
+    int64_t a0
+    int64_t b0
+    int64_t length
+
+
+#: a queued chain: ((matched, -a0), (-b0, chain)), so the max-heap pops the most matched
+#: tokens first, ties by the smaller first segment (a0, then b0), as the reference's heap
+ctypedef pair[pair[int64_t, int64_t], pair[int64_t, int64_t]] Queued
+
+
+cdef cppclass Intervals:
+    """Disjoint accepted [start, end) intervals on one side, sorted by start (so by end too)."""
+    vector[int64_t] starts
+    vector[int64_t] ends
+
+    int64_t first(int64_t start) nogil:
+        """The first interval that can overlap anything at or after ``start``."""
+        cdef int64_t k = (upper_bound(this.starts.begin(), this.starts.end(), start) - this.starts.begin()) - 1
+        return k if k > 0 else 0
+
+    bint hits(int64_t start, int64_t end) nogil:
+        """Whether any interval overlaps [start, end) (as ``_Intervals.hits`` is non-empty)."""
+        cdef int64_t k = this.first(start)
+        while k < <int64_t> this.starts.size() and this.starts[k] < end:
+            if this.ends[k] > start:
+                return True
+            k += 1
+        return False
+
+
+cdef int _add(Intervals *side, int64_t start, int64_t end) except -1:
+    cdef int64_t k = lower_bound(side.starts.begin(), side.starts.end(), start) - side.starts.begin()
+    side.starts.insert(side.starts.begin() + k, start)
+    side.ends.insert(side.ends.begin() + k, end)
+    return 0
+
+
+cdef int _trim(const Seg *segs, int64_t n, Intervals *side_a, Intervals *side_b, vector[Seg] *out) except -1:
+    """The parts of the segments outside every accepted interval, on both sides
+    (``align_reference._trim``)."""
+    cdef vector[pair[int64_t, int64_t]] blocked
+    cdef int64_t i, k, a0, b0, length, d, pos, s, e
+    cdef Seg piece
+    for i in range(n):
+        a0, b0, length = segs[i].a0, segs[i].b0, segs[i].length
+        d = b0 - a0
+        blocked.clear()
+        k = side_a.first(a0)
+        while k < <int64_t> side_a.starts.size() and side_a.starts[k] < a0 + length:
+            if side_a.ends[k] > a0:
+                blocked.push_back(pair[int64_t, int64_t](side_a.starts[k], side_a.ends[k]))
+            k += 1
+        k = side_b.first(b0)
+        while k < <int64_t> side_b.starts.size() and side_b.starts[k] < b0 + length:
+            if side_b.ends[k] > b0:
+                blocked.push_back(pair[int64_t, int64_t](side_b.starts[k] - d, side_b.ends[k] - d))
+            k += 1
+        std_sort(blocked.begin(), blocked.end())
+        pos = a0
+        for k in range(<int64_t> blocked.size()):
+            s, e = blocked[k].first, blocked[k].second
+            if s > pos:
+                piece.a0, piece.b0, piece.length = pos, pos + d, min(s, a0 + length) - pos
+                out.push_back(piece)
+            pos = max(pos, e)
+        if pos < a0 + length:
+            piece.a0, piece.b0, piece.length = pos, pos + d, a0 + length - pos
+            out.push_back(piece)
+    return 0
+
+
+cdef int _split(const Seg *segs, int64_t n, Intervals *side_a, Intervals *side_b, int64_t max_gap,
+                int64_t max_shift, bint clear, vector[int64_t] *cuts) except -1:
+    """Where to cut the segments into pieces (``align_reference._split``): ``cuts`` gets the
+    start of every piece, then ``n``."""
+    cdef int64_t i, ga1, gb1, gx, gy
+    cuts.clear()
+    for i in range(n):
+        if i:
+            ga1 = segs[i - 1].a0 + segs[i - 1].length
+            gb1 = segs[i - 1].b0 + segs[i - 1].length
+            gx, gy = segs[i].a0 - ga1, segs[i].b0 - gb1
+            if (max(gx, gy) <= max_gap and abs(gx - gy) <= max_shift
+                    and (clear or (not side_a.hits(ga1, segs[i].a0) and not side_b.hits(gb1, segs[i].b0)))):
+                continue
+        cuts.push_back(i)
+    cuts.push_back(n)
+    return 0
+
+
+cdef int64_t _matched_tokens(const Seg *segs, int64_t n) noexcept nogil:
+    cdef int64_t i, m = 0
+    for i in range(n):
+        m += segs[i].length
+    return m
+
+
+cdef int _queue(priority_queue[Queued] *heap, vector[Seg] *pool, vector[int64_t] *bounds, int64_t lo,
+                int64_t hi) except -1:
+    """Queue pool[lo:hi] as a new chain."""
+    cdef int64_t c = bounds.size() // 2
+    bounds.push_back(lo)
+    bounds.push_back(hi)
+    heap.push(Queued(pair[int64_t, int64_t](_matched_tokens(pool.data() + lo, hi - lo), -pool[0][lo].a0),
+                     pair[int64_t, int64_t](-pool[0][lo].b0, c)))
+    return 0
+
+
+cdef int _select(Buf *seg_a, Buf *seg_b, Buf *seg_len, Buf *chain_end, int64_t max_gap, int64_t max_shift,
+                 int64_t min_chain) except -1:
+    """Accept chains best-first; trim and re-queue those overlapping accepted ones (the
+    reference's ``_select``, which it must equal: a hypothesis test holds them equal). The
+    chains in the buffers are replaced by the accepted ones, in the order accepted."""
+    cdef vector[Seg] pool, trimmed
+    cdef vector[int64_t] bounds, cuts, accepted
+    cdef priority_queue[Queued] heap
+    cdef Intervals side_a, side_b
+    cdef Seg seg
+    cdef int64_t c, s, s0, lo, hi, n, k, p
+    cdef bint same
+    s0 = 0
+    for c in range(chain_end.size):
+        for s in range(s0, chain_end.data[c]):
+            seg.a0, seg.b0, seg.length = seg_a.data[s], seg_b.data[s], seg_len.data[s]
+            pool.push_back(seg)
+        _queue(&heap, &pool, &bounds, s0, chain_end.data[c])
+        s0 = chain_end.data[c]
+    while not heap.empty():
+        c = heap.top().second.second
+        heap.pop()
+        lo, hi = bounds[2 * c], bounds[2 * c + 1]
+        n = hi - lo
+        trimmed.clear()
+        if (side_a.hits(pool[lo].a0, pool[hi - 1].a0 + pool[hi - 1].length)
+                or side_b.hits(pool[lo].b0, pool[hi - 1].b0 + pool[hi - 1].length)):
+            _trim(pool.data() + lo, n, &side_a, &side_b, &trimmed)
+            _split(trimmed.data(), trimmed.size(), &side_a, &side_b, max_gap, max_shift, False, &cuts)
+        else:  # clear of every accepted passage: nothing to trim, no gap holds one
+            for s in range(lo, hi):
+                trimmed.push_back(pool[s])
+            _split(trimmed.data(), n, &side_a, &side_b, max_gap, max_shift, True, &cuts)
+        same = cuts.size() == 2 and <int64_t> trimmed.size() == n
+        k = 0
+        while same and k < n:
+            same = (trimmed[k].a0 == pool[lo + k].a0 and trimmed[k].b0 == pool[lo + k].b0
+                    and trimmed[k].length == pool[lo + k].length)
+            k += 1
+        if same:
+            accepted.push_back(c)
+            _add(&side_a, pool[lo].a0, pool[hi - 1].a0 + pool[hi - 1].length)
+            _add(&side_b, pool[lo].b0, pool[hi - 1].b0 + pool[hi - 1].length)
+            continue
+        for p in range(<int64_t> cuts.size() - 1):
+            if _matched_tokens(trimmed.data() + cuts[p], cuts[p + 1] - cuts[p]) >= min_chain:
+                lo = pool.size()
+                for s in range(cuts[p], cuts[p + 1]):
+                    pool.push_back(trimmed[s])
+                _queue(&heap, &pool, &bounds, lo, pool.size())
+    seg_a.size = seg_b.size = seg_len.size = chain_end.size = 0
+    for c in accepted:
+        for s in range(bounds[2 * c], bounds[2 * c + 1]):
+            if _push(seg_a, pool[s].a0) or _push(seg_b, pool[s].b0) or _push(seg_len, pool[s].length):
+                raise MemoryError
+        if _push(chain_end, seg_a.size):
+            raise MemoryError
+    return 0
+
+
+def select_chains(list chains, int64_t max_gap, int64_t max_shift, int64_t min_chain):
+    """The compiled selection of chains (lists of (a0, b0, length) segments), as
+    ``align_reference._select`` returns it (for tests)."""
+    cdef Buf bufs[4]
+    cdef int64_t c, s
+    for c in range(4):
+        bufs[c].data = NULL
+        bufs[c].size = bufs[c].cap = 0
+    try:
+        for chain in chains:
+            for a0, b0, length in chain:
+                if _push(&bufs[0], a0) or _push(&bufs[1], b0) or _push(&bufs[2], length):
+                    raise MemoryError
+            if _push(&bufs[3], bufs[0].size):
+                raise MemoryError
+        _select(&bufs[0], &bufs[1], &bufs[2], &bufs[3], max_gap, max_shift, min_chain)
+        out = []
+        for c in range(bufs[3].size):
+            out.append([(bufs[0].data[s], bufs[1].data[s], bufs[2].data[s])
+                        for s in range(bufs[3].data[c - 1] if c else 0, bufs[3].data[c])])
+        return out
+    finally:
+        for c in range(4):
+            free(bufs[c].data)
+
+
 cdef inline void _reverse(int64_t *xs, int64_t n) noexcept nogil:
     cdef int64_t i, t
     for i in range(n // 2):
@@ -536,10 +732,10 @@ def sorted_seed_keys(const uint64_t[::1] hashes, int64_t n, uint64_t fold):
 
 
 def align_pair(Prepared A, Prepared B, int64_t seed_size, int64_t max_occ, int64_t max_gap, int64_t max_shift,
-               int64_t min_chain, int64_t min_passage, double min_score, bint extend, select):
+               int64_t min_chain, int64_t min_passage, double min_score, bint extend):
     """The passages of one pair in canonical order: a list of (a_start, a_end, b_start,
-    b_end, score) in characters. ``select(chains)`` accepts chains (lists of (a0, b0,
-    length) token segments) when some overlap; otherwise all are accepted as they are."""
+    b_end, score) in characters. When chains overlap, they are selected best-first
+    (:func:`_select`); otherwise all are accepted as they are."""
     cdef Buf ia, ib, seg_a, seg_b, seg_len, chain_end
     cdef Frag *frags = NULL
     cdef int64_t nfrag = 0, nc, c, s, s0, s1, k, rb, lim_a, lim_b, gx, gy, room
@@ -594,29 +790,19 @@ def align_pair(Prepared A, Prepared B, int64_t seed_size, int64_t max_occ, int64
                     lo_b[c], hi_b[c] = seg_b.data[s0], seg_b.data[s1] + seg_len.data[s1]
                 overlapping = _extents_overlap(lo_a, hi_a, nc) or _extents_overlap(lo_b, hi_b, nc)
             if overlapping:
-                chains = []
-                for c in range(nc):
-                    s0 = chain_end.data[c - 1] if c else 0
-                    chains.append([(seg_a.data[s], seg_b.data[s], seg_len.data[s])
-                                   for s in range(s0, chain_end.data[c])])
-                accepted = select(chains)
-                if len(accepted) > nc:  # trimming splits chains: there may be more than before
-                    grown_sp = <int64_t *> realloc(sp, len(accepted) * 4 * sizeof(int64_t))
+                _select(&seg_a, &seg_b, &seg_len, &chain_end, max_gap, max_shift, min_chain)
+                if chain_end.size > nc:  # trimming splits chains: there may be more than before
+                    grown_sp = <int64_t *> realloc(sp, chain_end.size * 4 * sizeof(int64_t))
                     if grown_sp == NULL:
                         raise MemoryError
                     sp = grown_sp
-                    grown_m = <double *> realloc(matched, len(accepted) * sizeof(double))
+                    grown_m = <double *> realloc(matched, chain_end.size * sizeof(double))
                     if grown_m == NULL:
                         raise MemoryError
                     matched = grown_m
-                nc = len(accepted)
-                seg_a.size = seg_b.size = seg_len.size = chain_end.size = 0
-                for chain in accepted:
-                    for a0_, b0_, l_ in chain:
-                        if _push(&seg_a, a0_) or _push(&seg_b, b0_) or _push(&seg_len, l_):
-                            raise MemoryError
-                    if _push(&chain_end, seg_a.size):
-                        raise MemoryError
+                nc = chain_end.size
+                if nc == 0:
+                    return []
             # spans (as rows of 4 in sp), matched = segments + LCS of the gaps
             scratch = <int64_t *> malloc((max_gap + 1) * (max_gap + 2) * sizeof(int64_t) + 64)
             by_b = <int64_t *> malloc(nc * 2 * sizeof(int64_t))
@@ -716,7 +902,7 @@ cdef void _sort_rows(int64_t *sp, double *matched, int64_t n, int64_t col) noexc
 
 
 def align_many(list firsts, list seconds, int64_t seed_size, int64_t max_occ, int64_t max_gap, int64_t max_shift,
-               int64_t min_chain, int64_t min_passage, double min_score, bint extend, select):
+               int64_t min_chain, int64_t min_passage, double min_score, bint extend):
     """:func:`align_pair` for the pairs (firsts[i], seconds[i]) of prepared texts, each in
     canonical order and mirrored back (what :func:`retold.core.align.align_prepared` does
     for one pair): a list of row lists (a_start, a_end, b_start, b_end, score), each sorted
@@ -745,10 +931,10 @@ def align_many(list firsts, list seconds, int64_t seed_size, int64_t max_occ, in
             continue
         if la > lb or (la == lb and c > 0):
             rows = align_pair(B, A, seed_size, max_occ, max_gap, max_shift, min_chain, min_passage, min_score,
-                              extend, select)
+                              extend)
             rows = sorted([(r[2], r[3], r[0], r[1], r[4]) for r in rows])
         else:
             rows = align_pair(A, B, seed_size, max_occ, max_gap, max_shift, min_chain, min_passage, min_score,
-                              extend, select)
+                              extend)
         out.append(rows)
     return out

@@ -40,19 +40,17 @@ aligned once, and mirrored back, so ``align(b, a)`` is exactly the mirror of
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from functools import lru_cache, partial
+from collections.abc import Sequence
 
 import numpy as np
 
 from retold.config import AlignConfig
 from retold.core import _align
-from retold.core.align_reference import _select
 from retold.core.hashing import FOLD_INT, P_INT, start
-from retold.core.normalize import Tokens, tokenize_spans
+from retold.core.normalize import Tokens
 from retold.core.rules import rounded
 # the scan's own batch tokeniser+hasher (ASCII), so passages hash exactly as sketches do
-from retold.core.sketch import ASCII_JOINERS, ASCII_NORMAL, asciify, token_hashes
+from retold.core.sketch import ASCII_JOINERS, ASCII_NORMAL, asciify, token_hashes, unicode_tokens
 from retold.models import Passage
 
 #: ASCII tokenisation as the sketches do it: each byte's normalised form (32: not part of
@@ -72,20 +70,28 @@ def prepare_many(texts: Sequence[str], config: AlignConfig = AlignConfig()) -> l
 
 def prepare(text: str, config: AlignConfig = AlignConfig()) -> Prepared:
     """Tokenise and hash ``text`` once for all its alignments: in one compiled pass when it
-    is ASCII up to separators and joiners, else through :func:`~retold.core.normalize.tokenize_spans`."""
+    is ASCII up to separators and joiners, else vectorised over its code points
+    (:func:`~retold.core.sketch.unicode_tokens`: the tokens of
+    :func:`~retold.core.normalize.tokenize_spans`)."""
     form = text if text.isascii() else asciify(text)
     if form is None:
-        return prepare_tokens(tokenize_spans(text), config)
+        hashes, _, starts, ends = unicode_tokens([text], config.seed)
+        return _prepared(hashes, starts, ends, config)
     return _align.prepare_ascii(form.encode("ascii"), _NORMAL, _JOINER, start(config.seed), P_INT,
                                 config.seed_size, FOLD_INT)
 
 
 def prepare_tokens(tokens: Tokens, config: AlignConfig = AlignConfig()) -> Prepared:
     """:func:`prepare` for a text already tokenised with :func:`~retold.core.normalize.tokenize_spans`."""
-    hashes = np.ascontiguousarray(token_hashes(tokens.tokens, config.seed), dtype=np.uint64)
+    return _prepared(token_hashes(tokens.tokens, config.seed), tokens.starts, tokens.ends, config)
+
+
+def _prepared(hashes: np.ndarray, starts: np.ndarray, ends: np.ndarray, config: AlignConfig) -> Prepared:
+    """A :class:`Prepared` text from its token hashes and character spans."""
+    hashes = np.ascontiguousarray(hashes, dtype=np.uint64)
     keys, at = _align.sorted_seed_keys(hashes, config.seed_size, FOLD_INT)
-    return Prepared(hashes, np.ascontiguousarray(tokens.starts, dtype=np.int64),
-                    np.ascontiguousarray(tokens.ends, dtype=np.int64), keys, at)
+    return Prepared(hashes, np.ascontiguousarray(starts, dtype=np.int64), np.ascontiguousarray(ends, dtype=np.int64),
+                    keys, at)
 
 
 def align(text_a: str, text_b: str, config: AlignConfig = AlignConfig()) -> list[Passage]:
@@ -113,12 +119,6 @@ def align_prepared_many(firsts: Sequence[Prepared], seconds: Sequence[Prepared],
     """:func:`align_prepared` of (firsts[i], seconds[i]) for every i, in one compiled call."""
     batches = _align.align_many(
         list(firsts), list(seconds), config.seed_size, config.max_seed_occurrences, config.max_gap, config.max_shift,
-        config.min_chain_tokens, config.min_passage_tokens, config.min_score, config.extend, _selector(config),
+        config.min_chain_tokens, config.min_passage_tokens, config.min_score, config.extend,
     )
     return [[Passage(s, e, t, f, rounded(score)) for s, e, t, f, score in rows] for rows in batches]
-
-
-@lru_cache(maxsize=16)
-def _selector(config: AlignConfig) -> Callable[[list], list]:
-    """The kernel's callback for overlapping chains (made once per configuration)."""
-    return partial(_select, config=config)

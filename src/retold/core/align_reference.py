@@ -1,7 +1,8 @@
 """The reference twin of :mod:`retold.core.align`: the same method in plain Python and NumPy.
 
 Readable, and slow: the tests check that the compiled aligner gives exactly these
-passages, and :func:`_select` (overlapping chains, the rare case) is used by both.
+passages, and that the compiled selection of overlapping chains (:func:`_select`; frequent
+in texts that repeat themselves, like licences) accepts the same chains.
 """
 
 from __future__ import annotations

@@ -337,6 +337,15 @@ def ascii_token_hashes(texts: Sequence[str], seed: int) -> tuple[np.ndarray, np.
 
 def _unicode_token_hashes(texts: Sequence[str], seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Token hashes (concatenated) and tokens per text, for any texts (code point arrays)."""
+    th, ntok, _, _ = unicode_tokens(texts, seed)
+    return th, ntok
+
+
+def unicode_tokens(texts: Sequence[str], seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Token hashes (concatenated), tokens per text, and each token's [start, end) in its
+    text (int64), for any texts, vectorised over code points: the hashes of
+    :func:`token_hashes` of ``tokenize_spans(text).tokens``, the spans of ``tokenize_spans``
+    (a token runs from a word character to the last one reachable through joiners)."""
     n = len(texts)
     big = "\n".join(texts)  # "\n" separates: no token spans two texts
     doc_len = np.fromiter(map(len, texts), dtype=np.int64, count=n)
@@ -351,7 +360,8 @@ def _unicode_token_hashes(texts: Sequence[str], seed: int) -> tuple[np.ndarray, 
     cls[hi] = u_cls[inv]
     wpos = np.flatnonzero(cls == _WORD)
     if len(wpos) == 0:
-        return EMPTY, np.zeros(n, dtype=np.int64)
+        none = np.empty(0, dtype=np.int64)
+        return EMPTY, np.zeros(n, dtype=np.int64), none, none
     # consecutive word characters are in the same token iff only joiners lie between them
     sepcum = np.cumsum(cls == _SEP, dtype=np.int32)[wpos]
     new_tok = np.empty(len(wpos), dtype=bool)
@@ -378,7 +388,11 @@ def _unicode_token_hashes(texts: Sequence[str], seed: int) -> tuple[np.ndarray, 
             if len(ref) != ntok[d]:  # pragma: no cover - boundaries are exact by construction
                 raise AssertionError("fast and reference tokenisation disagree")
             th[off[d] : off[d + 1]] = np.asarray(ref, dtype=np.uint64)
-    return th, ntok
+    last = np.empty(len(tstart), dtype=np.int64)  # each token's last word character
+    last[:-1] = tstart[1:] - 1
+    last[-1] = len(wpos) - 1
+    shift = np.repeat(doc_start[:-1], ntok)
+    return th, ntok, wpos[tstart] - shift, wpos[last] + 1 - shift
 
 
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
