@@ -11,30 +11,28 @@ walk. It returns the passages in characters, unrounded scores.
 # distutils: language = c++
 
 from libc.stdint cimport int64_t, uint64_t
-from libc.stdlib cimport free, malloc, realloc
+from libc.stdlib cimport calloc, free, malloc, realloc
 from libc.string cimport memcmp
 from libcpp.algorithm cimport lower_bound, sort as std_sort, upper_bound
 from libcpp.queue cimport priority_queue
 from libcpp.utility cimport pair
 from libcpp.vector cimport vector
 
+from retold.core._radix cimport radix_sort_u64
+
 #: chaining penalties per skipped token (see retold.core.align)
 cdef double SHIFT_COST = 0.5
 cdef double GAP_COST = 0.25
 #: earlier fragments tried per diagonal bin as predecessors
 cdef int64_t MAX_PREDECESSORS = 64
+#: seeds from which the radix sort beats std::sort
+cdef int64_t RADIX_MIN = 2048
 
 
 ctypedef struct Frag:
-    int64_t key
     int64_t a0
     int64_t b0
     int64_t length
-
-
-ctypedef struct Ranked:
-    double score
-    int64_t idx
 
 
 ctypedef struct Buf:
@@ -56,15 +54,48 @@ cdef int _push(Buf *buf, int64_t value) noexcept nogil:
     return 0
 
 
-cdef bint _frag_before(const Frag &x, const Frag &y) noexcept nogil:
-    return x.key < y.key
-
-
-cdef bint _ranked_before(const Ranked &p, const Ranked &q) noexcept nogil:
-    """Best score first, ties by index (as a stable sort by score, descending)."""
-    if p.score != q.score:
-        return p.score > q.score
-    return p.idx < q.idx
+cdef int _sort_by_a_end(Frag *frags, int64_t n, int64_t limit) noexcept nogil:
+    """Stable sort of fragments by a_end (< ``limit``): a counting sort when the fragments
+    are many for the range, else std::sort on (a_end, index) pairs. -1 when out of memory."""
+    cdef pair[int64_t, int64_t] *order
+    cdef int64_t *at
+    cdef Frag *copy = <Frag *> malloc(n * sizeof(Frag))
+    cdef int64_t r, e, total, c
+    if copy == NULL:
+        return -1
+    for r in range(n):
+        copy[r] = frags[r]
+    if 4 * n >= limit:
+        at = <int64_t *> calloc(limit + 1, sizeof(int64_t))
+        if at == NULL:
+            free(copy)
+            return -1
+        for r in range(n):
+            at[copy[r].a0 + copy[r].length] += 1
+        total = 0
+        for e in range(limit + 1):
+            c = at[e]
+            at[e] = total
+            total += c
+        for r in range(n):
+            e = copy[r].a0 + copy[r].length
+            frags[at[e]] = copy[r]
+            at[e] += 1
+        free(at)
+    else:
+        order = <pair[int64_t, int64_t] *> malloc(n * sizeof(pair[int64_t, int64_t]))
+        if order == NULL:
+            free(copy)
+            return -1
+        for r in range(n):
+            order[r].first = copy[r].a0 + copy[r].length
+            order[r].second = r
+        std_sort(order, order + n)
+        for r in range(n):
+            frags[r] = copy[order[r].second]
+        free(order)
+    free(copy)
+    return 0
 
 
 cdef inline int64_t _floordiv(int64_t x, int64_t w) noexcept nogil:
@@ -142,7 +173,8 @@ cdef Frag *_fragments(Buf *ia, Buf *ib, int64_t n, bint unique, int64_t len_a, i
     runs of seeds at consecutive positions on both sides, found in order of a without
     sorting: disjoint on a, so already in order of their ends.
     """
-    cdef int64_t s = ia.size, span = 0, r, d, x, first, nfrag = 0
+    cdef int64_t s = ia.size, span = 0, r, d, x, first, last, cur, cur_d, mask, nfrag = 0
+    cdef int bits = 0
     cdef int64_t *key
     cdef int64_t *mate
     cdef Frag *frags
@@ -181,31 +213,65 @@ cdef Frag *_fragments(Buf *ia, Buf *ib, int64_t n, bint unique, int64_t len_a, i
             span = ia.data[r] + 1
         if ib.data[r] >= span:
             span = ib.data[r] + 1
+    while (1 << bits) < span:
+        bits += 1
+    mask = (1 << bits) - 1
     key = <int64_t *> malloc(s * sizeof(int64_t))
     frags = <Frag *> malloc(s * sizeof(Frag))
     if key == NULL or frags == NULL:
         free(key)
         free(frags)
         return NULL
+    # (diagonal + span, i) packed in one integer: diagonal + span < 2 * span, i < span
     for r in range(s):
-        key[r] = (ib.data[r] - ia.data[r] + span) * span + ia.data[r]
-    std_sort(key, key + s)
-    first = 0
+        key[r] = ((ib.data[r] - ia.data[r] + span) << bits) | ia.data[r]
+    if s < RADIX_MIN:
+        std_sort(key, key + s)
+    elif radix_sort_u64(<uint64_t *> key, s):  # the keys are >= 0
+        free(key)
+        free(frags)
+        return NULL
+    # runs of seeds on one diagonal, each at most n after the previous one
+    d = key[0] >> bits
+    x = key[0] & mask  # the run's first position on a
+    last = x
     for r in range(1, s + 1):
-        if r == s or key[r] / span != key[r - 1] / span or key[r] % span > key[r - 1] % span + n:
-            x = key[first] % span
-            d = key[first] / span - span
-            frags[nfrag].a0 = x
-            frags[nfrag].b0 = x + d
-            frags[nfrag].length = key[r - 1] % span - x + n
-            nfrag += 1
-            first = r
+        if r < s:
+            cur_d = key[r] >> bits
+            cur = key[r] & mask
+            if cur_d == d and cur <= last + n:
+                last = cur
+                continue
+        frags[nfrag].a0 = x
+        frags[nfrag].b0 = x + d - span
+        frags[nfrag].length = last - x + n
+        nfrag += 1
+        if r < s:
+            d, x, last = cur_d, cur, cur
     free(key)
-    for r in range(nfrag):
-        frags[r].key = (frags[r].a0 + frags[r].length) * (2 * span + n) + frags[r].b0 + frags[r].length
-    std_sort(frags, frags + nfrag, _frag_before)
+    # by end (a_end, b_end); fragments are disjoint on a diagonal, so no two share an end.
+    # They are in order of diagonal, so a stable sort by a_end is (a_end, b_end) order.
+    if _sort_by_a_end(frags, nfrag, len_a + n):
+        free(frags)
+        return NULL
     count[0] = nfrag
     return frags
+
+
+cdef int _rank_pairs(const double *score, int64_t n, uint64_t *ranked) noexcept nogil:
+    """``ranked``: the indices by score, best first, ties by index (any scores). -1 when out of memory."""
+    cdef pair[double, int64_t] *order = <pair[double, int64_t] *> malloc(n * sizeof(pair[double, int64_t]))
+    cdef int64_t k
+    if order == NULL:
+        return -1
+    for k in range(n):
+        order[k].first = -score[k]
+        order[k].second = k
+    std_sort(order, order + n)
+    for k in range(n):
+        ranked[k] = order[k].second
+    free(order)
+    return 0
 
 
 cdef int _chains(Frag *frags, int64_t nf, int64_t max_gap, int64_t max_shift, int64_t min_tokens,
@@ -218,6 +284,7 @@ cdef int _chains(Frag *frags, int64_t nf, int64_t max_gap, int64_t max_shift, in
     cdef int64_t k, g, o, v, r, lo, cnt, st, u, nu = 0, min_home = 0, x, p, c, matched, first_seg
     cdef int64_t a0, b0, fl, a1, b1, min_end, ga1, gb1, clip, gap_a, gap_b, shift, best_g, best_clip, home_k
     cdef double best, total
+    cdef bint fits
     cdef double *score = <double *> malloc(nf * sizeof(double))
     cdef int64_t *pred = <int64_t *> malloc(nf * sizeof(int64_t))
     cdef int64_t *clips = <int64_t *> malloc(nf * sizeof(int64_t))
@@ -228,7 +295,7 @@ cdef int _chains(Frag *frags, int64_t nf, int64_t max_gap, int64_t max_shift, in
     cdef int64_t *ustart = <int64_t *> malloc(nf * sizeof(int64_t))
     cdef int64_t *ucnt = <int64_t *> malloc(nf * sizeof(int64_t))
     cdef char *used = <char *> malloc(nf)
-    cdef Ranked *ranked = <Ranked *> malloc(nf * sizeof(Ranked))
+    cdef uint64_t *ranked = <uint64_t *> malloc(nf * sizeof(uint64_t))
     cdef int rc = 0
     if (score == NULL or pred == NULL or clips == NULL or home == NULL or by_bin == NULL or bin_of == NULL
             or ubin == NULL or ustart == NULL or ucnt == NULL or used == NULL or ranked == NULL):
@@ -296,13 +363,27 @@ cdef int _chains(Frag *frags, int64_t nf, int64_t max_gap, int64_t max_shift, in
             pred[k] = best_g
             clips[k] = best_clip
             ucnt[u] += 1
+        # best score first, ties by index (as a stable sort by score, descending). Scores are
+        # positive multiples of 1/4 (the costs above), so below 2**30 (always, short of a text
+        # of a billion tokens) (2**32 - 1 - 4 * score) << 32 | index sorts as one integer
+        fits = True
         for k in range(nf):
-            ranked[k].score = score[k]
-            ranked[k].idx = k
             used[k] = 0
-        std_sort(ranked, ranked + nf, _ranked_before)
-        for r in range(nf):
-            x = ranked[r].idx
+            if score[k] >= 1073741824.0:
+                fits = False
+        if fits:
+            for k in range(nf):
+                ranked[k] = ((<uint64_t> 4294967295 - <uint64_t> (score[k] * 4)) << 32) | <uint64_t> k
+            if nf < RADIX_MIN:
+                std_sort(ranked, ranked + nf)
+            elif radix_sort_u64(ranked, nf):
+                rc = -1
+            for k in range(nf):
+                ranked[k] &= <uint64_t> 4294967295
+        else:
+            rc = _rank_pairs(score, nf, ranked)
+        for r in range(nf if rc == 0 else 0):
+            x = <int64_t> ranked[r]
             first_seg = seg_a.size
             matched = 0
             while x != -1 and not used[x]:

@@ -15,16 +15,14 @@ from libcpp.algorithm cimport sort as std_sort
 from libc.string cimport memcpy, memset
 from libcpp.vector cimport vector
 
+from retold.core._radix cimport radix_sort_u64
+
 cdef enum:
     # sizes differing by more than this factor: gallop on the longer side instead of stepping
     GALLOP_RATIO = 8
     # a document more than this many times longer than the set it is looked up in is covered
     # sparsely (the matches are collected and sorted) instead of marking all its windows
     SPARSE_RATIO = 4
-    # radix sort: digits of RADIX_BITS bits, RADIX_PASSES of them cover 64 bits
-    RADIX_BITS = 11
-    RADIX_BUCKETS = 2048
-    RADIX_PASSES = 6
 
 
 cdef inline Py_ssize_t gallop(const uint64_t* v, Py_ssize_t lo, Py_ssize_t n, uint64_t x) noexcept nogil:
@@ -393,60 +391,13 @@ def group_pair_counts(const int64_t[::1] members, const int64_t[::1] starts, con
 
 
 def sort_u64(uint64_t[::1] values):
-    """Sort ``values`` in place (what ``ndarray.sort()`` does), by a least-significant-digit
-    radix sort on 11-bit digits: six passes over the data (fewer when a digit is the same
-    for every value, as the top bits of small keys are), with one buffer of the same size."""
-    cdef Py_ssize_t n = values.shape[0], i
-    cdef int d, k
-    cdef uint64_t* src
-    cdef uint64_t* dst
-    cdef uint64_t* buf
-    cdef uint64_t* tmp
-    cdef int64_t* counts
-    cdef int64_t* cd
-    cdef int64_t total, c
-    cdef uint64_t x
-    cdef bint skip
-    if n < 2:
-        return
-    buf = <uint64_t*>malloc(n * sizeof(uint64_t))
-    counts = <int64_t*>calloc(RADIX_PASSES * RADIX_BUCKETS, sizeof(int64_t))
-    if buf == NULL or counts == NULL:
-        free(buf)
-        free(counts)
+    """Sort ``values`` in place (what ``ndarray.sort()`` does): :func:`radix_sort_u64`."""
+    cdef int failed = 0
+    if values.shape[0] > 1:
+        with nogil:
+            failed = radix_sort_u64(&values[0], values.shape[0])
+    if failed:
         raise MemoryError()
-    src = &values[0]
-    dst = buf
-    with nogil:
-        for i in range(n):
-            x = src[i]
-            for d in range(RADIX_PASSES):
-                counts[d * RADIX_BUCKETS + ((x >> (RADIX_BITS * d)) & (RADIX_BUCKETS - 1))] += 1
-        for d in range(RADIX_PASSES):
-            cd = counts + d * RADIX_BUCKETS
-            skip = False
-            total = 0
-            for k in range(RADIX_BUCKETS):
-                c = cd[k]
-                if c == n:
-                    skip = True
-                    break
-                cd[k] = total
-                total += c
-            if skip:
-                continue
-            for i in range(n):
-                x = src[i]
-                k = (x >> (RADIX_BITS * d)) & (RADIX_BUCKETS - 1)
-                dst[cd[k]] = x
-                cd[k] += 1
-            tmp = src
-            src = dst
-            dst = tmp
-        if src != &values[0]:
-            memcpy(&values[0], src, n * sizeof(uint64_t))
-    free(buf)
-    free(counts)
 
 
 def run_starts(const uint64_t[::1] values, int shift):
