@@ -352,3 +352,14 @@ def test_compiled_selection_equals_the_reference(chains, config):
     expected = align_reference._select([list(c) for c in chains], config)
     got = _align.select_chains(chains, config.max_gap, config.max_shift, config.min_chain_tokens)
     assert got == expected
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.one_of(st.floats(0.0, 1.0), st.integers(0, 10**5).map(lambda k: k / 10**5),
+                 st.floats(allow_nan=False, allow_infinity=False)))
+def test_compiled_score_rounding_equals_rounded(x):
+    """Scores are rounded in the kernel as :func:`retold.core.rules.rounded` does (ties
+    included: k / 10**5 hits the ties of the fifth decimal)."""
+    from retold.core.rules import rounded
+
+    assert _align.round_score(x) == rounded(x)

@@ -5,13 +5,15 @@ token hashes, token character spans, and the seed n-gram keys sorted with their
 positions) and runs the five steps in C: seeds by a galloping merge of the two sorted
 key lists (the cost of a pair grows with the shorter text, times the log of the longer),
 fragments, the chain DP, the selection of overlapping chains, gap LCS and the boundary
-walk. It returns the passages in characters, unrounded scores.
+walk. It returns the passages in characters, with scores rounded as written out
+(:func:`round_score`).
 """
 
 # distutils: language = c++
 
 from libc.stdint cimport int64_t, uint64_t
 from libc.stdlib cimport calloc, free, malloc, realloc
+from libc.math cimport fabs, floor, rint
 from libc.string cimport memcmp
 from libcpp.algorithm cimport lower_bound, sort as std_sort, upper_bound
 from libcpp.queue cimport priority_queue
@@ -688,6 +690,17 @@ cdef void _xdrop(const uint64_t *xs, int64_t nx, int64_t dx, const uint64_t *ys,
                     else table[i * w + j - 1]
 
 
+cpdef double round_score(double x):
+    """``round(x, 4)`` (:func:`retold.core.rules.rounded`) without a Python call unless ``x``
+    is near a tie: for |x| <= 1e4, ``x * 1e4`` is within 1.2e-8 of the exact product, so
+    away from a tie ``rint`` gives the correctly rounded integer k, and k / 1e4 is the double
+    nearest k / 10**4, which ``round`` returns (as :func:`retold.core.verify.rounded_all`)."""
+    cdef double scaled = x * 1e4
+    if not fabs(x) <= 1e4 or fabs(scaled - floor(scaled) - 0.5) < 1e-6:
+        return round(x, 4)
+    return rint(scaled) / 1e4
+
+
 cdef class Prepared:
     """A text ready to be aligned with any number of partners: token hashes, token spans
     in characters, and the seed n-gram keys sorted with their positions (numpy arrays,
@@ -944,7 +957,7 @@ def align_pair(Prepared A, Prepared B, int64_t seed_size, int64_t max_occ, int64
                     sc = 2.0 * matched[c] / ((sp[4 * c + 1] - sp[4 * c]) + (sp[4 * c + 3] - sp[4 * c + 2]))
                     if room >= min_passage and sc >= min_score:
                         out.append((A.s[sp[4 * c]], A.e[sp[4 * c + 1] - 1], B.s[sp[4 * c + 2]],
-                                    B.e[sp[4 * c + 3] - 1], sc))
+                                    B.e[sp[4 * c + 3] - 1], round_score(sc)))
                 return out
             finally:
                 free(scratch)

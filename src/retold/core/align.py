@@ -48,7 +48,6 @@ from retold.config import AlignConfig
 from retold.core import _align
 from retold.core.hashing import FOLD_INT, P_INT, start
 from retold.core.normalize import Tokens
-from retold.core.rules import rounded
 # the scan's own batch tokeniser+hasher (ASCII), so passages hash exactly as sketches do
 from retold.core.sketch import ASCII_JOINERS, ASCII_NORMAL, asciify, token_hashes, unicode_tokens
 from retold.models import Passage
@@ -121,4 +120,4 @@ def align_prepared_many(firsts: Sequence[Prepared], seconds: Sequence[Prepared],
         list(firsts), list(seconds), config.seed_size, config.max_seed_occurrences, config.max_gap, config.max_shift,
         config.min_chain_tokens, config.min_passage_tokens, config.min_score, config.extend,
     )
-    return [[Passage(s, e, t, f, rounded(score)) for s, e, t, f, score in rows] for rows in batches]
+    return [[Passage(s, e, t, f, score) for s, e, t, f, score in rows] for rows in batches]

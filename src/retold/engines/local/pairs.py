@@ -4,6 +4,7 @@ spread over worker processes (forked, sharing the corpus arrays; see
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -22,33 +23,49 @@ from retold.models import Pair, Passage
 from retold.progress import NullProgress, Progress
 
 
-#: prepared texts an aligning process keeps (in tokens; ~30 bytes each)
+#: prepared texts an aligning process keeps (in tokens; ~40 bytes each)
 PREPARED_TOKENS = 1 << 20
+
+
+def _digest(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 class PreparedCache:
     """The most recently used prepared texts (:func:`~retold.core.align.prepare_many`), up to
     ``max_tokens`` tokens in all: each text is tokenised once for the pairs that come
-    together (pairs are aligned in an order that keeps a document's pairs close)."""
+    together (pairs are aligned in an order that keeps a document's pairs close), and
+    identical texts (a page or a licence copied many times) share one preparation: they are
+    kept by a digest of their content."""
 
     def __init__(self, text_of: Callable[[str], str], config: AlignConfig, max_tokens: int = PREPARED_TOKENS) -> None:
         self.text_of, self.config, self.max_tokens = text_of, config, max_tokens
-        self.docs: OrderedDict[str, Prepared] = OrderedDict()
+        self.docs: OrderedDict[bytes, Prepared] = OrderedDict()  # by content digest
+        self.digest_of: dict[str, bytes] = {}  # every document id seen
         self.tokens = 0
         self.prepared = 0  # texts prepared so far (a measure of locality)
 
     def get_all(self, ids: Sequence[str]) -> dict[str, Prepared]:
         """The prepared texts of ``ids`` (those missing prepared in one batch)."""
-        missing = list(dict.fromkeys(i for i in ids if i not in self.docs))
-        for i, prepared in zip(missing, prepare_many([self.text_of(i) for i in missing], self.config)):
-            self.docs[i] = prepared
+        missing: dict[bytes, str] = {}
+        for i in dict.fromkeys(ids):
+            key = self.digest_of.get(i)
+            if key is None or key not in self.docs:
+                text = self.text_of(i)
+                key = self.digest_of[i] = _digest(text)
+                if key not in self.docs:
+                    missing[key] = text
+        for key, prepared in zip(missing, prepare_many(list(missing.values()), self.config)):
+            self.docs[key] = prepared
             self.tokens += prepared.n_tokens
         self.prepared += len(missing)
         out = {}
         for i in ids:
-            self.docs.move_to_end(i)
-            out[i] = self.docs[i]
-        while self.tokens > self.max_tokens and len(self.docs) > len(out):
+            key = self.digest_of[i]
+            self.docs.move_to_end(key)
+            out[i] = self.docs[key]
+        keep = len(set(self.digest_of[i] for i in ids))
+        while self.tokens > self.max_tokens and len(self.docs) > keep:
             _, old = self.docs.popitem(last=False)
             self.tokens -= old.n_tokens
         return out

@@ -1,0 +1,66 @@
+"""The local engine's alignment stage: the prepared-text cache and the chunked, ordered alignment."""
+
+from __future__ import annotations
+
+from retold.config import AlignConfig
+from retold.core.align import align
+from retold.engines.local.pairs import PreparedCache, align_pairs, locality_order
+from retold.models import Pair
+
+import numpy as np
+
+from conftest import SEED_LONG, SEED_SHORT, edit_words
+
+
+def _texts(seed_texts: dict[str, str]) -> dict[str, str]:
+    long, short = seed_texts[SEED_LONG], seed_texts[SEED_SHORT]
+    return {"a": long, "b": long, "c": short, "d": edit_words(long, 0.1, 1), "e": short + " Extra words here."}
+
+
+def test_identical_texts_share_one_preparation(seed_texts):
+    texts = _texts(seed_texts)
+    read: list[str] = []
+
+    def text_of(i: str) -> str:
+        read.append(i)
+        return texts[i]
+
+    cache = PreparedCache(text_of, AlignConfig())
+    got = cache.get_all(["a", "b", "c", "a"])
+    assert got["a"] is got["b"] and got["a"] is not got["c"]
+    assert cache.prepared == 2 and read == ["a", "b", "c"]
+    again = cache.get_all(["b", "c"])  # kept: nothing read or prepared again
+    assert again["b"] is got["a"] and cache.prepared == 2 and read == ["a", "b", "c"]
+
+
+def test_over_budget_the_least_recently_used_go_but_never_those_in_use(seed_texts):
+    texts = _texts(seed_texts)
+    cache = PreparedCache(texts.__getitem__, AlignConfig(), max_tokens=1)
+    first = cache.get_all(["a", "c"])
+    assert len(cache.docs) == 2  # over budget, but both are in use
+    cache.get_all(["d"])
+    assert list(cache.docs) == [cache.digest_of["d"]]
+    assert cache.get_all(["a"])["a"].n_tokens == first["a"].n_tokens and cache.prepared == 4
+
+
+def test_aligned_pairs_equal_one_at_a_time_whatever_the_chunks_and_cache(seed_texts, monkeypatch):
+    texts = _texts(seed_texts)
+    ids = sorted(texts)
+    pairs = tuple(Pair(x, y, 0.5, 0.5, 0.5, "overlap") for k, x in enumerate(ids) for y in ids[k + 1:])
+    expected = [tuple(align(texts[p.a], texts[p.b])) for p in pairs]
+    monkeypatch.setattr(PreparedCache.__init__, "__defaults__", (1,))  # a cache of one token
+    for chunk, workers in ((1, 1), (3, 2), (512, 1)):
+        got = align_pairs(pairs, texts.__getitem__, AlignConfig(), workers=workers, chunk=chunk)
+        assert [p.passages for p in got] == expected
+        assert [(p.a, p.b) for p in got] == [(p.a, p.b) for p in pairs]
+    assert any(expected)
+
+
+def test_locality_order_is_a_permutation_that_groups_a_documents_pairs():
+    a = np.array([0, 5, 0, 3, 5, 1])
+    b = np.array([9, 9, 5, 4, 4, 9])
+    order = locality_order(a, b)
+    assert sorted(order.tolist()) == list(range(len(a)))
+    assert order.tolist() == locality_order(a, b).tolist()
+    # the first pair's documents come first: pairs of document 0 lead
+    assert {int(a[order[0]]), int(b[order[0]])} & {0}
