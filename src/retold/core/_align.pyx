@@ -28,7 +28,7 @@ cdef double GAP_COST = 0.25
 #: earlier fragments tried per diagonal bin as predecessors
 cdef int64_t MAX_PREDECESSORS = 64
 #: seeds from which the radix sort beats std::sort
-cdef int64_t RADIX_MIN = 2048
+cdef int64_t RADIX_MIN = 512
 
 
 ctypedef struct Frag:
@@ -260,6 +260,35 @@ cdef Frag *_fragments(Buf *ia, Buf *ib, int64_t n, bint unique, int64_t len_a, i
     return frags
 
 
+cdef void _group_stable(const int64_t *key, int64_t n, int64_t lo, int64_t hi, int64_t *out,
+                        int64_t *scratch) noexcept nogil:
+    """``out``: the indices 0..n-1 ordered by ``key`` (in [lo, hi]), ties in index order: a
+    counting sort when the range is at most 4 n, else std::sort on (key, index) pairs
+    (``scratch``: room for 4 n + 1 integers)."""
+    cdef int64_t k, c, total, span = hi - lo + 1
+    cdef pair[int64_t, int64_t] *order = <pair[int64_t, int64_t] *> scratch
+    if span <= 4 * n:
+        for k in range(span):
+            scratch[k] = 0
+        for k in range(n):
+            scratch[key[k] - lo] += 1
+        total = 0
+        for k in range(span):
+            c = scratch[k]
+            scratch[k] = total
+            total += c
+        for k in range(n):
+            out[scratch[key[k] - lo]] = k
+            scratch[key[k] - lo] += 1
+        return
+    for k in range(n):
+        order[k].first = key[k]
+        order[k].second = k
+    std_sort(order, order + n)
+    for k in range(n):
+        out[k] = order[k].second
+
+
 cdef int _rank_pairs(const double *score, int64_t n, uint64_t *ranked) noexcept nogil:
     """``ranked``: the indices by score, best first, ties by index (any scores). -1 when out of memory."""
     cdef pair[double, int64_t] *order = <pair[double, int64_t] *> malloc(n * sizeof(pair[double, int64_t]))
@@ -283,7 +312,7 @@ cdef int _chains(Frag *frags, int64_t nf, int64_t max_gap, int64_t max_shift, in
     ``min_tokens`` matched tokens are appended as segments (``chain_end``: one past each
     chain's last segment)."""
     cdef int64_t width = max_shift + 1
-    cdef int64_t k, g, o, v, r, lo, cnt, st, u, nu = 0, min_home = 0, x, p, c, matched, first_seg
+    cdef int64_t k, g, o, v, r, lo, cnt, st, u, nu = 0, min_home = 0, max_home = 0, x, p, c, matched, first_seg
     cdef int64_t a0, b0, fl, a1, b1, min_end, ga1, gb1, clip, gap_a, gap_b, shift, best_g, best_clip, home_k
     cdef double best, total
     cdef bint fits
@@ -298,28 +327,29 @@ cdef int _chains(Frag *frags, int64_t nf, int64_t max_gap, int64_t max_shift, in
     cdef int64_t *ucnt = <int64_t *> malloc(nf * sizeof(int64_t))
     cdef char *used = <char *> malloc(nf)
     cdef uint64_t *ranked = <uint64_t *> malloc(nf * sizeof(uint64_t))
+    cdef int64_t *grouping = <int64_t *> malloc((4 * nf + 1) * sizeof(int64_t))
     cdef int rc = 0
     if (score == NULL or pred == NULL or clips == NULL or home == NULL or by_bin == NULL or bin_of == NULL
-            or ubin == NULL or ustart == NULL or ucnt == NULL or used == NULL or ranked == NULL):
+            or ubin == NULL or ustart == NULL or ucnt == NULL or used == NULL or ranked == NULL
+            or grouping == NULL):
         rc = -1
     else:
         for k in range(nf):
             home[k] = _floordiv(frags[k].b0 - frags[k].a0, width)
             if k == 0 or home[k] < min_home:
                 min_home = home[k]
+            if k == 0 or home[k] > max_home:
+                max_home = home[k]
         # fragments grouped by bin, in index order within a bin
-        for k in range(nf):
-            by_bin[k] = (home[k] - min_home) * nf + k
-        std_sort(by_bin, by_bin + nf)
+        _group_stable(home, nf, min_home, max_home, by_bin, grouping)
         for r in range(nf):
-            k = by_bin[r] % nf
-            v = by_bin[r] / nf + min_home
+            k = by_bin[r]
+            v = home[k]
             if nu == 0 or ubin[nu - 1] != v:
                 ubin[nu] = v
                 ustart[nu] = r
                 ucnt[nu] = 0
                 nu += 1
-            by_bin[r] = k
             bin_of[k] = nu - 1
         for k in range(nf):
             a0, b0, fl = frags[k].a0, frags[k].b0, frags[k].length
@@ -420,6 +450,7 @@ cdef int _chains(Frag *frags, int64_t nf, int64_t max_gap, int64_t max_shift, in
     free(ucnt)
     free(used)
     free(ranked)
+    free(grouping)
     return rc
 
 

@@ -13,10 +13,11 @@ cdef enum:
 
 cdef inline int radix_sort_u64(uint64_t *values, Py_ssize_t n) noexcept nogil:
     """Sort ``values[:n]`` in place by a least-significant-digit radix sort on 11-bit digits:
-    six passes over the data (fewer when a digit is the same for every value, as the top
-    bits of small keys are), with one buffer of the same size. -1 when out of memory."""
+    up to six passes over the data (only over the digits the values have, and none over a
+    digit that is the same for every value), with one buffer of the same size. -1 when out
+    of memory."""
     cdef Py_ssize_t i
-    cdef int d, k
+    cdef int d, k, passes
     cdef uint64_t *src
     cdef uint64_t *dst
     cdef uint64_t *buf
@@ -36,11 +37,17 @@ cdef inline int radix_sort_u64(uint64_t *values, Py_ssize_t n) noexcept nogil:
         return -1
     src = values
     dst = buf
+    x = 0
+    for i in range(n):
+        x |= src[i]
+    passes = 0  # the digits any value has
+    while passes < RADIX_PASSES and (x >> (RADIX_BITS * passes)):
+        passes += 1
     for i in range(n):
         x = src[i]
-        for d in range(RADIX_PASSES):
+        for d in range(passes):
             counts[d * RADIX_BUCKETS + ((x >> (RADIX_BITS * d)) & (RADIX_BUCKETS - 1))] += 1
-    for d in range(RADIX_PASSES):
+    for d in range(passes):
         cd = counts + d * RADIX_BUCKETS
         skip = False
         total = 0
