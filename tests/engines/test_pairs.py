@@ -64,3 +64,27 @@ def test_locality_order_is_a_permutation_that_groups_a_documents_pairs():
     assert order.tolist() == locality_order(a, b).tolist()
     # the first pair's documents come first: pairs of document 0 lead
     assert {int(a[order[0]]), int(b[order[0]])} & {0}
+
+
+def test_pairs_of_the_same_two_texts_are_aligned_once(seed_texts, monkeypatch):
+    """Copies of one text paired with copies of another: one alignment, the same passages."""
+    import retold.engines.local.pairs as stage
+
+    texts = _texts(seed_texts)
+    texts |= {"c2": texts["c"], "d2": texts["d"]}
+    aligned: list[int] = []
+    real = stage.align_prepared_many
+
+    def counting(firsts, seconds, config):
+        aligned.append(len(firsts))
+        return real(firsts, seconds, config)
+
+    monkeypatch.setattr(stage, "align_prepared_many", counting)
+    pairs = tuple(Pair(x, y, 0.5, 0.5, 0.5, "overlap") for x, y in
+                  (("a", "c"), ("b", "c"), ("a", "c2"), ("c", "d"), ("c2", "d2"), ("a", "d")))
+    for chunk in (2, 512):
+        aligned.clear()
+        got = align_pairs(pairs, texts.__getitem__, AlignConfig(), workers=1, chunk=chunk)
+        assert [p.passages for p in got] == [tuple(align(texts[p.a], texts[p.b])) for p in pairs]
+        # (a|b, c|c2) once, (c|c2, d|d2) once, (a, d) once
+        assert sum(aligned) == 3

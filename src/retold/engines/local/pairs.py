@@ -71,16 +71,43 @@ class PreparedCache:
         return out
 
 
+#: alignments an aligning process remembers by the content of the two texts
+REMEMBERED_PAIRS = 1 << 16
+
+
 def _align_range(bounds: tuple[int, int]) -> list[tuple[Passage, ...]]:
+    """The passages of the pairs in ``order[bounds[0]:bounds[1]]``. A pair whose two texts
+    are the same as those of a pair aligned before (copies of one page or licence paired
+    with copies of another) gets that pair's passages: the same texts give the same ones."""
     sh = SHARED
     pairs, order, cfg = sh["pairs"], sh["order"], sh["config"]
     cache = sh.get("cache")
     if cache is None:
         cache = sh["cache"] = PreparedCache(sh["text_of"], cfg)
+        sh["memo"] = OrderedDict()
+    memo: OrderedDict[tuple[bytes, bytes], tuple[Passage, ...]] = sh["memo"]
     chunk = [pairs[k] for k in order[bounds[0]: bounds[1]].tolist()]
-    docs = cache.get_all([i for p in chunk for i in (p.a, p.b)])
-    found = align_prepared_many([docs[p.a] for p in chunk], [docs[p.b] for p in chunk], cfg)
-    return [tuple(passages) for passages in found]
+    seen = cache.digest_of
+    unknown = [p for p in chunk if (seen.get(p.a), seen.get(p.b)) not in memo]
+    docs = cache.get_all([i for p in unknown for i in (p.a, p.b)])
+    keys = [(seen[p.a], seen[p.b]) for p in chunk]  # every text's digest is known now
+    first: dict[tuple[bytes, bytes], Pair] = {}  # one alignment per pair of texts
+    for key, p in zip(keys, chunk):
+        if key not in memo:
+            first.setdefault(key, p)
+    found = align_prepared_many([docs[p.a] for p in first.values()], [docs[p.b] for p in first.values()], cfg)
+    new = {key: tuple(passages) for key, passages in zip(first, found)}
+    out = []
+    for key in keys:
+        passages = new.get(key)
+        if passages is None:
+            passages = memo[key]
+            memo.move_to_end(key)
+        out.append(passages)
+    memo.update(new)
+    while len(memo) > REMEMBERED_PAIRS:
+        memo.popitem(last=False)
+    return out
 
 
 def locality_order(a: np.ndarray, b: np.ndarray) -> np.ndarray:
