@@ -12,7 +12,7 @@ walk. It returns the passages in characters, with scores rounded as written out
 # distutils: language = c++
 
 from libc.stdint cimport int64_t, uint64_t
-from libc.stdlib cimport calloc, free, malloc, realloc
+from libc.stdlib cimport free, malloc, realloc
 from libc.math cimport fabs, floor, rint
 from libc.string cimport memcmp
 from libcpp.algorithm cimport lower_bound, sort as std_sort, upper_bound
@@ -56,46 +56,28 @@ cdef int _push(Buf *buf, int64_t value) noexcept nogil:
     return 0
 
 
-cdef int _sort_by_a_end(Frag *frags, int64_t n, int64_t limit) noexcept nogil:
-    """Stable sort of fragments by a_end (< ``limit``): a counting sort when the fragments
-    are many for the range, else std::sort on (a_end, index) pairs. -1 when out of memory."""
-    cdef pair[int64_t, int64_t] *order
-    cdef int64_t *at
+cdef int _sort_by_a_end(Frag *frags, int64_t n) noexcept nogil:
+    """Stable sort of fragments by a_end (:func:`_group_stable`). -1 when out of memory."""
+    cdef int64_t *work = <int64_t *> malloc((6 * n + 1) * sizeof(int64_t))
     cdef Frag *copy = <Frag *> malloc(n * sizeof(Frag))
-    cdef int64_t r, e, total, c
-    if copy == NULL:
+    cdef int64_t *ends = work
+    cdef int64_t *order = work + n
+    cdef int64_t r, lo = 0, hi = 0
+    if work == NULL or copy == NULL:
+        free(work)
+        free(copy)
         return -1
     for r in range(n):
         copy[r] = frags[r]
-    if 4 * n >= limit:
-        at = <int64_t *> calloc(limit + 1, sizeof(int64_t))
-        if at == NULL:
-            free(copy)
-            return -1
-        for r in range(n):
-            at[copy[r].a0 + copy[r].length] += 1
-        total = 0
-        for e in range(limit + 1):
-            c = at[e]
-            at[e] = total
-            total += c
-        for r in range(n):
-            e = copy[r].a0 + copy[r].length
-            frags[at[e]] = copy[r]
-            at[e] += 1
-        free(at)
-    else:
-        order = <pair[int64_t, int64_t] *> malloc(n * sizeof(pair[int64_t, int64_t]))
-        if order == NULL:
-            free(copy)
-            return -1
-        for r in range(n):
-            order[r].first = copy[r].a0 + copy[r].length
-            order[r].second = r
-        std_sort(order, order + n)
-        for r in range(n):
-            frags[r] = copy[order[r].second]
-        free(order)
+        ends[r] = frags[r].a0 + frags[r].length
+        if r == 0 or ends[r] < lo:
+            lo = ends[r]
+        if r == 0 or ends[r] > hi:
+            hi = ends[r]
+    _group_stable(ends, n, lo, hi, order, work + 2 * n)
+    for r in range(n):
+        frags[r] = copy[order[r]]
+    free(work)
     free(copy)
     return 0
 
@@ -253,7 +235,7 @@ cdef Frag *_fragments(Buf *ia, Buf *ib, int64_t n, bint unique, int64_t len_a, i
     free(key)
     # by end (a_end, b_end); fragments are disjoint on a diagonal, so no two share an end.
     # They are in order of diagonal, so a stable sort by a_end is (a_end, b_end) order.
-    if _sort_by_a_end(frags, nfrag, len_a + n):
+    if _sort_by_a_end(frags, nfrag):
         free(frags)
         return NULL
     count[0] = nfrag
