@@ -179,13 +179,37 @@ def test_group_pair_counts_equals_counting_every_pair(case) -> None:
                 counts[a, b] = counts.get((a, b), 0) + 1
     expected = sorted((a * n + b, c) for (a, b), c in counts.items()
                       if c >= need[min(lengths[a], lengths[b], len(need) - 1)])
-    members = np.array([d for g in gs for d in g], dtype=np.int64)
+    members = np.array([d for g in gs for d in g], dtype=np.int32)
     sizes = np.array([len(g) for g in gs], dtype=np.int64)
     starts = (np.cumsum(sizes) - sizes).astype(np.int64)
     keys, got = _sets.group_pair_counts(members, starts, sizes, n, np.array(lengths, dtype=np.int64),
                                         np.array(need, dtype=np.int64))
     assert keys.dtype == np.uint64 and got.dtype == np.uint32
     assert list(zip(keys.tolist(), got.tolist())) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 2**64 - 1) | st.integers(0, 5) | st.sampled_from([2**63, 2**64 - 1]),
+                          st.integers(0, 2**31 - 1) | st.integers(0, 3)), max_size=300),
+       st.integers(0, 5000))
+def test_shingle_postings_equal_sorting_the_pairs(occurrences, repeat) -> None:
+    """Distinct hashes, their frequencies and each one's documents ascending, as sorting the
+    (hash, doc) pairs gives them; large inputs too (the radix passes, documents already
+    ascending or not)."""
+    rng = np.random.default_rng(repeat)
+    if repeat > 4000:  # long: many radix buckets, documents in and out of order
+        extra = rng.integers(0, 2**64 - 1, size=repeat, dtype=np.uint64)[rng.integers(0, repeat, size=3 * repeat)]
+        docs = rng.integers(0, 2**20, size=len(extra)) if repeat % 2 else np.arange(len(extra))
+        occurrences = occurrences + list(zip(extra.tolist(), docs.tolist()))
+    hashes = np.array([h for h, _ in occurrences], dtype=np.uint64)
+    docs = np.array([d for _, d in occurrences], dtype=np.int32)
+    distinct, starts, sizes, members = _sets.shingle_postings(hashes, docs)
+    expected: dict[int, list[int]] = {}
+    for h, d in sorted(occurrences):
+        expected.setdefault(h, []).append(d)
+    assert distinct.tolist() == list(expected)
+    assert [members[a:a + z].tolist() for a, z in zip(starts.tolist(), sizes.tolist())] == list(expected.values())
+    assert members.dtype == np.int32 and starts.dtype == np.int64 and sizes.dtype == np.int64
 
 
 @settings(max_examples=200, deadline=None)

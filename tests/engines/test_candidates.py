@@ -30,8 +30,9 @@ def test_index_candidates_match_brute_force(sets, max_df, min_shared, partitions
     rnd.shuffle(store)
     flat, offsets = flatten([sets[r] for r in store])
     verify = VerifyConfig(min_shared=min_shared)
-    keys, boiler, own, stats = index_candidates(flat, offsets, CandidateConfig(max_df=max_df), verify, partitions,
-                                                rank_of=np.asarray(store, dtype=np.int64))
+    hits = index_candidates(flat, offsets, CandidateConfig(max_df=max_df), verify, partitions,
+                            rank_of=np.asarray(store, dtype=np.int64))
+    keys, boiler, own, stats = hits.keys, hits.boilerplate, hits.own, hits.stats
     df: dict[int, int] = {}
     for s in sets:
         for h in s:
@@ -39,14 +40,17 @@ def test_index_candidates_match_brute_force(sets, max_df, min_shared, partitions
     boiler_ref = {h for h, c in df.items() if c > max_df}
     assert set(boiler.tolist()) == boiler_ref
     n = len(sets)
-    expected = set()
+    expected = {}
     for a, b in combinations(range(n), 2):
         shared = len((sets[a] & sets[b]) - boiler_ref)
         need = min(min_shared, max(1, ceil(verify.min_containment * min(len(sets[a]), len(sets[b])))))
         if shared >= need:
-            expected.add(a * n + b)
-    assert set(keys.tolist()) == expected
+            expected[a * n + b] = shared
+    assert dict(zip(keys.tolist(), hits.shared.tolist())) == expected
+    assert keys.tolist() == sorted(expected)
     assert own.tolist() == [len(s - boiler_ref) for s in sets]
+    assert [hits.boiler_sets[hits.boiler_offsets[r]:hits.boiler_offsets[r + 1]].tolist() for r in range(n)] == [
+        sorted(s & boiler_ref) for s in sets]
     assert stats["boilerplate_shingles"] == len(boiler_ref)
     assert stats["distinct_shingles"] == len(df)
 
@@ -82,13 +86,15 @@ def test_index_candidates_same_with_workers_and_partitions():
     sets = [set(rng.integers(0, 2**64 - 1, 40, dtype=np.uint64).tolist()) | set(range(1000 * (i % 7), 1000 * (i % 7) + 30))
             for i in range(60)]
     flat, offsets = flatten(sets)
-    args = (flat, offsets, CandidateConfig(max_df=20), VerifyConfig())
+    # groups i % 7 in 0..3 have 9 members (boilerplate above max_df=8), the others 8
+    args = (flat, offsets, CandidateConfig(max_df=8), VerifyConfig())
     base = index_candidates(*args, partitions=1, workers=1)
     for partitions, workers in ((4, 1), (4, 2), (16, 2)):
         got = index_candidates(*args, partitions=partitions, workers=workers)
-        assert got[0].tolist() == base[0].tolist() and got[1].tolist() == base[1].tolist()
-        assert got[2].tolist() == base[2].tolist() and got[3] == base[3]
-    assert len(base[0]) > 0
+        for field in ("keys", "shared", "boilerplate", "own", "boiler_sets", "boiler_offsets"):
+            assert getattr(got, field).tolist() == getattr(base, field).tolist(), field
+        assert got.stats == base.stats
+    assert len(base.keys) > 0 and len(base.boiler_sets) > 0
 
 
 @given(st.lists(st.sets(st.integers(0, 2**64 - 1), max_size=9), min_size=1, max_size=9), st.integers(1, 7),

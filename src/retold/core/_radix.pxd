@@ -1,6 +1,6 @@
-# The radix sort both compiled kernels use (an inline function: compiled into each module).
+# The radix sorts of the compiled kernels (inline functions: compiled into each module that uses them).
 
-from libc.stdint cimport int64_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint64_t
 from libc.stdlib cimport calloc, free, malloc
 from libc.string cimport memcpy
 
@@ -71,5 +71,98 @@ cdef inline int radix_sort_u64(uint64_t *values, Py_ssize_t n) noexcept nogil:
     if src != values:
         memcpy(values, src, n * sizeof(uint64_t))
     free(buf)
+    free(counts)
+    return 0
+
+
+cdef inline int radix_sort_kv(uint64_t *keys, int32_t *vals, Py_ssize_t n) noexcept nogil:
+    """Sort the pairs (keys[i], vals[i]) (vals non-negative) in place by key, then by value:
+    the same least-significant-digit passes as :func:`radix_sort_u64`, first over the values'
+    digits (none when they already ascend), then over the keys', the values moved along.
+    One buffer per array. -1 when out of memory."""
+    cdef Py_ssize_t i
+    cdef int d, k, kpasses, vpasses, shift
+    cdef uint64_t *ksrc
+    cdef uint64_t *kdst
+    cdef uint64_t *kbuf
+    cdef uint64_t *ktmp
+    cdef int32_t *vsrc
+    cdef int32_t *vdst
+    cdef int32_t *vbuf
+    cdef int32_t *vtmp
+    cdef int64_t *counts
+    cdef int64_t *cd
+    cdef int64_t total, c
+    cdef uint64_t x, vx
+    cdef bint skip, ascending = True
+    if n < 2:
+        return 0
+    kbuf = <uint64_t *> malloc(n * sizeof(uint64_t))
+    vbuf = <int32_t *> malloc(n * sizeof(int32_t))
+    counts = <int64_t *> calloc((RADIX_PASSES + 3) * RADIX_BUCKETS, sizeof(int64_t))
+    if kbuf == NULL or vbuf == NULL or counts == NULL:
+        free(kbuf)
+        free(vbuf)
+        free(counts)
+        return -1
+    ksrc, kdst, vsrc, vdst = keys, kbuf, vals, vbuf
+    x = 0
+    vx = 0
+    for i in range(n):
+        x |= ksrc[i]
+        vx |= <uint64_t> vsrc[i]
+        if i and vsrc[i] < vsrc[i - 1]:
+            ascending = False
+    kpasses = 0
+    while kpasses < RADIX_PASSES and (x >> (RADIX_BITS * kpasses)):
+        kpasses += 1
+    vpasses = 0
+    while not ascending and vpasses < 3 and (vx >> (RADIX_BITS * vpasses)):
+        vpasses += 1
+    # digit d < vpasses: the values' digit d; then the keys' digit d - vpasses
+    for i in range(n):
+        for d in range(vpasses):
+            counts[d * RADIX_BUCKETS + ((<uint64_t> vsrc[i] >> (RADIX_BITS * d)) & (RADIX_BUCKETS - 1))] += 1
+        x = ksrc[i]
+        for d in range(kpasses):
+            counts[(vpasses + d) * RADIX_BUCKETS + ((x >> (RADIX_BITS * d)) & (RADIX_BUCKETS - 1))] += 1
+    for d in range(vpasses + kpasses):
+        cd = counts + d * RADIX_BUCKETS
+        skip = False
+        total = 0
+        for k in range(RADIX_BUCKETS):
+            c = cd[k]
+            if c == n:
+                skip = True
+                break
+            cd[k] = total
+            total += c
+        if skip:
+            continue
+        if d < vpasses:
+            shift = RADIX_BITS * d
+            for i in range(n):
+                k = (<uint64_t> vsrc[i] >> shift) & (RADIX_BUCKETS - 1)
+                kdst[cd[k]] = ksrc[i]
+                vdst[cd[k]] = vsrc[i]
+                cd[k] += 1
+        else:
+            shift = RADIX_BITS * (d - vpasses)
+            for i in range(n):
+                k = (ksrc[i] >> shift) & (RADIX_BUCKETS - 1)
+                kdst[cd[k]] = ksrc[i]
+                vdst[cd[k]] = vsrc[i]
+                cd[k] += 1
+        ktmp = ksrc
+        ksrc = kdst
+        kdst = ktmp
+        vtmp = vsrc
+        vsrc = vdst
+        vdst = vtmp
+    if ksrc != keys:
+        memcpy(keys, ksrc, n * sizeof(uint64_t))
+        memcpy(vals, vsrc, n * sizeof(int32_t))
+    free(kbuf)
+    free(vbuf)
     free(counts)
     return 0

@@ -15,7 +15,7 @@ from libcpp.algorithm cimport sort as std_sort
 from libc.string cimport memcpy, memset
 from libcpp.vector cimport vector
 
-from retold.core._radix cimport radix_sort_u64
+from retold.core._radix cimport radix_sort_kv, radix_sort_u64
 
 cdef enum:
     # sizes differing by more than this factor: gallop on the longer side instead of stepping
@@ -286,7 +286,52 @@ cdef tuple _keys_counts(const uint64_t* keys, const uint32_t* counts, Py_ssize_t
     return out_keys, out_counts
 
 
-def group_pair_counts(const int64_t[::1] members, const int64_t[::1] starts, const int64_t[::1] sizes, int64_t n,
+def shingle_postings(const uint64_t[::1] hashes, const int32_t[::1] docs):
+    """Exact postings of the occurrences (hashes[i], docs[i]) (docs non-negative): (distinct
+    hashes ascending (uint64), starts and sizes (int64), members (int32)), group g being the
+    documents ``members[starts[g]:starts[g] + sizes[g]]`` of ``distinct[g]``, ascending.
+
+    One radix sort of the pairs by (hash, doc) (:func:`radix_sort_kv`, 12 bytes a pair plus
+    as much buffer): the distinct hashes, their document frequencies and the postings come
+    out of the same sort."""
+    cdef Py_ssize_t n = hashes.shape[0], i, m = 0
+    if docs.shape[0] != n:
+        raise ValueError("hashes and docs differ in length")
+    keys_arr = np.array(hashes, dtype=np.uint64, copy=True)
+    members_arr = np.array(docs, dtype=np.int32, copy=True)
+    if n == 0:
+        return keys_arr, np.empty(0, np.int64), np.empty(0, np.int64), members_arr
+    cdef uint64_t[::1] keys = keys_arr
+    cdef int32_t[::1] members = members_arr
+    cdef int failed = 0
+    with nogil:
+        failed = radix_sort_kv(&keys[0], &members[0], n)
+        if not failed:
+            m = 1
+            for i in range(1, n):
+                if keys[i] != keys[i - 1]:
+                    m += 1
+    if failed:
+        raise MemoryError()
+    starts_arr = np.empty(m, dtype=np.int64)
+    distinct_arr = np.empty(m, dtype=np.uint64)
+    cdef int64_t[::1] starts = starts_arr
+    cdef uint64_t[::1] distinct = distinct_arr
+    with nogil:
+        starts[0] = 0
+        distinct[0] = keys[0]
+        m = 1
+        for i in range(1, n):
+            if keys[i] != keys[i - 1]:
+                starts[m] = i
+                distinct[m] = keys[i]
+                m += 1
+    del keys
+    del keys_arr
+    return distinct_arr, starts_arr, np.diff(starts_arr, append=n), members_arr
+
+
+def group_pair_counts(const int32_t[::1] members, const int64_t[::1] starts, const int64_t[::1] sizes, int64_t n,
                       const int64_t[::1] lengths, const int64_t[::1] need):
     """Pairs of documents that share groups, with how many: (keys, counts), keys ``a * n + b``
     (a < b) ascending, counts uint32.
@@ -300,14 +345,16 @@ def group_pair_counts(const int64_t[::1] members, const int64_t[::1] starts, con
     cdef Py_ssize_t ng = starts.shape[0], g, p, q, e, i, k, m = 0, cap = 1024, nt
     cdef int64_t a, b, la, lb, mn, last_need = need.shape[0] - 1
     cdef int64_t* deg = <int64_t*>calloc(n + 1, sizeof(int64_t))
-    cdef int64_t* occ = NULL
+    cdef int32_t* occ = NULL
     cdef int32_t* cnt = <int32_t*>calloc(n if n > 0 else 1, sizeof(int32_t))
     cdef int64_t* touched = <int64_t*>malloc((n if n > 0 else 1) * sizeof(int64_t))
     cdef uint64_t* out_keys = <uint64_t*>malloc(cap * sizeof(uint64_t))
     cdef uint32_t* out_counts = <uint32_t*>malloc(cap * sizeof(uint32_t))
     cdef void* grown
     cdef bint failed = False
-    cdef int64_t[::1] ends_view
+    cdef int32_t[::1] ends_view
+    if members.shape[0] >= 2**31:
+        raise ValueError("more than 2**31 - 1 occurrences in one call")
     try:
         if deg == NULL or cnt == NULL or touched == NULL or out_keys == NULL or out_counts == NULL:
             raise MemoryError()
@@ -318,7 +365,7 @@ def group_pair_counts(const int64_t[::1] members, const int64_t[::1] starts, con
                     deg[members[p] + 1] += 1
             for i in range(n):
                 deg[i + 1] += deg[i]
-            occ = <int64_t*>malloc((deg[n] if deg[n] > 0 else 1) * sizeof(int64_t))
+            occ = <int32_t*>malloc((deg[n] if deg[n] > 0 else 1) * sizeof(int32_t))
             if occ == NULL:
                 failed = True
             else:
@@ -332,7 +379,7 @@ def group_pair_counts(const int64_t[::1] members, const int64_t[::1] starts, con
         if failed:
             raise MemoryError()
         # the end of each occurrence's group, found again from the group bounds
-        ends_view = np.empty(members.shape[0], dtype=np.int64)
+        ends_view = np.empty(members.shape[0], dtype=np.int32)
         with nogil:
             for g in range(ng):
                 e = starts[g] + sizes[g]

@@ -150,6 +150,15 @@ def score_pairs(
     return Scores(inter, shared, sizes[sa], sizes[sb], own[a], own[b])
 
 
+def intersections(a: np.ndarray, b: np.ndarray, sets: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """|S(a[i]) ∩ S(b[i])| for every i, set r being ``sets[offsets[r]:offsets[r+1]]`` (sorted
+    uint64): what :func:`score_pairs` computes, for sets given apart from the corpus (the
+    boilerplate each document has, say)."""
+    inter, _ = _sets.intersect_pairs(np.ascontiguousarray(a, dtype=np.int64), np.ascontiguousarray(b, dtype=np.int64),
+                                     _u64(sets), np.ascontiguousarray(offsets, dtype=np.int64), np.empty(0, np.uint64))
+    return inter
+
+
 def covered(coverage: np.ndarray, containment: np.ndarray, config: VerifyConfig) -> np.ndarray:
     """Whether a document is covered by its partner (see the module docstring)."""
     return (coverage >= config.min_containment) | (containment >= config.near_copy_containment)

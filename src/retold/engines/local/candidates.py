@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from retold.core import _sets
-from retold.core.arrays import count_sorted, postings, segment_members, unique_sorted
+from retold.core.arrays import segment_members, unique_sorted
 from retold.config import CandidateConfig, MinHashConfig, VerifyConfig
 from retold.engines.local.parallel import SHARED, fork_map
 from retold.core.lsh import lsh_candidates
@@ -48,9 +48,28 @@ class Candidates:
     boilerplate: np.ndarray  # sorted uint64 shingle hashes with df > max_df
     own: np.ndarray  # int64 by rank: shingles that are not boilerplate
     stats: dict[str, int]
+    #: int64 per pair: the shared non-boilerplate shingles the index counted (exact), -1 for
+    #: the pairs only LSH proposed
+    shared: np.ndarray
+    #: each rank's boilerplate shingles (sorted), end to end: ``boiler_sets[boiler_offsets[r]:boiler_offsets[r+1]]``
+    boiler_sets: np.ndarray
+    boiler_offsets: np.ndarray
 
     def __len__(self) -> int:
         return len(self.a)
+
+
+@dataclass(frozen=True, slots=True)
+class IndexHits:
+    """What the inverted index finds (:func:`index_candidates`)."""
+
+    keys: np.ndarray  # uint64 ``a * n + b`` (a < b), sorted: the pairs it proposes
+    shared: np.ndarray  # int64 per key: their shared non-boilerplate shingles, exactly
+    boilerplate: np.ndarray  # sorted uint64 hashes in more than ``max_df`` documents
+    own: np.ndarray  # int64 by rank: shingles that are not boilerplate
+    boiler_sets: np.ndarray  # uint64: each rank's boilerplate shingles, sorted, end to end
+    boiler_offsets: np.ndarray  # int64, n + 1
+    stats: dict[str, int]
 
 
 #: shingle occurrences per partition of the inverted index (bounds its memory)
@@ -67,17 +86,18 @@ def _partition_ids(shingles: np.ndarray, bits: int, chunk: int = 1 << 24) -> np.
 
 
 def _partition_members(shingles: np.ndarray, offsets: np.ndarray, part: np.ndarray | None, p: int,
-                       rank_of: np.ndarray | None = None, chunk: int = 1 << 22) -> tuple[np.ndarray, np.ndarray]:
-    """(hashes, ranks of their documents) of partition ``p``, in storage order (``rank_of``:
-    storage position -> rank; default the storage position itself).
+                       ranks: np.ndarray | None = None, chunk: int = 1 << 22) -> tuple[np.ndarray, np.ndarray]:
+    """(hashes, ranks of their documents (int32)) of partition ``p``, in storage order
+    (``ranks``: storage position -> rank, int32; default the storage position itself).
 
     Read in chunks with small temporaries: a full-length mask per partition would cost
     more than the partition's own work (fresh memory is slow to touch on VMs), and the
     positions are searched among the offsets of the chunk's documents only.
     """
+    if ranks is None:
+        ranks = np.arange(len(offsets) - 1, dtype=np.int32)
     if part is None:
-        lengths = np.diff(offsets)
-        return shingles, np.repeat(np.arange(len(lengths), dtype=np.int64) if rank_of is None else rank_of, lengths)
+        return shingles, np.repeat(ranks, np.diff(offsets))
     hs: list[np.ndarray] = []
     ds: list[np.ndarray] = []
     for lo in range(0, len(shingles), chunk):
@@ -87,10 +107,9 @@ def _partition_members(shingles: np.ndarray, offsets: np.ndarray, part: np.ndarr
         d0 = int(np.searchsorted(offsets, lo, side="right")) - 1
         d1 = int(np.searchsorted(offsets, hi, side="left"))
         hs.append(shingles[pos])
-        docs = np.searchsorted(offsets[d0 : d1 + 1], pos, side="right") - 1 + d0
-        ds.append(docs if rank_of is None else rank_of[docs])
+        ds.append(ranks[np.searchsorted(offsets[d0 : d1 + 1], pos, side="right") - 1 + d0])
     if not hs:
-        return shingles[:0], np.empty(0, np.int64)
+        return shingles[:0], np.empty(0, np.int32)
     return np.concatenate(hs), np.concatenate(ds)
 
 
@@ -102,8 +121,9 @@ def index_candidates(
     partitions: int | None = None,
     workers: int = 1,
     rank_of: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, int]]:
-    """Pairs proposed by the inverted index, the boilerplate hashes, own sizes and counts.
+) -> IndexHits:
+    """The pairs proposed by the inverted index with their exact shared counts, the
+    boilerplate (hashes, and each document's), own sizes and counts.
 
     ``shingles[offsets[i]:offsets[i+1]]`` is the sorted shingle set of the i-th stored
     document (empty for documents that are not paired), whose rank is ``rank_of[i]``
@@ -113,7 +133,10 @@ def index_candidates(
     that are not boilerplate.
     """
     n = len(offsets) - 1
+    if n >= 2**31:
+        raise ValueError("the index numbers documents in 32 bits")
     lengths = np.diff(offsets)
+    ranks = np.arange(n, dtype=np.int32) if rank_of is None else rank_of.astype(np.int32)
     if rank_of is not None:
         by_rank = np.empty_like(lengths)
         by_rank[rank_of] = lengths
@@ -125,7 +148,8 @@ def index_candidates(
     stats = dict.fromkeys(("distinct_shingles", "boilerplate_shingles", "boilerplate_occurrences",
                            "shared_shingles", "index_pair_hits"), 0)
     boiler_parts: list[np.ndarray] = []
-    own = lengths.copy()
+    boiler_hashes: list[np.ndarray] = []
+    boiler_docs: list[np.ndarray] = []
     # one partition sees every shared shingle of a pair, so it can drop the pairs below the
     # threshold at once; with several, the counts are summed first (need 1 per partition)
     most = int(lengths.max()) if n else 0
@@ -133,11 +157,12 @@ def index_candidates(
                   else np.ones(most + 1)).astype(np.int64)
     with _PairCounts(n, 1 << bits) as counter:
         jobs = range(1 << bits)
-        for boiler, boiler_docs, part_stats in fork_map(
+        for boiler, occ_hashes, occ_docs, part_stats in fork_map(
                 _index_partition, jobs, workers if bits else 1, shingles=shingles, offsets=offsets, part=part,
-                rank_of=rank_of, max_df=config.max_df, counter=counter, lengths=lengths, need=need_table):
+                ranks=ranks, max_df=config.max_df, counter=counter, lengths=lengths, need=need_table):
             boiler_parts.append(boiler)
-            own -= np.bincount(boiler_docs, minlength=n)
+            boiler_hashes.append(occ_hashes)
+            boiler_docs.append(occ_docs)
             for k, v in part_stats.items():
                 stats[k] += v
 
@@ -145,37 +170,44 @@ def index_candidates(
             a, b = (keys // _U64(n)).astype(np.int64), (keys % _U64(n)).astype(np.int64)
             return index_pair_threshold(np.minimum(lengths[a], lengths[b]), verify)
 
-        keys = counter.at_least(need, workers)
+        keys, counts = counter.at_least(need, workers)
     boilerplate = np.sort(np.concatenate(boiler_parts)) if boiler_parts else np.empty(0, _U64)
+    occ_docs = np.concatenate(boiler_docs) if boiler_docs else np.empty(0, np.int32)
+    occ_hashes = np.concatenate(boiler_hashes) if boiler_hashes else np.empty(0, _U64)
+    order = np.lexsort((occ_hashes, occ_docs))
+    per_doc = np.bincount(occ_docs, minlength=n)
+    boiler_offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(per_doc, out=boiler_offsets[1:])
     stats["index_candidates"] = int(len(keys))
-    return keys, boilerplate, own, stats
+    return IndexHits(keys, counts.astype(np.int64), boilerplate, lengths - per_doc, occ_hashes[order],
+                     boiler_offsets, stats)
 
 
-def _index_partition(p: int) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
+def _index_partition(p: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, int]]:
     """One hash partition of the index: its pair hits go to the shared counter (files).
 
-    Returns the partition's boilerplate hashes, the ranks of their occurrences, and counts.
+    Returns the partition's boilerplate hashes, their occurrences (hash, rank), and counts.
     """
     sh = SHARED
-    shingles, offsets, part, counter, rank_of = sh["shingles"], sh["offsets"], sh["part"], sh["counter"], sh["rank_of"]
+    shingles, offsets, part, counter = sh["shingles"], sh["offsets"], sh["part"], sh["counter"]
     n = len(offsets) - 1
-    hs, ds = _partition_members(shingles, offsets, part, p, rank_of)
-    distinct, df = count_sorted(hs)
-    members, starts, sizes = postings(hs, ds, n, distinct)
+    hs, ds = _partition_members(shingles, offsets, part, p, sh["ranks"])
+    distinct, starts, sizes, members = _sets.shingle_postings(hs, ds)
     del hs, ds
     max_df = sh["max_df"]
     boiler = sizes > max_df
     keep = (sizes >= 2) & ~boiler
     kept_sizes = sizes[keep]
     keys, counts = _sets.group_pair_counts(members, starts[keep], kept_sizes, n, sh["lengths"], sh["need"])
-    boiler_docs = segment_members(members, starts[boiler], sizes[boiler])
-    stats = {"distinct_shingles": int(len(distinct)), "boilerplate_shingles": int((df > max_df).sum()),
-             "boilerplate_occurrences": int(df[df > max_df].sum()), "shared_shingles": int(keep.sum()),
+    occ_docs = segment_members(members, starts[boiler], sizes[boiler])
+    occ_hashes = np.repeat(distinct[boiler], sizes[boiler])
+    stats = {"distinct_shingles": int(len(distinct)), "boilerplate_shingles": int(boiler.sum()),
+             "boilerplate_occurrences": int(sizes[boiler].sum()), "shared_shingles": int(keep.sum()),
              "index_pair_hits": int((kept_sizes * (kept_sizes - 1) // 2).sum())}
-    boilerplate = distinct[df > max_df]
-    del members, starts, sizes, distinct, df
+    boilerplate = distinct[boiler]
+    del members, starts, sizes, distinct
     counter.add(keys, counts, tag=p)
-    return boilerplate, boiler_docs, stats
+    return boilerplate, occ_hashes, occ_docs, stats
 
 
 class _PairCounts:
@@ -240,16 +272,20 @@ class _PairCounts:
         np.cumsum([len(k) for k, _ in parts], out=runs[1:])
         return _sets.merge_sum(np.concatenate([k for k, _ in parts]), np.concatenate([c for _, c in parts]), runs)
 
-    def at_least(self, need: Callable[[np.ndarray], np.ndarray], workers: int = 1) -> np.ndarray:
-        """Sorted keys whose summed count reaches ``need(keys)`` (buckets summed on ``workers``)."""
+    def at_least(self, need: Callable[[np.ndarray], np.ndarray], workers: int = 1) -> tuple[np.ndarray, np.ndarray]:
+        """(sorted keys whose summed count reaches ``need(keys)``, those counts), the buckets
+        summed on ``workers``."""
         out = list(fork_map(_bucket_at_least, range(self.buckets), workers if self.buckets > 1 else 1,
                             counter=self, need=need))
-        return np.concatenate(out) if out else np.empty(0, _U64)
+        if not out:
+            return np.empty(0, _U64), np.empty(0, np.uint32)
+        return np.concatenate([k for k, _ in out]), np.concatenate([c for _, c in out])
 
 
-def _bucket_at_least(j: int) -> np.ndarray:
+def _bucket_at_least(j: int) -> tuple[np.ndarray, np.ndarray]:
     keys, counts = SHARED["counter"]._bucket(j)
-    return keys[counts >= SHARED["need"](keys)]
+    ok = counts >= SHARED["need"](keys)
+    return keys[ok], counts[ok]
 
 
 def find_candidates(
@@ -268,15 +304,19 @@ def find_candidates(
     ``shingles``/``offsets``/``rank_of`` as in :func:`index_candidates`; ``bands`` by rank.
     """
     n = len(offsets) - 1
-    idx_keys, boilerplate, own, stats = index_candidates(shingles, offsets, candidates, verify, workers=workers,
-                                                         rank_of=rank_of)
+    hits = index_candidates(shingles, offsets, candidates, verify, workers=workers, rank_of=rank_of)
     sizes = np.diff(offsets)
     eligible = np.zeros(n, dtype=bool)
     eligible[np.arange(n) if rank_of is None else rank_of] = sizes > 0
     lsh_keys, lsh_stats = lsh_candidates(bands, eligible, minhash)
-    keys = unique_sorted(np.concatenate((idx_keys, lsh_keys)))
+    keys = unique_sorted(np.concatenate((hits.keys, lsh_keys)))
     nn = _U64(max(n, 1))
     keys = keys[keys // nn != keys % nn]  # never a document with itself
-    stats |= lsh_stats
+    # the index's exact counts where it proposed the pair (hits.keys is sorted and in keys)
+    at = np.minimum(np.searchsorted(hits.keys, keys), max(len(hits.keys) - 1, 0))
+    found = hits.keys[at] == keys if len(hits.keys) else np.zeros(len(keys), dtype=bool)
+    shared = np.where(found, hits.shared[at] if len(hits.keys) else 0, -1).astype(np.int64)
+    stats = hits.stats | lsh_stats
     stats["candidates"] = int(len(keys))
-    return Candidates((keys // nn).astype(np.int64), (keys % nn).astype(np.int64), boilerplate, own, stats)
+    return Candidates((keys // nn).astype(np.int64), (keys % nn).astype(np.int64), hits.boilerplate, hits.own, stats,
+                      shared, hits.boiler_sets, hits.boiler_offsets)

@@ -15,7 +15,7 @@ import numpy as np
 from retold.config import AlignConfig, ScanConfig
 from retold.core.align import Prepared, align_prepared_many, prepare_many
 from retold.core.coverage import windows_coverages, windows_of
-from retold.core.verify import NO_RELATION, Scores, classify, needs_words, pairs_from_scores, score_pairs
+from retold.core.verify import NO_RELATION, Scores, classify, intersections, needs_words, pairs_from_scores, score_pairs
 from retold.engines.local.candidates import Candidates, find_candidates
 from retold.engines.local.parallel import SHARED, check_workers, fork_map
 from retold.engines.local.sketching import Corpus
@@ -186,21 +186,31 @@ def _score_chunk(bounds: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def verify_candidates(cands: Candidates, corpus: Corpus, workers: int, progress: Progress) -> Scores:
-    """Exact scores of every candidate pair, in chunks over ``workers`` processes."""
-    step = max(1, min(20_000, -(-len(cands) // (4 * workers))))
-    chunks = [(lo, min(lo + step, len(cands))) for lo in range(0, len(cands), step)]
-    inter: list[np.ndarray] = []
-    shared: list[np.ndarray] = []
-    for i, s in fork_map(_score_chunk, chunks, workers if len(chunks) > 1 else 1, a=cands.a, b=cands.b,
+    """Exact scores of every candidate pair.
+
+    The index counted the shared non-boilerplate shingles of the pairs it proposed, so
+    those only need the boilerplate their documents share (a few shingles each); the pairs
+    only LSH proposed are intersected in full, in chunks over ``workers`` processes."""
+    known = np.flatnonzero(cands.shared >= 0)
+    unknown = np.flatnonzero(cands.shared < 0)
+    inter = np.empty(len(cands), dtype=np.int64)
+    shared = cands.shared.copy()
+    inter[known] = shared[known] + intersections(cands.a[known], cands.b[known], cands.boiler_sets,
+                                                 cands.boiler_offsets)
+    progress.advance(len(known))
+    a, b = cands.a[unknown], cands.b[unknown]
+    step = max(1, min(20_000, -(-len(unknown) // (4 * workers))))
+    chunks = [(lo, min(lo + step, len(unknown))) for lo in range(0, len(unknown), step)]
+    done = 0
+    for i, s in fork_map(_score_chunk, chunks, workers if len(chunks) > 1 else 1, a=a, b=b,
                          shingles=corpus.shingles, offsets=corpus.offsets, boilerplate=cands.boilerplate,
                          own=cands.own, slot=corpus.slot):
-        inter.append(i)
-        shared.append(s)
+        rows = unknown[done: done + len(i)]
+        inter[rows], shared[rows] = i, s
+        done += len(i)
         progress.advance(len(i))
     sizes = np.diff(corpus.offsets)[corpus.slot]
-    empty = np.empty(0, np.int64)
-    return Scores(np.concatenate(inter) if inter else empty, np.concatenate(shared) if shared else empty,
-                  sizes[cands.a], sizes[cands.b], cands.own[cands.a], cands.own[cands.b])
+    return Scores(inter, shared, sizes[cands.a], sizes[cands.b], cands.own[cands.a], cands.own[cands.b])
 
 
 def _words_chunk(bounds: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
