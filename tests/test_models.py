@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 
-from retold.models import Pair, Passage
+import numpy as np
+import pytest
+
+from retold.models import Pair, PairTable, Passage
 
 
 def test_with_passages_copies_every_field() -> None:
@@ -17,3 +20,41 @@ def test_with_passages_copies_every_field() -> None:
     passages = (Passage(0, 10, 5, 15, 0.9),)
     assert pair.with_passages(passages) == dataclasses.replace(pair, passages=passages)
     assert pair.with_passages(passages).passages == passages
+
+
+def _pairs(aligned: bool) -> list[Pair]:
+    pairs = [Pair("a", "b", 0.5, 0.25, 0.75, "overlap", 3, None, 0.125, 0.375),
+             Pair("a", "c", 1.0, 1.0, 1.0, "duplicate", 40, None, 1.0, 1.0),
+             Pair("b", "c", 0.1, 0.2, 0.3, "contains", 9, None, 0.9, 0.8)]
+    if aligned:
+        pairs = [pairs[0].with_passages((Passage(0, 4, 1, 5, 0.9), Passage(9, 20, 30, 41, 1.0))),
+                 pairs[1].with_passages(()), pairs[2].with_passages((Passage(3, 5, 7, 9, 0.5),))]
+    return pairs
+
+
+@pytest.mark.parametrize("aligned", [False, True])
+def test_a_pair_table_reads_as_its_pairs(aligned: bool) -> None:
+    pairs = _pairs(aligned)
+    table = PairTable.of(pairs)
+    assert len(table) == 3 and table.aligned is aligned
+    assert list(table) == pairs and table == pairs and table == tuple(pairs) and pairs == list(table)
+    assert [table[k] for k in range(3)] == pairs and table[-1] == pairs[2] and table[1:] == tuple(pairs[1:])
+    assert list(table.ends()) == [("a", "b", "overlap"), ("a", "c", "duplicate"), ("b", "c", "contains")]
+    assert table != pairs[:2] and table != [*pairs[:2], dataclasses.replace(pairs[2], shared=10)]
+    assert PairTable.of(table) is table
+    assert repr(table) == ("PairTable(3 pairs, 3 passages)" if aligned else "PairTable(3 pairs)")
+    with pytest.raises(IndexError):
+        table[3]
+    assert type(table[0].jaccard) is float and type(table[0].shared) is int
+
+
+def test_a_pair_table_is_aligned_as_a_whole() -> None:
+    pairs = _pairs(False)
+    with pytest.raises(ValueError, match="1 of 3 pairs carry passages"):
+        PairTable.of([pairs[0].with_passages(()), *pairs[1:]])
+    table = PairTable.of(pairs)
+    aligned = table.with_passages(np.array([0, 2, 2, 3]), np.array([[0, 4, 1, 5], [9, 20, 30, 41], [3, 5, 7, 9]]),
+                                  np.array([0.9, 1.0, 0.5]))
+    assert aligned == _pairs(True)
+    with pytest.raises(ValueError, match="do not fit"):
+        table.with_passages(np.array([0, 2, 3]), np.zeros((3, 4)), np.zeros(3))

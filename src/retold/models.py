@@ -7,8 +7,13 @@ the whole run -> :class:`ScanResult`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import operator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from itertools import repeat
 from typing import Any, Mapping
+
+import numpy as np
 
 from retold.config import ScanConfig
 
@@ -126,6 +131,140 @@ class Pair:
         return sum(p.b_end - p.b_start for p in self.passages or ())
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class PairTable(Sequence[Pair]):
+    """Pairs as columns: what the local engine produces and writes.
+
+    One NumPy array per :class:`Pair` field instead of a Python object per pair (a scan of
+    12,000 news articles finds 139,516 pairs with 170,951 passages): no object is made for
+    a pair until one is asked for. It reads as a sequence of :class:`Pair` (built on
+    access) and equals any sequence of the same pairs.
+    """
+
+    ids: tuple[str, ...]  # document ids: ``a`` and ``b`` index into them
+    a: np.ndarray  # int64
+    b: np.ndarray  # int64
+    jaccard: np.ndarray  # float64, the values of the Pair fields (rounded)
+    containment_a: np.ndarray
+    containment_b: np.ndarray
+    relation: np.ndarray  # object: str
+    shared: np.ndarray  # int64
+    coverage_a: np.ndarray
+    coverage_b: np.ndarray
+    #: pair i's passages are rows ``passage_offsets[i]:passage_offsets[i+1]`` of ``spans``
+    #: (a_start, a_end, b_start, b_end; int64) and ``scores`` (float64); None: not aligned
+    passage_offsets: np.ndarray | None = None
+    spans: np.ndarray | None = None
+    scores: np.ndarray | None = None
+
+    __hash__ = None  # type: ignore[assignment]  # equal to lists and tuples, which differ in hashability
+
+    def __len__(self) -> int:
+        return len(self.a)
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return tuple(self._pair(k) for k in range(*i.indices(len(self))))
+        k = operator.index(i)
+        if k < 0:
+            k += len(self)
+        if not 0 <= k < len(self):
+            raise IndexError("pair index out of range")
+        return self._pair(k)
+
+    def _pair(self, k: int) -> Pair:
+        passages = None
+        if self.passage_offsets is not None:
+            passages = self._passages(int(self.passage_offsets[k]), int(self.passage_offsets[k + 1]))
+        return Pair(self.ids[self.a[k]], self.ids[self.b[k]], float(self.jaccard[k]), float(self.containment_a[k]),
+                    float(self.containment_b[k]), str(self.relation[k]), int(self.shared[k]), passages,
+                    float(self.coverage_a[k]), float(self.coverage_b[k]))
+
+    def _passages(self, lo: int, hi: int) -> tuple[Passage, ...]:
+        assert self.spans is not None and self.scores is not None
+        return tuple(Passage(*row, score) for row, score in zip(self.spans[lo:hi].tolist(), self.scores[lo:hi].tolist()))
+
+    def __iter__(self) -> Iterator[Pair]:
+        ids = self.ids
+        a = [ids[x] for x in self.a.tolist()]
+        b = [ids[x] for x in self.b.tolist()]
+        passages: Any = repeat(None)
+        if self.passage_offsets is not None:
+            offsets = self.passage_offsets.tolist()
+            passages = (self._passages(offsets[k], offsets[k + 1]) for k in range(len(self)))
+        return map(Pair, a, b, self.jaccard.tolist(), self.containment_a.tolist(), self.containment_b.tolist(),
+                   self.relation.tolist(), self.shared.tolist(), passages, self.coverage_a.tolist(),
+                   self.coverage_b.tolist())
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, (str, bytes)):
+            return NotImplemented
+        return len(self) == len(other) and all(map(operator.eq, self, other))
+
+    def __repr__(self) -> str:
+        aligned = "" if self.passage_offsets is None else f", {len(self.scores)} passages"  # type: ignore[arg-type]
+        return f"PairTable({len(self)} pairs{aligned})"
+
+    @property
+    def aligned(self) -> bool:
+        """Whether the pairs carry passages."""
+        return self.passage_offsets is not None
+
+    def ends(self) -> Iterator[tuple[str, str, str]]:
+        """(a, b, relation) of every pair, without making the pairs."""
+        ids = self.ids
+        return zip([ids[x] for x in self.a.tolist()], [ids[x] for x in self.b.tolist()], self.relation.tolist())
+
+    def with_passages(self, offsets: np.ndarray, spans: np.ndarray, scores: np.ndarray) -> "PairTable":
+        """These pairs with passages (``offsets``: int64, one more than pairs; ``spans``:
+        (m, 4) int64; ``scores``: m float64)."""
+        offsets = np.asarray(offsets, dtype=np.int64)
+        spans = np.asarray(spans, dtype=np.int64).reshape(-1, 4)
+        scores = np.asarray(scores, dtype=np.float64)
+        if len(offsets) != len(self) + 1 or offsets[0] != 0 or offsets[-1] != len(spans) or len(spans) != len(scores):
+            raise ValueError("passage offsets, spans and scores do not fit these pairs")
+        return replace(self, passage_offsets=offsets, spans=spans, scores=scores)
+
+    @classmethod
+    def of(cls, pairs: Sequence[Pair]) -> "PairTable":
+        """``pairs`` as a table (itself if it is one). ValueError if some pairs carry
+        passages and others not (a table is aligned or not as a whole)."""
+        if isinstance(pairs, PairTable):
+            return pairs
+        ids = tuple(dict.fromkeys(i for p in pairs for i in (p.a, p.b)))
+        at = {i: k for k, i in enumerate(ids)}
+        n = len(pairs)
+
+        def column(get: Any, dtype: Any) -> np.ndarray:
+            return np.fromiter(map(get, pairs), dtype=dtype, count=n)
+
+        table = cls(ids, column(lambda p: at[p.a], np.int64), column(lambda p: at[p.b], np.int64),
+                    column(operator.attrgetter("jaccard"), np.float64),
+                    column(operator.attrgetter("containment_a"), np.float64),
+                    column(operator.attrgetter("containment_b"), np.float64),
+                    np.array([p.relation for p in pairs], dtype=object), column(operator.attrgetter("shared"), np.int64),
+                    column(operator.attrgetter("coverage_a"), np.float64),
+                    column(operator.attrgetter("coverage_b"), np.float64))
+        aligned = sum(p.passages is not None for p in pairs)
+        if aligned and aligned < n:
+            raise ValueError(f"{aligned} of {n} pairs carry passages: a table is aligned as a whole or not at all")
+        if n and aligned:
+            counts = [len(p.passages or ()) for p in pairs]
+            offsets = np.zeros(n + 1, dtype=np.int64)
+            np.cumsum(counts, out=offsets[1:])
+            rows = [x for p in pairs for x in p.passages or ()]
+            spans = np.array([(x.a_start, x.a_end, x.b_start, x.b_end) for x in rows], dtype=np.int64).reshape(-1, 4)
+            table = table.with_passages(offsets, spans, np.array([x.score for x in rows], dtype=np.float64))
+        return table
+
+
+def pair_ends(pairs: Sequence[Pair]) -> Iterator[tuple[str, str, str]]:
+    """(a, b, relation) of every pair: read from the columns of a :class:`PairTable`."""
+    if isinstance(pairs, PairTable):
+        return pairs.ends()
+    return ((p.a, p.b, p.relation) for p in pairs)
+
+
 @dataclass(frozen=True, slots=True)
 class Cluster:
     """A family of documents joined by reuse, with a deterministic representative."""
@@ -140,7 +279,7 @@ class ScanResult:
     """Everything a scan found, plus the counts and timings written to summary.json."""
 
     documents: tuple[DocInfo, ...]
-    pairs: tuple[Pair, ...]
+    pairs: Sequence[Pair]  # a PairTable from a scan, any sequence of pairs otherwise
     clusters: tuple[Cluster, ...]
     problems: tuple[Problem, ...]
     config: ScanConfig
@@ -160,8 +299,8 @@ class ScanResult:
         from retold import __version__
 
         by_rel: dict[str, int] = {}
-        for p in self.pairs:
-            by_rel[p.relation] = by_rel.get(p.relation, 0) + 1
+        for _, _, relation in pair_ends(self.pairs):
+            by_rel[relation] = by_rel.get(relation, 0) + 1
         problems: dict[str, int] = {}
         for pr in self.problems:
             problems[pr.reason] = problems.get(pr.reason, 0) + 1

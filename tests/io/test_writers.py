@@ -17,8 +17,8 @@ from retold import Document
 from retold.errors import ConfigError
 from retold.io import atomic
 from retold.io.records import dumps, write_records
-from retold.io.writers import pair_line, pair_row
-from retold.models import Pair, Passage
+from retold.io.writers import pair_line, pair_lines, pair_row
+from retold.models import Pair, PairTable, Passage
 from retold.report.html import render_report
 
 from conftest import SEED_LONG, SEED_SHORT
@@ -155,3 +155,19 @@ _passages = st.lists(st.builds(Passage, st.integers(0, 10**9), st.integers(0, 10
 def test_pair_line_is_the_json_line_of_pair_row(pair):
     """The fast pairs writer writes exactly what the JSON encoder writes for the row."""
     assert pair_line(pair) == dumps(pair_row(pair))
+
+
+_pair = st.builds(Pair, st.text(max_size=3), st.text(max_size=3), _floats, _floats, _floats,
+                  st.sampled_from(["duplicate", "overlap", 'a"b\\\n']), st.integers(0, 10**12), st.none(), _floats, _floats)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_pair, max_size=6), st.booleans(), st.data())
+def test_a_table_of_pairs_writes_the_lines_of_its_pairs(pairs, aligned, data):
+    """Written from its columns, a PairTable gives the lines of its pairs one by one (ids
+    shared between pairs, scores not finite, passages or none, unrounded passage scores)."""
+    if aligned:
+        pairs = [p.with_passages(data.draw(_passages)) for p in pairs]
+    table = PairTable.of(pairs)
+    assert list(pair_lines(table)) == [pair_line(p) for p in pairs]
+    assert list(pair_lines(pairs)) == [pair_line(p) for p in pairs]

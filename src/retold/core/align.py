@@ -116,8 +116,18 @@ def align_prepared(a: Prepared, b: Prepared, config: AlignConfig = AlignConfig()
 def align_prepared_many(firsts: Sequence[Prepared], seconds: Sequence[Prepared],
                         config: AlignConfig = AlignConfig()) -> list[list[Passage]]:
     """:func:`align_prepared` of (firsts[i], seconds[i]) for every i, in one compiled call."""
-    batches = _align.align_many(
+    return [[Passage(*row) for row in rows] for rows in align_rows_many(firsts, seconds, config)]
+
+
+#: a passage as the compiled aligner gives it: (a_start, a_end, b_start, b_end, score)
+Row = tuple[int, int, int, int, float]
+
+
+def align_rows_many(firsts: Sequence[Prepared], seconds: Sequence[Prepared],
+                    config: AlignConfig = AlignConfig()) -> list[list[Row]]:
+    """:func:`align_prepared_many` with each passage as a plain tuple (:data:`Row`): what a
+    scan keeps in arrays, without a :class:`Passage` object per passage."""
+    return _align.align_many(
         list(firsts), list(seconds), config.seed_size, config.max_seed_occurrences, config.max_gap, config.max_shift,
         config.min_chain_tokens, config.min_passage_tokens, config.min_score, config.extend,
     )
-    return [[Passage(s, e, t, f, score) for s, e, t, f, score in rows] for rows in batches]

@@ -42,7 +42,7 @@ from retold.core import _sets
 from retold.core.arrays import isin_sorted
 from retold.config import VerifyConfig
 from retold.core.rules import SCORE_DECIMALS, WORD_COVERAGE_FLOOR, rounded
-from retold.models import Pair
+from retold.models import PairTable
 
 NO_RELATION = ""
 
@@ -208,14 +208,15 @@ def rounded_all(values: np.ndarray) -> list[float]:
     return out
 
 
-def pairs_from_scores(a: Sequence[str], b: Sequence[str], scores: Scores, relations: np.ndarray,
-                      rows: np.ndarray) -> tuple[Pair, ...]:
-    """The :class:`Pair` records of the scored rows ``rows`` (ids ``a[i]``, ``b[i]`` for the
-    i-th of them): scores rounded to 4 decimals, the one rounding every engine applies."""
-    jac, ca, cb = (rounded_all(v[rows]) for v in (scores.jaccard, scores.containment_a, scores.containment_b))
-    va, vb = rounded_all(scores.coverage_a[rows]), rounded_all(scores.coverage_b[rows])
-    rel, shared = relations[rows].tolist(), scores.shared[rows].tolist()
-    return tuple(
-        Pair(a[i], b[i], jac[i], ca[i], cb[i], str(rel[i]), int(shared[i]), coverage_a=va[i], coverage_b=vb[i])
-        for i in range(len(rows))
-    )
+def pairs_from_scores(ids: Sequence[str], a: np.ndarray, b: np.ndarray, scores: Scores, relations: np.ndarray,
+                      rows: np.ndarray) -> PairTable:
+    """The pairs of the scored rows ``rows`` as a :class:`~retold.models.PairTable`: the i-th
+    of them joins documents ``ids[a[i]]`` and ``ids[b[i]]``; scores rounded to 4 decimals,
+    the one rounding every engine applies."""
+    def column(values: np.ndarray) -> np.ndarray:
+        return np.asarray(rounded_all(values[rows]), dtype=np.float64)
+
+    return PairTable(tuple(ids), np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64), column(scores.jaccard),
+                     column(scores.containment_a), column(scores.containment_b),
+                     np.array(relations[rows].tolist(), dtype=object), scores.shared[rows].astype(np.int64),
+                     column(scores.coverage_a), column(scores.coverage_b))

@@ -12,7 +12,7 @@ and a scan of an index differ only in where the sketches come from.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
@@ -55,7 +55,7 @@ class Engine(Protocol):
         ...
 
     def pairs(self, corpus: Any, config: ScanConfig, positions_of: Callable[[str], np.ndarray], progress: Progress,
-              timings: dict[str, float]) -> tuple[tuple[Pair, ...], dict[str, int]]:
+              timings: dict[str, float]) -> tuple[Sequence[Pair], dict[str, int]]:
         """Candidates, verified and classified (word coverage from ``positions_of``): the
         reported pairs in (a, b) order, and counts."""
         ...
@@ -64,8 +64,8 @@ class Engine(Protocol):
         """Give memory freed by the pair stages back before alignment."""
         ...
 
-    def align(self, pairs: tuple[Pair, ...], text_of: Callable[[str], str], config: AlignConfig,
-              progress: Progress) -> tuple[Pair, ...]:
+    def align(self, pairs: Sequence[Pair], text_of: Callable[[str], str], config: AlignConfig,
+              progress: Progress) -> Sequence[Pair]:
         """The pairs with their reused passages."""
         ...
 

@@ -29,7 +29,7 @@ from datetime import date, datetime, timezone
 from typing import Iterable, Sequence
 
 from retold.config import ClusterConfig
-from retold.models import Cluster, DocInfo, Pair
+from retold.models import Cluster, DocInfo, Pair, pair_ends
 
 
 def date_key(value: str | None) -> float:
@@ -54,14 +54,14 @@ def representative_key(doc: DocInfo) -> tuple[float, int, str]:
     return (date_key(doc.date), -doc.chars, doc.id)
 
 
-def version_graph(pairs: Iterable[Pair], relations: Iterable[str]) -> dict[str, set[str]]:
+def version_graph(pairs: Sequence[Pair], relations: Iterable[str]) -> dict[str, set[str]]:
     """Each document's partners in the pairs whose relation is one of ``relations``."""
     joining = set(relations)
     adj: dict[str, set[str]] = {}
-    for p in pairs:
-        if p.relation in joining:
-            adj.setdefault(p.a, set()).add(p.b)
-            adj.setdefault(p.b, set()).add(p.a)
+    for a, b, relation in pair_ends(pairs):
+        if relation in joining:
+            adj.setdefault(a, set()).add(b)
+            adj.setdefault(b, set()).add(a)
     return adj
 
 
@@ -83,7 +83,7 @@ def stars(adj: dict[str, set[str]], size: dict[str, int]) -> list[tuple[str, lis
     return out
 
 
-def cluster(pairs: Iterable[Pair], documents: Sequence[DocInfo], config: ClusterConfig = ClusterConfig()) -> tuple[Cluster, ...]:
+def cluster(pairs: Sequence[Pair], documents: Sequence[DocInfo], config: ClusterConfig = ClusterConfig()) -> tuple[Cluster, ...]:
     """Families (of two or more documents): stars of version pairs around a centre."""
     info = {d.id: d for d in documents}
     adj = version_graph(pairs, config.relations)

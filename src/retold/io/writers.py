@@ -34,11 +34,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from retold.core.rules import rounded
+from retold.core.verify import rounded_all
 from retold.errors import ConfigError
 from retold.io.atomic import AtomicSet, Opener, atomic_write, make_dirs
 from retold.io.records import TABLE_BATCH_ROWS, dumps, write_jsonl, write_parquet
-from retold.models import Cluster, DocInfo, Pair, Problem, ScanResult
+from retold.models import Cluster, DocInfo, Pair, PairTable, Problem, ScanResult
 
 FORMATS = ("jsonl", "parquet")
 #: the tables of a scan result, in the order they are written
@@ -117,28 +120,64 @@ _json_str = json.encoder.encode_basestring  # what the JSON Lines encoder does w
 
 def pair_line(p: Pair) -> str:
     """``records.dumps(pair_row(p))`` without building the dict: the pairs table is the
-    largest one written (139,516 rows of a 12k news scan: 1.05 s instead of 1.33 s). A test
-    holds the two byte-identical."""
-    if p.passages is None:
-        scores = (p.jaccard, p.containment_a, p.containment_b, p.coverage_a, p.coverage_b)
-        rows: list[tuple[int, int, int, int, float]] = []
-    else:
-        rows = [(x.a_start, x.a_end, x.b_start, x.b_end, rounded(x.score)) for x in p.passages]
-        scores = (p.jaccard, p.containment_a, p.containment_b, p.coverage_a, p.coverage_b, *(r[4] for r in rows))
+    largest one written (139,516 rows of a 12k news scan). A test holds the two
+    byte-identical."""
+    rows = None if p.passages is None else [(x.a_start, x.a_end, x.b_start, x.b_end, rounded(x.score))
+                                            for x in p.passages]
+    scores = (p.jaccard, p.containment_a, p.containment_b, p.coverage_a, p.coverage_b, *(r[4] for r in rows or ()))
     if not all(map(math.isfinite, scores)):  # NaN, infinities: as json writes them
         return dumps(pair_row(p))
+    return _line(_json_str(p.a), _json_str(p.b), p.jaccard, p.containment_a, p.containment_b, p.coverage_a,
+                 p.coverage_b, _json_str(p.relation), p.shared, rows)
+
+
+def _line(a: str, b: str, jaccard: float, containment_a: float, containment_b: float, coverage_a: float,
+          coverage_b: float, relation: str, shared: int, rows: Sequence[tuple[int, int, int, int, float]] | None) -> str:
+    """One line of the pairs table (``a``, ``b``, ``relation`` already JSON strings; every
+    score finite; ``rows``: the passages with rounded scores, None when not aligned)."""
     f = float.__repr__
-    line = (f'{{"a": {_json_str(p.a)}, "b": {_json_str(p.b)}, "jaccard": {f(p.jaccard)}, '
-            f'"containment_a": {f(p.containment_a)}, "containment_b": {f(p.containment_b)}, '
-            f'"coverage_a": {f(p.coverage_a)}, "coverage_b": {f(p.coverage_b)}, '
-            f'"relation": {_json_str(p.relation)}, "shared": {int.__repr__(p.shared)}')
-    if p.passages is None:
+    line = (f'{{"a": {a}, "b": {b}, "jaccard": {f(jaccard)}, '
+            f'"containment_a": {f(containment_a)}, "containment_b": {f(containment_b)}, '
+            f'"coverage_a": {f(coverage_a)}, "coverage_b": {f(coverage_b)}, '
+            f'"relation": {relation}, "shared": {int.__repr__(shared)}')
+    if rows is None:
         return line + "}"
     passages = ", ".join([f'{{"a_start": {a0}, "a_end": {a1}, "b_start": {b0}, "b_end": {b1}, "score": {f(sc)}}}'
                           for a0, a1, b0, b1, sc in rows])
     chars_a = sum([r[1] - r[0] for r in rows])
     chars_b = sum([r[3] - r[2] for r in rows])
     return f'{line}, "passages": [{passages}], "aligned_chars_a": {chars_a}, "aligned_chars_b": {chars_b}}}'
+
+
+def pair_lines(pairs: Sequence[Pair]) -> Iterator[str]:
+    """:func:`pair_line` of every pair; read straight from the columns of a
+    :class:`~retold.models.PairTable` (no Pair object is made)."""
+    if not isinstance(pairs, PairTable):
+        yield from map(pair_line, pairs)
+        return
+    n = len(pairs)
+    columns = (pairs.jaccard, pairs.containment_a, pairs.containment_b, pairs.coverage_a, pairs.coverage_b)
+    finite = np.logical_and.reduce([np.isfinite(c) for c in columns]) if n else np.ones(0, dtype=bool)
+    ids = [_json_str(i) for i in pairs.ids]
+    relations = {r: _json_str(r) for r in set(pairs.relation.tolist())}
+    rows: list[tuple[int, int, int, int, float]] = []
+    offsets = [0] * (n + 1)
+    if pairs.passage_offsets is not None and pairs.spans is not None and pairs.scores is not None:
+        offsets = pairs.passage_offsets.tolist()
+        bad = ~np.isfinite(pairs.scores)
+        if bad.any():
+            finite &= np.bincount(np.searchsorted(pairs.passage_offsets, np.flatnonzero(bad), side="right") - 1,
+                                  minlength=n) == 0
+        rows = [(*span, sc) for span, sc in zip(pairs.spans.tolist(), rounded_all(pairs.scores))]
+    aligned = pairs.passage_offsets is not None
+    for k, (a, b, jac, ca, cb, va, vb, rel, shared, ok) in enumerate(zip(
+            pairs.a.tolist(), pairs.b.tolist(), *(c.tolist() for c in columns[:3]), columns[3].tolist(),
+            columns[4].tolist(), pairs.relation.tolist(), pairs.shared.tolist(), finite.tolist())):
+        if not ok:
+            yield pair_line(pairs[k])
+            continue
+        yield _line(ids[a], ids[b], jac, ca, cb, va, vb, relations[rel], shared,
+                    rows[offsets[k]:offsets[k + 1]] if aligned else None)
 
 
 def cluster_row(c: Cluster, lineage: Any = None) -> dict[str, Any]:
@@ -187,7 +226,7 @@ def result_tables(result: ScanResult, fmt: str = "jsonl") -> Iterator[tuple[str,
     prov = result.provenance
     if prov is None:
         yield "documents", (document_row(d, family.get(d.id)) for d in result.documents)
-        yield "pairs", map(pair_line if fmt == "jsonl" else pair_row, result.pairs)
+        yield "pairs", pair_lines(result.pairs) if fmt == "jsonl" else map(pair_row, result.pairs)
         yield "clusters", map(cluster_row, result.clusters)
     else:
         yield "documents", (document_row(d, family.get(d.id), prov.attributions.get(d.id, ())) for d in result.documents)

@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 
 import numpy as np
@@ -46,14 +46,14 @@ class LocalEngine:
         return Sketched(corpus, lambda i: texts.get(int(slot[rank[i]])), lambda i: positions.array(int(slot[rank[i]])))
 
     def pairs(self, corpus: Corpus, config: ScanConfig, positions_of: Callable[[str], np.ndarray],
-              progress: Progress, timings: dict[str, float]) -> tuple[tuple[Pair, ...], dict[str, int]]:
+              progress: Progress, timings: dict[str, float]) -> tuple[Sequence[Pair], dict[str, int]]:
         return find_pairs(corpus, config, positions_of, progress, timings, self.workers)
 
     def release(self) -> None:
         release_free_memory()
 
-    def align(self, pairs: tuple[Pair, ...], text_of: Callable[[str], str], config: AlignConfig,
-              progress: Progress) -> tuple[Pair, ...]:
+    def align(self, pairs: Sequence[Pair], text_of: Callable[[str], str], config: AlignConfig,
+              progress: Progress) -> Sequence[Pair]:
         return align_pairs(pairs, text_of, config, workers=self.workers, progress=progress)
 
 

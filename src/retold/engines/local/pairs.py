@@ -13,13 +13,14 @@ from typing import Callable
 import numpy as np
 
 from retold.config import AlignConfig, ScanConfig
-from retold.core.align import Prepared, align_prepared_many, prepare_many
+from retold.core.align import Prepared, Row, align_rows_many, prepare_many
+from retold.core.arrays import within
 from retold.core.coverage import windows_coverages, windows_of
 from retold.core.verify import NO_RELATION, Scores, classify, intersections, needs_words, pairs_from_scores, score_pairs
 from retold.engines.local.candidates import Candidates, find_candidates
 from retold.engines.local.parallel import SHARED, check_workers, fork_map
 from retold.engines.local.sketching import Corpus
-from retold.models import Pair, Passage
+from retold.models import Pair, PairTable
 from retold.progress import NullProgress, Progress
 
 
@@ -75,29 +76,33 @@ class PreparedCache:
 REMEMBERED_PAIRS = 1 << 16
 
 
-def _align_range(bounds: tuple[int, int]) -> list[tuple[Passage, ...]]:
-    """The passages of the pairs in ``order[bounds[0]:bounds[1]]``. A pair whose two texts
-    are the same as those of a pair aligned before (copies of one page or licence paired
-    with copies of another) gets that pair's passages: the same texts give the same ones."""
+def _align_range(bounds: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The passages of the pairs ``order[bounds[0]:bounds[1]]`` of the table: (passages per
+    pair, int64; their rows (a_start, a_end, b_start, b_end, score), float64 (m, 5)). A pair
+    whose two texts are the same as those of a pair aligned before (copies of one page or
+    licence paired with copies of another) gets that pair's passages: the same texts give
+    the same ones."""
     sh = SHARED
-    pairs, order, cfg = sh["pairs"], sh["order"], sh["config"]
+    table, order, cfg = sh["pairs"], sh["order"], sh["config"]
     cache = sh.get("cache")
     if cache is None:
         cache = sh["cache"] = PreparedCache(sh["text_of"], cfg)
         sh["memo"] = OrderedDict()
-    memo: OrderedDict[tuple[bytes, bytes], tuple[Passage, ...]] = sh["memo"]
-    chunk = [pairs[k] for k in order[bounds[0]: bounds[1]].tolist()]
+    memo: OrderedDict[tuple[bytes, bytes], list[Row]] = sh["memo"]
+    rows = order[bounds[0]: bounds[1]]
+    ids = table.ids
+    chunk = list(zip([ids[x] for x in table.a[rows].tolist()], [ids[x] for x in table.b[rows].tolist()]))
     seen = cache.digest_of
-    unknown = [p for p in chunk if (seen.get(p.a), seen.get(p.b)) not in memo]
-    docs = cache.get_all([i for p in unknown for i in (p.a, p.b)])
-    keys = [(seen[p.a], seen[p.b]) for p in chunk]  # every text's digest is known now
-    first: dict[tuple[bytes, bytes], Pair] = {}  # one alignment per pair of texts
-    for key, p in zip(keys, chunk):
+    unknown = [(a, b) for a, b in chunk if (seen.get(a), seen.get(b)) not in memo]
+    docs = cache.get_all([i for pair in unknown for i in pair])
+    keys = [(seen[a], seen[b]) for a, b in chunk]  # every text's digest is known now
+    first: dict[tuple[bytes, bytes], tuple[str, str]] = {}  # one alignment per pair of texts
+    for key, pair in zip(keys, chunk):
         if key not in memo:
-            first.setdefault(key, p)
-    found = align_prepared_many([docs[p.a] for p in first.values()], [docs[p.b] for p in first.values()], cfg)
-    new = {key: tuple(passages) for key, passages in zip(first, found)}
-    out = []
+            first.setdefault(key, pair)
+    found = align_rows_many([docs[a] for a, _ in first.values()], [docs[b] for _, b in first.values()], cfg)
+    new = dict(zip(first, found))
+    out: list[list[Row]] = []
     for key in keys:
         passages = new.get(key)
         if passages is None:
@@ -107,7 +112,9 @@ def _align_range(bounds: tuple[int, int]) -> list[tuple[Passage, ...]]:
     memo.update(new)
     while len(memo) > REMEMBERED_PAIRS:
         memo.popitem(last=False)
-    return out
+    counts = np.fromiter(map(len, out), dtype=np.int64, count=len(out))
+    flat = np.array([row for passages in out for row in passages], dtype=np.float64).reshape(-1, 5)
+    return counts, flat
 
 
 def locality_order(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -150,8 +157,8 @@ def align_pairs(
     workers: int | None = None,
     progress: Progress | None = None,
     chunk: int = 512,
-) -> tuple[Pair, ...]:
-    """The pairs with their reused passages (offsets into the original texts).
+) -> PairTable:
+    """The pairs with their reused passages (offsets into the original texts), as a table.
 
     Pairs are aligned in :func:`locality_order`, in chunks over ``workers`` processes that
     each keep a :class:`PreparedCache`, so a text is tokenised about once however many
@@ -160,21 +167,32 @@ def align_pairs(
     """
     workers = check_workers(workers)
     progress = progress or NullProgress()
-    progress.start("align", len(pairs))
-    ids = {i: k for k, i in enumerate(dict.fromkeys(i for p in pairs for i in (p.a, p.b)))}
-    order = locality_order(np.fromiter((ids[p.a] for p in pairs), dtype=np.int64, count=len(pairs)),
-                           np.fromiter((ids[p.b] for p in pairs), dtype=np.int64, count=len(pairs)))
-    chunks = [(lo, min(lo + chunk, len(pairs))) for lo in range(0, len(pairs), chunk)]
-    out: list[Pair | None] = [None] * len(pairs)
-    done = 0
-    for passages in fork_map(_align_range, chunks, workers if len(chunks) > 1 else 1, text_of=text_of,
-                             pairs=pairs, order=order, config=config):
-        for k, found in zip(order[done: done + len(passages)].tolist(), passages):
-            out[k] = pairs[k].with_passages(found)
-        done += len(passages)
-        progress.advance(len(passages))
+    table = PairTable.of(pairs)
+    n = len(table)
+    progress.start("align", n)
+    order = locality_order(table.a, table.b)
+    chunks = [(lo, min(lo + chunk, n)) for lo in range(0, n, chunk)]
+    counts: list[np.ndarray] = []
+    flats: list[np.ndarray] = []
+    for found, flat in fork_map(_align_range, chunks, workers if len(chunks) > 1 else 1, text_of=text_of,
+                                pairs=table, order=order, config=config):
+        counts.append(found)
+        flats.append(flat)
+        progress.advance(len(found))
     progress.finish()
-    return tuple(out)  # type: ignore[arg-type]
+    # the rows came in alignment order: put each pair's run of rows back in table order
+    done = np.concatenate(counts) if counts else np.empty(0, np.int64)
+    rows = np.concatenate(flats) if flats else np.empty((0, 5))
+    starts = np.cumsum(done) - done
+    per_pair = np.empty(n, dtype=np.int64)
+    per_pair[order] = done
+    first = np.empty(n, dtype=np.int64)
+    first[order] = starts
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(per_pair, out=offsets[1:])
+    take = np.repeat(first, per_pair) + within(per_pair)
+    rows = rows[take]
+    return table.with_passages(offsets, rows[:, :4].astype(np.int64), rows[:, 4].copy())
 
 
 def _score_chunk(bounds: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
@@ -256,7 +274,7 @@ def find_pairs(
     progress: Progress | None = None,
     timings: dict[str, float] | None = None,
     workers: int | None = 1,
-) -> tuple[tuple[Pair, ...], dict[str, int]]:
+) -> tuple[PairTable, dict[str, int]]:
     """Candidates, verified and classified: the reported pairs in (a, b) order.
 
     Relations are decided on word coverage where it can matter (:func:`~retold.core.verify.needs_words`),
@@ -279,7 +297,7 @@ def find_pairs(
     scores = verify_candidates(cands, corpus, workers, progress)
     rel = classify(scores, config.verify)
     progress.finish()
-    ids = [d.id for d in corpus.documents]
+    ids = tuple(d.id for d in corpus.documents)
     rows = np.flatnonzero((rel != NO_RELATION) & needs_words(scores))
     t2 = time.perf_counter()
     timings["verify"] = t2 - t1
@@ -291,7 +309,6 @@ def find_pairs(
     scores = scores.with_words(rows, wa, wb)
     rel = classify(scores, config.verify)
     keep = np.flatnonzero(rel != NO_RELATION)
-    pairs = pairs_from_scores([ids[x] for x in cands.a[keep].tolist()], [ids[y] for y in cands.b[keep].tolist()],
-                              scores, rel, keep)
+    pairs = pairs_from_scores(ids, cands.a[keep], cands.b[keep], scores, rel, keep)
     timings["words"] = time.perf_counter() - t2
     return pairs, cands.stats

@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -110,7 +110,7 @@ class SparkEngine:
         return Sketched(self._corpus, text_of, positions_of)
 
     def pairs(self, corpus: SparkCorpus, config: ScanConfig, positions_of: Callable[[str], np.ndarray],
-              progress: Progress, timings: dict[str, float]) -> tuple[tuple[Pair, ...], dict[str, int]]:
+              progress: Progress, timings: dict[str, float]) -> tuple[Sequence[Pair], dict[str, int]]:
         t0 = time.perf_counter()
         progress.start("candidates+verify")
         self._pairs, stats = stages.find_pairs(corpus.sketched, config, self.partitions)
@@ -123,8 +123,8 @@ class SparkEngine:
         if self._corpus is not None:
             self._corpus.sketched.unpersist()
 
-    def align(self, pairs: tuple[Pair, ...], text_of: Callable[[str], str], config: AlignConfig,
-              progress: Progress) -> tuple[Pair, ...]:
+    def align(self, pairs: Sequence[Pair], text_of: Callable[[str], str], config: AlignConfig,
+              progress: Progress) -> Sequence[Pair]:
         if self._corpus is None:
             raise RuntimeError("SparkEngine.align needs the texts of a sketch run by this engine")
         rdd = self._pairs

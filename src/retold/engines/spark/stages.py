@@ -272,8 +272,8 @@ def _verify_partition(rows: Iterable[tuple[str, str, Side, Side]], config: ScanC
         scores = scores.with_words(rows_w, wa, wb)
         rel = classify(scores, config.verify)
         keep = np.flatnonzero(rel != NO_RELATION)
-        yield from pairs_from_scores([batch[i][0] for i in keep.tolist()], [batch[i][1] for i in keep.tolist()],
-                                     scores, rel, keep)
+        ids = [batch[i][0] for i in keep.tolist()] + [batch[i][1] for i in keep.tolist()]
+        yield from pairs_from_scores(ids, np.arange(len(keep)), np.arange(len(keep), 2 * len(keep)), scores, rel, keep)
 
 
 def _intersect(sa: Side, sb: Side) -> tuple[int, int]:
