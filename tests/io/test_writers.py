@@ -171,3 +171,15 @@ def test_a_table_of_pairs_writes_the_lines_of_its_pairs(pairs, aligned, data):
     table = PairTable.of(pairs)
     assert list(pair_lines(table)) == [pair_line(p) for p in pairs]
     assert list(pair_lines(pairs)) == [pair_line(p) for p in pairs]
+
+
+def test_a_table_is_written_a_block_at_a_time(monkeypatch):
+    """Blocks of two pairs (passages counted across block ends) give the same lines as one."""
+    import retold.io.writers as writers
+
+    passages = [(), (Passage(0, 5, 2, 7, 0.12345),), (Passage(1, 2, 3, 4, 1.0), Passage(5, 9, 6, 10, 0.5))]
+    pairs = [Pair(f"d{k}", f"d{k + 1}", 0.5, 0.25, 1.0, "overlap", k, passages[k % 3], 0.1, 0.2) for k in range(7)]
+    expected = [pair_line(p) for p in pairs]
+    monkeypatch.setattr(writers, "PAIR_BLOCK", 2)
+    assert list(pair_lines(PairTable.of(pairs))) == expected
+    assert '"score": 0.1235' in expected[1] and '"aligned_chars_a": 5, "aligned_chars_b": 5' in expected[2]

@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from retold.core.rules import rounded
+from retold.core.rules import SCORE_DECIMALS, rounded
 from retold.core.verify import rounded_all
 from retold.errors import ConfigError
 from retold.io.atomic import AtomicSet, Opener, atomic_write, make_dirs
@@ -127,57 +127,101 @@ def pair_line(p: Pair) -> str:
     scores = (p.jaccard, p.containment_a, p.containment_b, p.coverage_a, p.coverage_b, *(r[4] for r in rows or ()))
     if not all(map(math.isfinite, scores)):  # NaN, infinities: as json writes them
         return dumps(pair_row(p))
-    return _line(_json_str(p.a), _json_str(p.b), p.jaccard, p.containment_a, p.containment_b, p.coverage_a,
-                 p.coverage_b, _json_str(p.relation), p.shared, rows)
-
-
-def _line(a: str, b: str, jaccard: float, containment_a: float, containment_b: float, coverage_a: float,
-          coverage_b: float, relation: str, shared: int, rows: Sequence[tuple[int, int, int, int, float]] | None) -> str:
-    """One line of the pairs table (``a``, ``b``, ``relation`` already JSON strings; every
-    score finite; ``rows``: the passages with rounded scores, None when not aligned)."""
     f = float.__repr__
-    line = (f'{{"a": {a}, "b": {b}, "jaccard": {f(jaccard)}, '
-            f'"containment_a": {f(containment_a)}, "containment_b": {f(containment_b)}, '
-            f'"coverage_a": {f(coverage_a)}, "coverage_b": {f(coverage_b)}, '
-            f'"relation": {relation}, "shared": {int.__repr__(shared)}')
-    if rows is None:
+    passages = None
+    if rows is not None:
+        passages = ", ".join([_passage(str(a0), str(a1), str(b0), str(b1), f(sc)) for a0, a1, b0, b1, sc in rows])
+    return _line(_json_str(p.a), _json_str(p.b), f(p.jaccard), f(p.containment_a), f(p.containment_b),
+                 f(p.coverage_a), f(p.coverage_b), _json_str(p.relation), str(p.shared), passages,
+                 str(sum([r[1] - r[0] for r in rows or ()])), str(sum([r[3] - r[2] for r in rows or ()])))
+
+
+def _passage(a_start: str, a_end: str, b_start: str, b_end: str, score: str) -> str:
+    """One passage of a pairs line, from its fields written as JSON."""
+    return f'{{"a_start": {a_start}, "a_end": {a_end}, "b_start": {b_start}, "b_end": {b_end}, "score": {score}}}'
+
+
+def _line(a: str, b: str, jaccard: str, containment_a: str, containment_b: str, coverage_a: str, coverage_b: str,
+          relation: str, shared: str, passages: str | None, chars_a: str, chars_b: str) -> str:
+    """One line of the pairs table from its fields written as JSON (``passages``: the
+    passages joined by ", ", None when the pair is not aligned)."""
+    line = (f'{{"a": {a}, "b": {b}, "jaccard": {jaccard}, "containment_a": {containment_a}, '
+            f'"containment_b": {containment_b}, "coverage_a": {coverage_a}, "coverage_b": {coverage_b}, '
+            f'"relation": {relation}, "shared": {shared}')
+    if passages is None:
         return line + "}"
-    passages = ", ".join([f'{{"a_start": {a0}, "a_end": {a1}, "b_start": {b0}, "b_end": {b1}, "score": {f(sc)}}}'
-                          for a0, a1, b0, b1, sc in rows])
-    chars_a = sum([r[1] - r[0] for r in rows])
-    chars_b = sum([r[3] - r[2] for r in rows])
     return f'{line}, "passages": [{passages}], "aligned_chars_a": {chars_a}, "aligned_chars_b": {chars_b}}}'
 
 
+#: ``repr`` of k / 10**4 for k in [0, 10**4]: the scores a scan writes (rounded to 4 decimals in [0, 1])
+_DECIMALS = 10**SCORE_DECIMALS
+_SCORE_VALUES = np.arange(_DECIMALS + 1) / _DECIMALS
+_SCORE_TEXTS: np.ndarray | None = None
+
+
+def _float_texts(values: np.ndarray) -> list[str]:
+    """``float.__repr__`` of every value: looked up for the rounded scores in [0, 1] (exactly
+    k / 10**4), computed for any other."""
+    global _SCORE_TEXTS
+    if _SCORE_TEXTS is None:
+        _SCORE_TEXTS = np.array([repr(x) for x in _SCORE_VALUES.tolist()], dtype=object)
+    values = np.asarray(values, dtype=np.float64)
+    with np.errstate(invalid="ignore", over="ignore"):
+        k = np.rint(values * _DECIMALS)
+        exact = (k >= 0) & (k <= _DECIMALS) & ~np.signbit(values)
+    k = np.where(exact, k, 0).astype(np.int64)
+    exact &= _SCORE_VALUES[k] == values
+    out = _SCORE_TEXTS[k].tolist()
+    for i in np.flatnonzero(~exact).tolist():
+        out[i] = float.__repr__(float(values[i]))
+    return out
+
+
+def _int_texts(values: np.ndarray) -> list[str]:
+    return list(map(str, values.tolist()))
+
+
+#: pairs written from a table's columns at a time (bounds the strings held at once)
+PAIR_BLOCK = 8192
+
+
 def pair_lines(pairs: Sequence[Pair]) -> Iterator[str]:
-    """:func:`pair_line` of every pair; read straight from the columns of a
-    :class:`~retold.models.PairTable` (no Pair object is made)."""
+    """:func:`pair_line` of every pair; for a :class:`~retold.models.PairTable`, written
+    from its columns, a block of pairs at a time (no Pair object is made)."""
     if not isinstance(pairs, PairTable):
         yield from map(pair_line, pairs)
         return
-    n = len(pairs)
-    columns = (pairs.jaccard, pairs.containment_a, pairs.containment_b, pairs.coverage_a, pairs.coverage_b)
-    finite = np.logical_and.reduce([np.isfinite(c) for c in columns]) if n else np.ones(0, dtype=bool)
     ids = [_json_str(i) for i in pairs.ids]
     relations = {r: _json_str(r) for r in set(pairs.relation.tolist())}
-    rows: list[tuple[int, int, int, int, float]] = []
-    offsets = [0] * (n + 1)
+    for lo in range(0, len(pairs), PAIR_BLOCK):
+        yield from _table_lines(pairs, lo, min(lo + PAIR_BLOCK, len(pairs)), ids, relations)
+
+
+def _table_lines(pairs: PairTable, lo: int, hi: int, ids: list[str], relations: dict[str, str]) -> Iterator[str]:
+    """The lines of pairs ``lo:hi`` of a table (``ids``, ``relations``: as JSON strings)."""
+    n = hi - lo
+    columns = tuple(c[lo:hi] for c in (pairs.jaccard, pairs.containment_a, pairs.containment_b, pairs.coverage_a,
+                                      pairs.coverage_b))
+    finite = np.logical_and.reduce([np.isfinite(c) for c in columns])
+    passages: list[str | None] = [None] * n
+    chars_a = chars_b = [""] * n
     if pairs.passage_offsets is not None and pairs.spans is not None and pairs.scores is not None:
-        offsets = pairs.passage_offsets.tolist()
-        bad = ~np.isfinite(pairs.scores)
-        if bad.any():
-            finite &= np.bincount(np.searchsorted(pairs.passage_offsets, np.flatnonzero(bad), side="right") - 1,
-                                  minlength=n) == 0
-        rows = [(*span, sc) for span, sc in zip(pairs.spans.tolist(), rounded_all(pairs.scores))]
-    aligned = pairs.passage_offsets is not None
-    for k, (a, b, jac, ca, cb, va, vb, rel, shared, ok) in enumerate(zip(
-            pairs.a.tolist(), pairs.b.tolist(), *(c.tolist() for c in columns[:3]), columns[3].tolist(),
-            columns[4].tolist(), pairs.relation.tolist(), pairs.shared.tolist(), finite.tolist())):
-        if not ok:
-            yield pair_line(pairs[k])
-            continue
-        yield _line(ids[a], ids[b], jac, ca, cb, va, vb, relations[rel], shared,
-                    rows[offsets[k]:offsets[k + 1]] if aligned else None)
+        p0, p1 = int(pairs.passage_offsets[lo]), int(pairs.passage_offsets[hi])
+        counts = np.diff(pairs.passage_offsets[lo:hi + 1])
+        scores = np.asarray(rounded_all(pairs.scores[p0:p1]), dtype=np.float64)
+        owner = np.repeat(np.arange(n), counts)
+        finite &= np.bincount(owner[~np.isfinite(scores)], minlength=n) == 0
+        spans = pairs.spans[p0:p1]
+        texts = map(_passage, *(_int_texts(spans[:, j]) for j in range(4)), _float_texts(scores))
+        passages = [", ".join([next(texts) for _ in range(c)]) for c in counts.tolist()]  # type: ignore[misc]
+        chars_a = _int_texts(np.bincount(owner, weights=spans[:, 1] - spans[:, 0], minlength=n).astype(np.int64))
+        chars_b = _int_texts(np.bincount(owner, weights=spans[:, 3] - spans[:, 2], minlength=n).astype(np.int64))
+    fields = zip([ids[x] for x in pairs.a[lo:hi].tolist()], [ids[x] for x in pairs.b[lo:hi].tolist()],
+                 *(_float_texts(np.where(finite, c, 0.0)) for c in columns),
+                 [relations[r] for r in pairs.relation[lo:hi].tolist()], _int_texts(pairs.shared[lo:hi]), passages,
+                 chars_a, chars_b)
+    for k, (ok, row) in enumerate(zip(finite.tolist(), fields)):
+        yield _line(*row) if ok else pair_line(pairs[lo + k])
 
 
 def cluster_row(c: Cluster, lineage: Any = None) -> dict[str, Any]:
