@@ -144,7 +144,6 @@ def test_chunking_and_long_documents_match(monkeypatch: pytest.MonkeyPatch) -> N
     texts += ["Ünïcode wörds " * 20, "a" * 5000 + " b c d e f"]
     whole = S.sketch_texts(texts, SMALL, MH)
     monkeypatch.setattr(S, "_CHUNK_CHARS", 200)
-    monkeypatch.setattr(S, "_PREFIX_MAX", 300)  # long chunks take the per-token path
     small = S.sketch_texts(texts, SMALL, MH)
     for f in ("shingles", "offsets", "tokens", "signatures"):
         assert np.array_equal(getattr(whole, f), getattr(small, f))

@@ -771,47 +771,54 @@ cdef void _sorted_keys(const uint64_t *h, int64_t m, int64_t n, uint64_t fold, u
         at[i] = buf[i].second
 
 
-def prepare_ascii(const unsigned char[::1] text, const unsigned char[::1] normal, const unsigned char[::1] joiner,
-                  uint64_t start, uint64_t prime, int64_t n, uint64_t fold):
-    """A :class:`Prepared` ASCII text in one pass: tokens are the runs of word characters
-    with joiners inside them left out (``normal[c]``: a word character's normalised byte,
-    32 for every other; ``joiner[c]``: 1 for joiners), each hashed as the scan's sketches
-    hash it: ``mix64(start * P**len + sum of normalised bytes * P**(bytes after))``."""
-    import numpy as np
-    cdef int64_t size = text.shape[0], i, count = 0, last = 0, m
+cdef int64_t _ascii_tokens(const unsigned char *text, int64_t size, const unsigned char *normal,
+                          const unsigned char *joiner, uint64_t start, uint64_t prime, uint64_t *hashes,
+                          int64_t *starts, int64_t *ends) noexcept nogil:
+    """The tokens of an ASCII text: runs of word characters with joiners inside them left out
+    (``normal[c]``: a word character's normalised byte, 32 for every other; ``joiner[c]``: 1
+    for joiners), each hashed as the scan's sketches hash it: ``mix64(start * P**len + sum
+    of normalised bytes * P**(bytes after))``. Returns how many; writes their hashes (and
+    [start, end) spans) where the pointers are not NULL."""
+    cdef int64_t i, count = 0, last = 0
     cdef unsigned char c
     cdef bint inside = False
     cdef uint64_t h = 0
-    for i in range(size):  # count the tokens (the loop below without hashing)
-        c = text[i]
-        if normal[c] != 32:
-            if not inside:
-                inside = True
-                count += 1
-        elif inside and not joiner[c]:
-            inside = False
-    inside = False
-    hashes_arr = np.empty(count, dtype=np.uint64)
-    starts_arr = np.empty(count, dtype=np.int64)
-    ends_arr = np.empty(count, dtype=np.int64)
-    cdef uint64_t[::1] hashes = hashes_arr
-    cdef int64_t[::1] starts = starts_arr
-    cdef int64_t[::1] ends = ends_arr
-    count = 0
     for i in range(size + 1):
         c = text[i] if i < size else 32
         if normal[c] != 32:
             if not inside:
                 inside = True
                 h = start
-                starts[count] = i
+                if starts != NULL:
+                    starts[count] = i
             h = h * prime + normal[c]
             last = i
         elif inside and not joiner[c]:
             inside = False
-            hashes[count] = _mix64(h)
-            ends[count] = last + 1
+            if hashes != NULL:
+                hashes[count] = _mix64(h)
+            if ends != NULL:
+                ends[count] = last + 1
             count += 1
+    return count
+
+
+def prepare_ascii(const unsigned char[::1] text, const unsigned char[::1] normal, const unsigned char[::1] joiner,
+                  uint64_t start, uint64_t prime, int64_t n, uint64_t fold):
+    """A :class:`Prepared` ASCII text in one pass over it (:func:`_ascii_tokens`), with its
+    seed n-gram keys sorted."""
+    import numpy as np
+    cdef int64_t size = text.shape[0], count, m
+    cdef const unsigned char *t = &text[0] if size else <const unsigned char *> b""
+    count = _ascii_tokens(t, size, &normal[0], &joiner[0], start, prime, NULL, NULL, NULL)
+    hashes_arr = np.empty(count, dtype=np.uint64)
+    starts_arr = np.empty(count, dtype=np.int64)
+    ends_arr = np.empty(count, dtype=np.int64)
+    cdef uint64_t[::1] hashes = hashes_arr
+    cdef int64_t[::1] starts = starts_arr
+    cdef int64_t[::1] ends = ends_arr
+    if count:
+        _ascii_tokens(t, size, &normal[0], &joiner[0], start, prime, &hashes[0], &starts[0], &ends[0])
     m = count - n + 1 if count >= n else 0
     keys_arr = np.empty(m, dtype=np.uint64)
     at_arr = np.empty(m, dtype=np.int64)
@@ -820,7 +827,35 @@ def prepare_ascii(const unsigned char[::1] text, const unsigned char[::1] normal
     cdef vector[pair[uint64_t, int64_t]] buf
     if m:
         _sorted_keys(&hashes[0], m, n, fold, &keys[0], &at[0], buf)
-    return Prepared(hashes_arr[:count], starts_arr[:count], ends_arr[:count], keys_arr, at_arr)
+    return Prepared(hashes_arr, starts_arr, ends_arr, keys_arr, at_arr)
+
+
+def ascii_token_hashes(list texts, const unsigned char[::1] normal, const unsigned char[::1] joiner,
+                       uint64_t start, uint64_t prime):
+    """(token hashes of all ``texts`` (ASCII bytes), concatenated; tokens per text (int64)):
+    :func:`_ascii_tokens` of each, what the sketches hash."""
+    import numpy as np
+    cdef Py_ssize_t n = len(texts), i
+    cdef int64_t total = 0, at = 0
+    cdef const unsigned char[::1] text
+    counts_arr = np.empty(n, dtype=np.int64)
+    cdef int64_t[::1] counts = counts_arr
+    for i in range(n):
+        text = texts[i]
+        if text.shape[0]:
+            counts[i] = _ascii_tokens(&text[0], text.shape[0], &normal[0], &joiner[0], start, prime, NULL, NULL,
+                                      NULL)
+        else:
+            counts[i] = 0
+        total += counts[i]
+    hashes_arr = np.empty(total, dtype=np.uint64)
+    cdef uint64_t[::1] hashes = hashes_arr
+    for i in range(n):
+        text = texts[i]
+        if counts[i]:
+            _ascii_tokens(&text[0], text.shape[0], &normal[0], &joiner[0], start, prime, &hashes[at], NULL, NULL)
+            at += counts[i]
+    return hashes_arr, counts_arr
 
 
 def sorted_seed_keys(const uint64_t[::1] hashes, int64_t n, uint64_t fold):

@@ -49,13 +49,8 @@ from retold.core import _align
 from retold.core.hashing import FOLD_INT, P_INT, start
 from retold.core.normalize import Tokens
 # the scan's own batch tokeniser+hasher (ASCII), so passages hash exactly as sketches do
-from retold.core.sketch import ASCII_JOINERS, ASCII_NORMAL, asciify, token_hashes, unicode_tokens
+from retold.core.sketch import ASCII_JOINER_TABLE, ASCII_NORMAL_TABLE, asciify, token_hashes, unicode_tokens
 from retold.models import Passage
-
-#: ASCII tokenisation as the sketches do it: each byte's normalised form (32: not part of
-#: a word) and which bytes are joiners (left out inside a token)
-_NORMAL = bytes(ASCII_NORMAL)
-_JOINER = bytes(1 if c in ASCII_JOINERS else 0 for c in range(256))
 
 #: a text ready to be aligned with any number of partners: token hashes, token spans in
 #: characters, and the seed n-gram keys sorted with their positions
@@ -76,7 +71,7 @@ def prepare(text: str, config: AlignConfig = AlignConfig()) -> Prepared:
     if form is None:
         hashes, _, starts, ends = unicode_tokens([text], config.seed)
         return _prepared(hashes, starts, ends, config)
-    return _align.prepare_ascii(form.encode("ascii"), _NORMAL, _JOINER, start(config.seed), P_INT,
+    return _align.prepare_ascii(form.encode("ascii"), ASCII_NORMAL_TABLE, ASCII_JOINER_TABLE, start(config.seed), P_INT,
                                 config.seed_size, FOLD_INT)
 
 

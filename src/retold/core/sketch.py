@@ -55,6 +55,7 @@ from typing import Sequence
 import numpy as np
 
 from retold.config import MinHashConfig, ShingleConfig
+from retold.core import _align
 from retold.core.normalize import JOINERS, tokenize
 from retold.core.hashing import EMPTY, FOLD, MASK, MAXU64, P, P_INT, U64, mix64, round_keys, seed_key, start
 from retold.core.sketch_reference import token_hash_reference
@@ -298,41 +299,19 @@ class _PrefixPowers:
 _PREFIX = _PrefixPowers()
 
 
-def ascii_token_hashes(texts: Sequence[str], seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Token hashes of ASCII texts (concatenated) and tokens per text.
+#: the ASCII tokeniser's tables for the compiled kernels: each byte's normalised form (32:
+#: not part of a word), and 1 for the joiners (left out inside a token)
+ASCII_NORMAL_TABLE = bytes(ASCII_NORMAL)
+ASCII_JOINER_TABLE = bytes(1 if c in ASCII_JOINERS else 0 for c in range(256))
 
-    Joiners are deleted and other non-word bytes become spaces (``bytes.translate``), so
-    tokens are the runs of non-space bytes; all token polynomials come from one prefix
-    sum: ``sum_{i=s}^{e} x_i P**(e-i) = P**e * (C_e - C_{s-1})`` with ``C_k = sum_{i<=k} x_i P**-i``.
-    """
-    n = len(texts)
-    pieces = [t.encode("ascii").translate(ASCII_NORMAL, ASCII_JOINERS) for t in texts]
-    big = b" " + b" ".join(pieces) + b" "
-    a = np.frombuffer(big, dtype=np.uint8)
-    w = a != 32
-    edges = np.flatnonzero(w[1:] != w[:-1]) + 1  # alternately token start, token end
-    starts, ends = edges[0::2], edges[1::2]
-    doc_len = np.fromiter(map(len, pieces), dtype=np.int64, count=n)
-    bounds = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(doc_len + 1, out=bounds[1:])  # text i is big[bounds[i] + 1 : bounds[i + 1]]
-    ntok = np.diff(np.searchsorted(starts, bounds))
-    if len(starts) == 0:
-        return EMPTY, ntok
-    if len(a) > _PREFIX_MAX:
-        tok_len = ends - starts
-        tstart = np.zeros(len(starts), dtype=np.int64)
-        np.cumsum(tok_len[:-1], out=tstart[1:])
-        terms = a[w].astype(np.uint64)
-        return _poly_tokens(terms, np.ones(len(terms), dtype=np.int64), tstart, seed), ntok
-    pw, pinv = _PREFIX(len(a))
-    c = np.multiply(a, pinv[: len(a)], dtype=np.uint64)
-    np.cumsum(c, out=c)
-    last = ends - 1
-    h = c[last]
-    h -= c[starts - 1]
-    h *= pw[last]
-    h += U64(start(seed)) * pw[ends - starts]
-    return mix64(h), ntok
+
+def ascii_token_hashes(texts: Sequence[str], seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Token hashes of ASCII texts (concatenated) and tokens per text, in one compiled pass
+    over each text (:func:`retold.core._align.ascii_token_hashes`, the tokeniser passage
+    alignment uses): joiners are left out and other non-word bytes end tokens; a token's
+    hash is ``mix64(S * P**len + sum of its normalised bytes * P**(bytes after))``."""
+    return _align.ascii_token_hashes([t.encode("ascii") for t in texts], ASCII_NORMAL_TABLE, ASCII_JOINER_TABLE,
+                                     start(seed), P_INT)
 
 
 def _unicode_token_hashes(texts: Sequence[str], seed: int) -> tuple[np.ndarray, np.ndarray]:
