@@ -398,8 +398,9 @@ def group_pair_counts(const int32_t[::1] members, const int64_t[::1] starts, con
                         cnt[b] += 1
                 if nt == 0:
                     continue
-                std_sort(touched, touched + nt)
+                # keep the partners that reach the threshold (most do not), then sort those
                 la = lengths[a]
+                k = 0
                 for i in range(nt):
                     b = touched[i]
                     lb = lengths[b]
@@ -407,21 +408,28 @@ def group_pair_counts(const int32_t[::1] members, const int64_t[::1] starts, con
                     if mn > last_need:
                         mn = last_need
                     if cnt[b] >= need[mn]:
-                        if m == cap:
-                            cap *= 2
-                            grown = realloc(out_keys, cap * sizeof(uint64_t))
-                            if grown == NULL:
-                                failed = True
-                                break
-                            out_keys = <uint64_t*>grown
-                            grown = realloc(out_counts, cap * sizeof(uint32_t))
-                            if grown == NULL:
-                                failed = True
-                                break
-                            out_counts = <uint32_t*>grown
-                        out_keys[m] = <uint64_t>a * <uint64_t>n + <uint64_t>b
-                        out_counts[m] = <uint32_t>cnt[b]
-                        m += 1
+                        touched[k] = b
+                        k += 1
+                    else:
+                        cnt[b] = 0
+                std_sort(touched, touched + k)
+                for i in range(k):
+                    b = touched[i]
+                    if m == cap:
+                        cap *= 2
+                        grown = realloc(out_keys, cap * sizeof(uint64_t))
+                        if grown == NULL:
+                            failed = True
+                            break
+                        out_keys = <uint64_t*>grown
+                        grown = realloc(out_counts, cap * sizeof(uint32_t))
+                        if grown == NULL:
+                            failed = True
+                            break
+                        out_counts = <uint32_t*>grown
+                    out_keys[m] = <uint64_t>a * <uint64_t>n + <uint64_t>b
+                    out_counts[m] = <uint32_t>cnt[b]
+                    m += 1
                     cnt[b] = 0
                 if failed:
                     break
