@@ -43,33 +43,39 @@ class PreparedCache:
         self.text_of, self.config, self.max_tokens = text_of, config, max_tokens
         self.docs: OrderedDict[bytes, Prepared] = OrderedDict()  # by content digest
         self.digest_of: dict[str, bytes] = {}  # every document id seen
+        self.digests: set[bytes] = set()  # the contents seen
+        self.duplicated: set[bytes] = set()  # the contents seen under two ids or more
         self.tokens = 0
         self.prepared = 0  # texts prepared so far (a measure of locality)
 
     def get_all(self, ids: Sequence[str]) -> dict[str, Prepared]:
         """The prepared texts of ``ids`` (those missing prepared in one batch)."""
+        wanted = dict.fromkeys(ids)
         missing: dict[bytes, str] = {}
-        for i in dict.fromkeys(ids):
-            key = self.digest_of.get(i)
-            if key is None or key not in self.docs:
+        docs, digest_of = self.docs, self.digest_of
+        for i in wanted:
+            key = digest_of.get(i)
+            if key is None or key not in docs:
                 text = self.text_of(i)
-                key = self.digest_of[i] = _digest(text)
-                if key not in self.docs:
+                key = _digest(text)
+                if i not in digest_of:
+                    if key in self.digests:
+                        self.duplicated.add(key)
+                    self.digests.add(key)
+                digest_of[i] = key
+                if key not in docs:
                     missing[key] = text
         for key, prepared in zip(missing, prepare_many(list(missing.values()), self.config)):
-            self.docs[key] = prepared
+            docs[key] = prepared
             self.tokens += prepared.n_tokens
         self.prepared += len(missing)
-        out = {}
-        for i in ids:
-            key = self.digest_of[i]
-            self.docs.move_to_end(key)
-            out[i] = self.docs[key]
-        keep = len(set(self.digest_of[i] for i in ids))
-        while self.tokens > self.max_tokens and len(self.docs) > keep:
-            _, old = self.docs.popitem(last=False)
+        keys = {digest_of[i]: None for i in wanted}
+        for key in keys:
+            docs.move_to_end(key)
+        while self.tokens > self.max_tokens and len(docs) > len(keys):
+            _, old = docs.popitem(last=False)
             self.tokens -= old.n_tokens
-        return out
+        return {i: docs[digest_of[i]] for i in wanted}
 
 
 #: alignments an aligning process remembers by the content of the two texts
@@ -78,10 +84,12 @@ REMEMBERED_PAIRS = 1 << 16
 
 def _align_range(bounds: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     """The passages of the pairs ``order[bounds[0]:bounds[1]]`` of the table: (passages per
-    pair, int64; their rows (a_start, a_end, b_start, b_end, score), float64 (m, 5)). A pair
-    whose two texts are the same as those of a pair aligned before (copies of one page or
-    licence paired with copies of another) gets that pair's passages: the same texts give
-    the same ones."""
+    pair, int64; their rows (a_start, a_end, b_start, b_end, score), float64 (m, 5)).
+
+    A pair whose two texts are the same as those of a pair aligned before (copies of one
+    page or licence paired with copies of another) gets that pair's passages: the same
+    texts give the same ones. Only pairs with a text seen under several ids are remembered
+    (news rarely has any: it then pays nothing for this)."""
     sh = SHARED
     table, order, cfg = sh["pairs"], sh["order"], sh["config"]
     cache = sh.get("cache")
@@ -91,29 +99,39 @@ def _align_range(bounds: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     memo: OrderedDict[tuple[bytes, bytes], list[Row]] = sh["memo"]
     rows = order[bounds[0]: bounds[1]]
     ids = table.ids
-    chunk = list(zip([ids[x] for x in table.a[rows].tolist()], [ids[x] for x in table.b[rows].tolist()]))
-    seen = cache.digest_of
-    unknown = [(a, b) for a, b in chunk if (seen.get(a), seen.get(b)) not in memo]
-    docs = cache.get_all([i for pair in unknown for i in pair])
-    keys = [(seen[a], seen[b]) for a, b in chunk]  # every text's digest is known now
-    first: dict[tuple[bytes, bytes], tuple[str, str]] = {}  # one alignment per pair of texts
-    for key, pair in zip(keys, chunk):
-        if key not in memo:
-            first.setdefault(key, pair)
-    found = align_rows_many([docs[a] for a, _ in first.values()], [docs[b] for _, b in first.values()], cfg)
-    new = dict(zip(first, found))
-    out: list[list[Row]] = []
-    for key in keys:
-        passages = new.get(key)
-        if passages is None:
-            passages = memo[key]
-            memo.move_to_end(key)
-        out.append(passages)
-    memo.update(new)
+    a_ids = [ids[x] for x in table.a[rows].tolist()]
+    b_ids = [ids[x] for x in table.b[rows].tolist()]
+    docs = cache.get_all(a_ids + b_ids)
+    digest_of, duplicated = cache.digest_of, cache.duplicated
+    out: list[list[Row] | None] = [None] * len(a_ids)
+    todo: list[int] = []  # the pairs to align, the first of each pair of texts remembered
+    waiting: dict[tuple[bytes, bytes], list[int]] = {}  # such a first pair and the later ones
+    for k, (a, b) in enumerate(zip(a_ids, b_ids)):
+        key = (digest_of[a], digest_of[b])
+        if key[0] in duplicated or key[1] in duplicated:
+            known = memo.get(key)
+            if known is not None:
+                memo.move_to_end(key)
+                out[k] = known
+                continue
+            if key in waiting:
+                waiting[key].append(k)
+                continue
+            waiting[key] = [k]
+        todo.append(k)
+    found = align_rows_many([docs[a_ids[k]] for k in todo], [docs[b_ids[k]] for k in todo], cfg)
+    for k, passages in zip(todo, found):
+        out[k] = passages
+        key = (digest_of[a_ids[k]], digest_of[b_ids[k]])
+        later = waiting.get(key)
+        if later is not None:
+            for j in later:
+                out[j] = passages
+            memo[key] = passages
     while len(memo) > REMEMBERED_PAIRS:
         memo.popitem(last=False)
-    counts = np.fromiter(map(len, out), dtype=np.int64, count=len(out))
-    flat = np.array([row for passages in out for row in passages], dtype=np.float64).reshape(-1, 5)
+    counts = np.fromiter(map(len, out), dtype=np.int64, count=len(out))  # type: ignore[arg-type]
+    flat = np.array([row for passages in out for row in passages], dtype=np.float64).reshape(-1, 5)  # type: ignore[union-attr]
     return counts, flat
 
 
