@@ -3,6 +3,8 @@
 from libc.stdint cimport int32_t, int64_t, uint64_t
 from libc.stdlib cimport calloc, free, malloc
 from libc.string cimport memcpy
+from libcpp.algorithm cimport sort
+from libcpp.utility cimport pair
 
 cdef enum:
     # digits of RADIX_BITS bits, RADIX_PASSES of them cover 64 bits
@@ -78,10 +80,15 @@ cdef inline int radix_sort_u64(uint64_t *values, Py_ssize_t n) noexcept nogil:
 cdef inline int radix_sort_kv(uint64_t *keys, int32_t *vals, Py_ssize_t n) noexcept nogil:
     """Sort the pairs (keys[i], vals[i]) (vals non-negative) in place by key, then by value:
     the same least-significant-digit passes as :func:`radix_sort_u64`, first over the values'
-    digits (none when they already ascend), then over the keys', the values moved along.
-    One buffer per array. -1 when out of memory."""
+    digits (none when they already ascend), then over the keys' top 33 varying bits only,
+    the values moved along; keys that differ only below those bits (rare for hashes: about
+    n**2 / 2**34 of them) are then put in order by sorting their runs. One buffer per
+    array. -1 when out of memory."""
     cdef Py_ssize_t i
-    cdef int d, k, kpasses, vpasses, shift
+    cdef int d, k, kpasses, vpasses, shift, low = 0
+    cdef Py_ssize_t j, run
+    cdef uint64_t y
+    cdef pair[uint64_t, int32_t] *fix
     cdef uint64_t *ksrc
     cdef uint64_t *kdst
     cdef uint64_t *kbuf
@@ -107,14 +114,19 @@ cdef inline int radix_sort_kv(uint64_t *keys, int32_t *vals, Py_ssize_t n) noexc
         return -1
     ksrc, kdst, vsrc, vdst = keys, kbuf, vals, vbuf
     x = 0
+    y = ~(<uint64_t> 0)
     vx = 0
     for i in range(n):
         x |= ksrc[i]
+        y &= ksrc[i]
         vx |= <uint64_t> vsrc[i]
         if i and vsrc[i] < vsrc[i - 1]:
             ascending = False
+    x ^= y  # the bits in which keys differ
+    while (x >> low) >= (<uint64_t> 1 << (3 * RADIX_BITS)):
+        low += 1
     kpasses = 0
-    while kpasses < RADIX_PASSES and (x >> (RADIX_BITS * kpasses)):
+    while kpasses < 3 and (x >> (low + RADIX_BITS * kpasses)):
         kpasses += 1
     vpasses = 0
     while not ascending and vpasses < 3 and (vx >> (RADIX_BITS * vpasses)):
@@ -125,7 +137,7 @@ cdef inline int radix_sort_kv(uint64_t *keys, int32_t *vals, Py_ssize_t n) noexc
             counts[d * RADIX_BUCKETS + ((<uint64_t> vsrc[i] >> (RADIX_BITS * d)) & (RADIX_BUCKETS - 1))] += 1
         x = ksrc[i]
         for d in range(kpasses):
-            counts[(vpasses + d) * RADIX_BUCKETS + ((x >> (RADIX_BITS * d)) & (RADIX_BUCKETS - 1))] += 1
+            counts[(vpasses + d) * RADIX_BUCKETS + ((x >> (low + RADIX_BITS * d)) & (RADIX_BUCKETS - 1))] += 1
     for d in range(vpasses + kpasses):
         cd = counts + d * RADIX_BUCKETS
         skip = False
@@ -147,7 +159,7 @@ cdef inline int radix_sort_kv(uint64_t *keys, int32_t *vals, Py_ssize_t n) noexc
                 vdst[cd[k]] = vsrc[i]
                 cd[k] += 1
         else:
-            shift = RADIX_BITS * (d - vpasses)
+            shift = low + RADIX_BITS * (d - vpasses)
             for i in range(n):
                 k = (ksrc[i] >> shift) & (RADIX_BUCKETS - 1)
                 kdst[cd[k]] = ksrc[i]
@@ -165,4 +177,28 @@ cdef inline int radix_sort_kv(uint64_t *keys, int32_t *vals, Py_ssize_t n) noexc
     free(kbuf)
     free(vbuf)
     free(counts)
+    if low == 0:
+        return 0
+    # runs equal in the sorted bits but not in the key: sort each as (key, value) pairs
+    i = 0
+    while i < n:
+        j = i + 1
+        run = 0
+        while j < n and (keys[j] >> low) == (keys[i] >> low):
+            if keys[j] != keys[i]:
+                run = 1
+            j += 1
+        if run:
+            fix = <pair[uint64_t, int32_t] *> malloc((j - i) * sizeof(pair[uint64_t, int32_t]))
+            if fix == NULL:
+                return -1
+            for k in range(j - i):
+                fix[k].first = keys[i + k]
+                fix[k].second = vals[i + k]
+            sort(fix, fix + (j - i))
+            for k in range(j - i):
+                keys[i + k] = fix[k].first
+                vals[i + k] = fix[k].second
+            free(fix)
+        i = j
     return 0
