@@ -64,6 +64,9 @@ class _Main(click.Group):
 @click.version_option(__version__, prog_name="retold")
 def main() -> None:
     """retold: find where text has been retold (near-duplicates, reused passages, families)."""
+    from retold.engines.local.parallel import tune_allocator
+
+    tune_allocator()
 
 
 _FORCE = click.option("--force", is_flag=True, help="Replace outputs that exist (refused otherwise, before any work).")

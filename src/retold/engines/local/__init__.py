@@ -41,6 +41,7 @@ class LocalEngine:
                progress: Progress, problems: list[Problem]) -> Sketched:
         corpus, texts, positions = sketch_corpus(source, config, scratch, read=read, workers=self.workers,
                                                  strict=strict, progress=progress, problems=problems)
+        release_free_memory()  # the sketch batches, copied into the corpus
         slot = corpus.slot
         rank = {d.id: r for r, d in enumerate(corpus.documents)}
         return Sketched(corpus, lambda i: texts.get(int(slot[rank[i]])), lambda i: positions.array(int(slot[rank[i]])))
@@ -54,7 +55,9 @@ class LocalEngine:
 
     def align(self, pairs: Sequence[Pair], text_of: Callable[[str], str], config: AlignConfig,
               progress: Progress) -> Sequence[Pair]:
-        return align_pairs(pairs, text_of, config, workers=self.workers, progress=progress)
+        aligned = align_pairs(pairs, text_of, config, workers=self.workers, progress=progress)
+        release_free_memory()  # the prepared texts
+        return aligned
 
 
 __all__ = ["LocalEngine", "Corpus"]
