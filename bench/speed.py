@@ -18,7 +18,7 @@
    read the JSONL, ``re`` tokenise ``\\w+`` lowercased, word 5-grams, ``RMinHash(128)``,
    ``RMinHashLSH`` 32 bands, every candidate pair), then ``retold scan <corpus> --out <tmp>
    --workers W -q --force`` with ``--no-align`` and at its defaults (passages), for each
-   ``--workers``. Process wall seconds (start-up and reading included), docs/s, peak RSS of the
+   ``--workers`` (retold's modules byte-compiled first, as an installed package has them). Process wall seconds (start-up and reading included), docs/s, peak RSS of the
    process tree, ratio = rensa's seconds / retold's (>= 1: retold is faster) with issue 12's
    targets (``--no-align`` >= 1.0, defaults >= 0.5, one worker), the memory target (peak <=
    1.5x the input + 100 MB), and retold's own stage timings from its ``summary.json``.
@@ -312,6 +312,16 @@ MODES = {"no-align": "retold scan --no-align", "full": "retold scan (defaults)"}
 RENSA = "rensa sketch+LSH"
 
 
+def compile_retold() -> None:
+    """Byte-compile retold's modules, as ``pip install`` does for an installed package: an
+    editable install run with PYTHONDONTWRITEBYTECODE (set on this project's machines) would
+    otherwise compile every module on each start (~0.1 s), which no installed peer pays."""
+    import retold
+
+    subprocess.run([str(PROJECT_PY), "-m", "compileall", "-q", str(Path(retold.__file__).parent)], check=True,
+                   stdout=subprocess.DEVNULL)
+
+
 def retold_cmd() -> list[str]:
     """The ``retold`` command of the project's venv (the console script next to this Python)."""
     exe = PROJECT_PY.parent / "retold"
@@ -380,6 +390,7 @@ def compare(corpus_path: Path, workers: list[int], *, modes: tuple[str, ...] = (
     base = {"corpus": label or str(corpus_path), "docs": n_docs, "input_bytes": n_bytes, "mb": n_bytes / 1e6,
             "mem_limit_mb": mem_limit_mb(n_bytes)}
     rows = []
+    compile_retold()
     r = measure_rensa(corpus_path, timeout=timeout, reps=reps)
     rows.append(dict(base, tool=RENSA, mode="rensa", workers=1, **r))
     _progress(rows[-1])
