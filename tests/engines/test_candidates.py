@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from itertools import combinations
 from math import ceil
+from unittest.mock import patch
 
 import numpy as np
 from hypothesis import given, settings, strategies as st
 
 from retold.core.lsh import band_keys, lsh_candidates
+from retold.engines.local import candidates
 from retold.engines.local.candidates import find_candidates, index_candidates
 from retold.config import CandidateConfig, MinHashConfig, VerifyConfig
 
@@ -22,16 +24,18 @@ def flatten(sets: list[set[int]]) -> tuple[np.ndarray, np.ndarray]:
 
 @settings(max_examples=80, deadline=None)
 @given(st.lists(st.sets(st.integers(0, 2**64 - 1) | st.integers(0, 60), max_size=30), min_size=2, max_size=12),
-       st.integers(2, 6), st.integers(1, 8), st.sampled_from([None, 1, 2, 4, 16]), st.randoms(use_true_random=False))
-def test_index_candidates_match_brute_force(sets, max_df, min_shared, partitions, rnd):
+       st.integers(2, 6), st.integers(1, 8), st.sampled_from([None, 1, 2, 4, 16]), st.randoms(use_true_random=False),
+       st.sampled_from([1, 7, 1 << 20]))
+def test_index_candidates_match_brute_force(sets, max_df, min_shared, partitions, rnd, piece):
     """Small integers make hashes that clash in their high bits: the exact side path is exercised."""
     # the sets are stored in a shuffled order; rank_of says which rank each stored set has
     store = list(range(len(sets)))
     rnd.shuffle(store)
     flat, offsets = flatten([sets[r] for r in store])
     verify = VerifyConfig(min_shared=min_shared)
-    hits = index_candidates(flat, offsets, CandidateConfig(max_df=max_df), verify, partitions,
-                            rank_of=np.asarray(store, dtype=np.int64))
+    with patch.object(candidates, "PIECE_OCCURRENCES", piece):  # sorted in pieces of so many occurrences
+        hits = index_candidates(flat, offsets, CandidateConfig(max_df=max_df), verify, partitions,
+                                rank_of=np.asarray(store, dtype=np.int64))
     keys, boiler, own, stats = hits.keys, hits.boilerplate, hits.own, hits.stats
     df: dict[int, int] = {}
     for s in sets:
@@ -89,8 +93,9 @@ def test_index_candidates_same_with_workers_and_partitions():
     # groups i % 7 in 0..3 have 9 members (boilerplate above max_df=8), the others 8
     args = (flat, offsets, CandidateConfig(max_df=8), VerifyConfig())
     base = index_candidates(*args, partitions=1, workers=1)
-    for partitions, workers in ((4, 1), (4, 2), (16, 2)):
-        got = index_candidates(*args, partitions=partitions, workers=workers)
+    for partitions, workers, piece in ((4, 1, 1 << 20), (4, 2, 1 << 20), (16, 2, 1 << 20), (1, 1, 100), (4, 2, 50)):
+        with patch.object(candidates, "PIECE_OCCURRENCES", piece):
+            got = index_candidates(*args, partitions=partitions, workers=workers)
         for field in ("keys", "shared", "boilerplate", "own", "boiler_sets", "boiler_offsets"):
             assert getattr(got, field).tolist() == getattr(base, field).tolist(), field
         assert got.stats == base.stats

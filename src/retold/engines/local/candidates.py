@@ -32,7 +32,7 @@ import numpy as np
 from retold.core import _sets
 from retold.core.arrays import segment_members, unique_sorted
 from retold.config import CandidateConfig, MinHashConfig, VerifyConfig
-from retold.engines.local.parallel import SHARED, fork_map
+from retold.engines.local.parallel import SHARED, fork_map, release_free_memory
 from retold.core.lsh import lsh_candidates
 from retold.core.rules import index_pair_threshold
 
@@ -72,8 +72,10 @@ class IndexHits:
     stats: dict[str, int]
 
 
-#: shingle occurrences per partition of the inverted index (bounds its memory)
+#: shingle occurrences per partition of the inverted index (its pairs are counted together)
 PARTITION_OCCURRENCES = 1 << 23
+#: shingle occurrences sorted at a time (bounds the memory of the sort: ~24 bytes each)
+PIECE_OCCURRENCES = 1 << 20
 
 
 def _partition_ids(shingles: np.ndarray, bits: int, chunk: int = 1 << 24) -> np.ndarray:
@@ -144,7 +146,10 @@ def index_candidates(
     if partitions is None:
         partitions = -(-len(shingles) // PARTITION_OCCURRENCES)
     bits = min(8, max(0, int(partitions - 1).bit_length()))
-    part = _partition_ids(shingles, bits) if bits else None
+    # each partition is sorted in pieces (finer hash ranges) whose postings are then counted together
+    pieces = max(1, -(-len(shingles) // PIECE_OCCURRENCES))
+    piece_bits = min(8, max(bits, int(pieces - 1).bit_length()))
+    part = _partition_ids(shingles, piece_bits) if piece_bits else None
     stats = dict.fromkeys(("distinct_shingles", "boilerplate_shingles", "boilerplate_occurrences",
                            "shared_shingles", "index_pair_hits"), 0)
     boiler_parts: list[np.ndarray] = []
@@ -159,7 +164,8 @@ def index_candidates(
         jobs = range(1 << bits)
         for boiler, occ_hashes, occ_docs, part_stats in fork_map(
                 _index_partition, jobs, workers if bits else 1, shingles=shingles, offsets=offsets, part=part,
-                ranks=ranks, max_df=config.max_df, counter=counter, lengths=lengths, need=need_table):
+                per_partition=1 << (piece_bits - bits), ranks=ranks, max_df=config.max_df, counter=counter,
+                lengths=lengths, need=need_table):
             boiler_parts.append(boiler)
             boiler_hashes.append(occ_hashes)
             boiler_docs.append(occ_docs)
@@ -186,28 +192,45 @@ def index_candidates(
 def _index_partition(p: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, int]]:
     """One hash partition of the index: its pair hits go to the shared counter (files).
 
-    Returns the partition's boilerplate hashes, their occurrences (hash, rank), and counts.
+    The partition is sorted a piece (a finer hash range) at a time; each piece keeps only
+    the postings of its shared, non-boilerplate shingles, and the pairs are counted over
+    all of them at once. Returns the partition's boilerplate hashes, their occurrences
+    (hash, rank), and counts.
     """
     sh = SHARED
     shingles, offsets, part, counter = sh["shingles"], sh["offsets"], sh["part"], sh["counter"]
-    n = len(offsets) - 1
-    hs, ds = _partition_members(shingles, offsets, part, p, sh["ranks"])
-    distinct, starts, sizes, members = _sets.shingle_postings(hs, ds)
-    del hs, ds
-    max_df = sh["max_df"]
-    boiler = sizes > max_df
-    keep = (sizes >= 2) & ~boiler
-    kept_sizes = sizes[keep]
-    keys, counts = _sets.group_pair_counts(members, starts[keep], kept_sizes, n, sh["lengths"], sh["need"])
-    occ_docs = segment_members(members, starts[boiler], sizes[boiler])
-    occ_hashes = np.repeat(distinct[boiler], sizes[boiler])
-    stats = {"distinct_shingles": int(len(distinct)), "boilerplate_shingles": int(boiler.sum()),
-             "boilerplate_occurrences": int(sizes[boiler].sum()), "shared_shingles": int(keep.sum()),
-             "index_pair_hits": int((kept_sizes * (kept_sizes - 1) // 2).sum())}
-    boilerplate = distinct[boiler]
-    del members, starts, sizes, distinct
+    n, max_df, per = len(offsets) - 1, sh["max_df"], sh["per_partition"]
+    stats = dict.fromkeys(("distinct_shingles", "boilerplate_shingles", "boilerplate_occurrences",
+                           "shared_shingles", "index_pair_hits"), 0)
+    kept_members: list[np.ndarray] = []
+    kept_sizes: list[np.ndarray] = []
+    boilerplate: list[np.ndarray] = []
+    occ_hashes: list[np.ndarray] = []
+    occ_docs: list[np.ndarray] = []
+    for q in range(p * per, (p + 1) * per):
+        hs, ds = _partition_members(shingles, offsets, part, q, sh["ranks"])
+        distinct, starts, sizes, members = _sets.shingle_postings(hs, ds)
+        del hs, ds
+        boiler = sizes > max_df
+        keep = (sizes >= 2) & ~boiler
+        kept = sizes[keep]
+        kept_members.append(segment_members(members, starts[keep], kept))
+        kept_sizes.append(kept)
+        boilerplate.append(distinct[boiler])
+        occ_docs.append(segment_members(members, starts[boiler], sizes[boiler]))
+        occ_hashes.append(np.repeat(distinct[boiler], sizes[boiler]))
+        stats["distinct_shingles"] += int(len(distinct))
+        stats["boilerplate_shingles"] += int(boiler.sum())
+        stats["boilerplate_occurrences"] += int(sizes[boiler].sum())
+        stats["shared_shingles"] += int(keep.sum())
+        stats["index_pair_hits"] += int((kept * (kept - 1) // 2).sum())
+        del distinct, starts, sizes, members
+    sizes = np.concatenate(kept_sizes)
+    starts = np.zeros(len(sizes), dtype=np.int64)
+    np.cumsum(sizes[:-1], out=starts[1:])
+    keys, counts = _sets.group_pair_counts(np.concatenate(kept_members), starts, sizes, n, sh["lengths"], sh["need"])
     counter.add(keys, counts, tag=p)
-    return boilerplate, occ_hashes, occ_docs, stats
+    return np.concatenate(boilerplate), np.concatenate(occ_hashes), np.concatenate(occ_docs), stats
 
 
 class _PairCounts:
@@ -305,6 +328,7 @@ def find_candidates(
     """
     n = len(offsets) - 1
     hits = index_candidates(shingles, offsets, candidates, verify, workers=workers, rank_of=rank_of)
+    release_free_memory()  # the sort buffers and postings
     sizes = np.diff(offsets)
     eligible = np.zeros(n, dtype=bool)
     eligible[np.arange(n) if rank_of is None else rank_of] = sizes > 0
