@@ -37,6 +37,7 @@ from retold.core.lsh import lsh_candidates
 from retold.core.rules import index_pair_threshold
 
 _U64 = np.uint64
+_U8 = np.uint8
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +150,7 @@ def index_candidates(
     # each partition is sorted in pieces (finer hash ranges) whose postings are then counted together
     pieces = max(1, -(-len(shingles) // PIECE_OCCURRENCES))
     piece_bits = min(8, max(bits, int(pieces - 1).bit_length()))
-    part = _partition_ids(shingles, piece_bits) if piece_bits else None
+    part = _partition_ids(shingles, bits) if bits else None
     stats = dict.fromkeys(("distinct_shingles", "boilerplate_shingles", "boilerplate_occurrences",
                            "shared_shingles", "index_pair_hits"), 0)
     boiler_parts: list[np.ndarray] = []
@@ -164,7 +165,7 @@ def index_candidates(
         jobs = range(1 << bits)
         for boiler, occ_hashes, occ_docs, part_stats in fork_map(
                 _index_partition, jobs, workers if bits else 1, shingles=shingles, offsets=offsets, part=part,
-                per_partition=1 << (piece_bits - bits), ranks=ranks, max_df=config.max_df, counter=counter,
+                per_partition=1 << (piece_bits - bits), piece_bits=piece_bits, ranks=ranks, max_df=config.max_df, counter=counter,
                 lengths=lengths, need=need_table):
             boiler_parts.append(boiler)
             boiler_hashes.append(occ_hashes)
@@ -207,8 +208,16 @@ def _index_partition(p: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[s
     boilerplate: list[np.ndarray] = []
     occ_hashes: list[np.ndarray] = []
     occ_docs: list[np.ndarray] = []
-    for q in range(p * per, (p + 1) * per):
-        hs, ds = _partition_members(shingles, offsets, part, q, sh["ranks"])
+    hs_all, ds_all = _partition_members(shingles, offsets, part, p, sh["ranks"])
+    # the pieces: finer hash ranges, by the next bits of the hash
+    piece = _partition_ids(hs_all, sh["piece_bits"]) & _U8(per - 1) if per > 1 else None
+    for q in range(per):
+        if piece is None:
+            hs, ds = hs_all, ds_all
+        else:
+            mask = piece == q
+            hs, ds = hs_all[mask], ds_all[mask]
+            del mask
         distinct, starts, sizes, members = _sets.shingle_postings(hs, ds)
         del hs, ds
         boiler = sizes > max_df
