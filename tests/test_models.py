@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from retold.models import Pair, PairTable, Passage
+from retold.models import Pair, PairTable, Passage, pair_ends
 
 
 def test_with_passages_copies_every_field() -> None:
@@ -40,6 +40,9 @@ def test_a_pair_table_reads_as_its_pairs(aligned: bool) -> None:
     assert list(table) == pairs and table == pairs and table == tuple(pairs) and pairs == list(table)
     assert [table[k] for k in range(3)] == pairs and table[-1] == pairs[2] and table[1:] == tuple(pairs[1:])
     assert list(table.ends()) == [("a", "b", "overlap"), ("a", "c", "duplicate"), ("b", "c", "contains")]
+    assert list(table.ends({"contains", "duplicate"})) == [("a", "c", "duplicate"), ("b", "c", "contains")]
+    assert list(pair_ends(pairs, ["overlap"])) == list(pair_ends(table, ["overlap"])) == [("a", "b", "overlap")]
+    assert table.relation_counts() == {"overlap": 1, "duplicate": 1, "contains": 1}
     assert table != pairs[:2] and table != [*pairs[:2], dataclasses.replace(pairs[2], shared=10)]
     assert PairTable.of(table) is table
     assert repr(table) == ("PairTable(3 pairs, 3 passages)" if aligned else "PairTable(3 pairs)")

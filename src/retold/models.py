@@ -8,7 +8,8 @@ the whole run -> :class:`ScanResult`.
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterator, Sequence
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import repeat
 from typing import Any, Mapping
@@ -210,10 +211,17 @@ class PairTable(Sequence[Pair]):
         """Whether the pairs carry passages."""
         return self.passage_offsets is not None
 
-    def ends(self) -> Iterator[tuple[str, str, str]]:
-        """(a, b, relation) of every pair, without making the pairs."""
+    def ends(self, relations: Iterable[str] | None = None) -> Iterator[tuple[str, str, str]]:
+        """(a, b, relation) of every pair (of those whose relation is one of ``relations``),
+        without making the pairs."""
         ids = self.ids
-        return zip([ids[x] for x in self.a.tolist()], [ids[x] for x in self.b.tolist()], self.relation.tolist())
+        rows = np.arange(len(self)) if relations is None else np.flatnonzero(np.isin(self.relation, list(relations)))
+        return zip([ids[x] for x in self.a[rows].tolist()], [ids[x] for x in self.b[rows].tolist()],
+                   self.relation[rows].tolist())
+
+    def relation_counts(self) -> dict[str, int]:
+        """How many pairs have each relation."""
+        return dict(Counter(self.relation.tolist()))
 
     def with_passages(self, offsets: np.ndarray, spans: np.ndarray, scores: np.ndarray) -> "PairTable":
         """These pairs with passages (``offsets``: int64, one more than pairs; ``spans``:
@@ -258,11 +266,13 @@ class PairTable(Sequence[Pair]):
         return table
 
 
-def pair_ends(pairs: Sequence[Pair]) -> Iterator[tuple[str, str, str]]:
-    """(a, b, relation) of every pair: read from the columns of a :class:`PairTable`."""
+def pair_ends(pairs: Sequence[Pair], relations: Iterable[str] | None = None) -> Iterator[tuple[str, str, str]]:
+    """(a, b, relation) of every pair (of those whose relation is one of ``relations``): read
+    from the columns of a :class:`PairTable`."""
     if isinstance(pairs, PairTable):
-        return pairs.ends()
-    return ((p.a, p.b, p.relation) for p in pairs)
+        return pairs.ends(relations)
+    wanted = None if relations is None else set(relations)
+    return ((p.a, p.b, p.relation) for p in pairs if wanted is None or p.relation in wanted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,9 +308,9 @@ class ScanResult:
         """The content of summary.json (see docs/formats.md)."""
         from retold import __version__
 
-        by_rel: dict[str, int] = {}
-        for _, _, relation in pair_ends(self.pairs):
-            by_rel[relation] = by_rel.get(relation, 0) + 1
+        pairs = self.pairs
+        by_rel = (pairs.relation_counts() if isinstance(pairs, PairTable)
+                  else dict(Counter(p.relation for p in pairs)))
         problems: dict[str, int] = {}
         for pr in self.problems:
             problems[pr.reason] = problems.get(pr.reason, 0) + 1

@@ -56,12 +56,10 @@ def representative_key(doc: DocInfo) -> tuple[float, int, str]:
 
 def version_graph(pairs: Sequence[Pair], relations: Iterable[str]) -> dict[str, set[str]]:
     """Each document's partners in the pairs whose relation is one of ``relations``."""
-    joining = set(relations)
     adj: dict[str, set[str]] = {}
-    for a, b, relation in pair_ends(pairs):
-        if relation in joining:
-            adj.setdefault(a, set()).add(b)
-            adj.setdefault(b, set()).add(a)
+    for a, b, _ in pair_ends(pairs, set(relations)):
+        adj.setdefault(a, set()).add(b)
+        adj.setdefault(b, set()).add(a)
     return adj
 
 
