@@ -260,10 +260,12 @@ def test_csv_is_strict_about_quotes(tmp_path):
 def test_record_surrogates_name_the_field_and_skip_the_record():
     problems: list[Problem] = []
     for record in ({"id": "a", "text": "t\ud800"}, {"id": "b", "text": "t", "meta": {"k": ["ok", "\udc00"]}},
-                   {"id": "c", "text": "t", "x": "\U0001f600 fine"}):
+                   {"id": "c", "text": "t", "x": "\U0001f600 fine"}, {"id": "d", "text": "t", "k\udfff": 1},
+                   {"id": "e", "text": "t", 7: "\ud801"}):
         readers.record_to_document(record, ReadConfig(), "o", problems.append)
     assert [(p.reason, p.message.split(" has")[0]) for p in problems] == [
-        ("not_utf8", "field 'text'"), ("not_utf8", "field 'meta.k[1]'")]
+        ("not_utf8", "field 'text'"), ("not_utf8", "field 'meta.k[1]'"), ("not_utf8", "field 'k\\udfff'"),
+        ("not_utf8", "field '7'")]
 
 
 def test_only_regular_files_are_opened(tmp_path):

@@ -120,8 +120,23 @@ def surrogate_field(record: Mapping[str, Any]) -> str | None:
     return None
 
 
+_SCALARS = (int, float, bool, type(None))
+
+
 def _has_surrogate(record: Mapping[str, Any]) -> bool:
     """Whether any field name or string value in ``record`` (nested too) holds a lone surrogate."""
+    if type(record) is dict:  # the usual flat record, in one loop
+        nested = False
+        for key, value in record.items():
+            if type(value) is str:
+                if not value.isascii() and SURROGATE.search(value):
+                    return True
+            elif type(value) not in _SCALARS:
+                nested = True
+            if type(key) is not str or (not key.isascii() and SURROGATE.search(key)):
+                nested = True
+        if not nested:
+            return False
     stack: list[Any] = [record]
     while stack:
         value = stack.pop()
