@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from retold.core import _sets
-from retold.core.arrays import segment_members, unique_sorted
+from retold.core.arrays import segment_members, sort_in_place, unique_sorted
 from retold.config import CandidateConfig, MinHashConfig, VerifyConfig
 from retold.engines.local.parallel import SHARED, fork_map, release_free_memory
 from retold.core.lsh import lsh_candidates
@@ -154,8 +154,10 @@ def index_candidates(
     stats = dict.fromkeys(("distinct_shingles", "boilerplate_shingles", "boilerplate_occurrences",
                            "shared_shingles", "index_pair_hits"), 0)
     boiler_parts: list[np.ndarray] = []
-    boiler_hashes: list[np.ndarray] = []
-    boiler_docs: list[np.ndarray] = []
+    # each boilerplate occurrence as (rank << 32 | index in the boilerplate array): partitions
+    # and their pieces come in hash order, so the boilerplate array is their concatenation
+    boiler_occ: list[np.ndarray] = []
+    seen = 0
     # one partition sees every shared shingle of a pair, so it can drop the pairs below the
     # threshold at once; with several, the counts are summed first (need 1 per partition)
     most = int(lengths.max()) if n else 0
@@ -163,13 +165,13 @@ def index_candidates(
                   else np.ones(most + 1)).astype(np.int64)
     with _PairCounts(n, 1 << bits) as counter:
         jobs = range(1 << bits)
-        for boiler, occ_hashes, occ_docs, part_stats in fork_map(
+        for boiler, occ_index, occ_docs, part_stats in fork_map(
                 _index_partition, jobs, workers if bits else 1, shingles=shingles, offsets=offsets, part=part,
                 per_partition=1 << (piece_bits - bits), piece_bits=piece_bits, ranks=ranks, max_df=config.max_df, counter=counter,
                 lengths=lengths, need=need_table):
             boiler_parts.append(boiler)
-            boiler_hashes.append(occ_hashes)
-            boiler_docs.append(occ_docs)
+            boiler_occ.append((occ_docs.astype(_U64) << _U64(32)) | (occ_index + seen).astype(_U64))
+            seen += len(boiler)
             for k, v in part_stats.items():
                 stats[k] += v
 
@@ -178,16 +180,18 @@ def index_candidates(
             return index_pair_threshold(np.minimum(lengths[a], lengths[b]), verify)
 
         keys, counts = counter.at_least(need, workers)
-    boilerplate = np.sort(np.concatenate(boiler_parts)) if boiler_parts else np.empty(0, _U64)
-    occ_docs = np.concatenate(boiler_docs) if boiler_docs else np.empty(0, np.int32)
-    occ_hashes = np.concatenate(boiler_hashes) if boiler_hashes else np.empty(0, _U64)
-    order = np.lexsort((occ_hashes, occ_docs))
-    per_doc = np.bincount(occ_docs, minlength=n)
+    boilerplate = np.concatenate(boiler_parts) if boiler_parts else np.empty(0, _U64)
+    occ = np.concatenate(boiler_occ) if boiler_occ else np.empty(0, _U64)
+    del boiler_occ
+    sort_in_place(occ)  # by rank, then hash
+    per_doc = np.bincount((occ >> _U64(32)).astype(np.int64), minlength=n)
     boiler_offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(per_doc, out=boiler_offsets[1:])
+    occ &= _U64(0xFFFFFFFF)
+    boiler_sets = boilerplate[occ.view(np.int64)]
+    del occ
     stats["index_candidates"] = int(len(keys))
-    return IndexHits(keys, counts.astype(np.int64), boilerplate, lengths - per_doc, occ_hashes[order],
-                     boiler_offsets, stats)
+    return IndexHits(keys, counts.astype(np.int64), boilerplate, lengths - per_doc, boiler_sets, boiler_offsets, stats)
 
 
 def _index_partition(p: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, int]]:
@@ -195,8 +199,8 @@ def _index_partition(p: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[s
 
     The partition is sorted a piece (a finer hash range) at a time; each piece keeps only
     the postings of its shared, non-boilerplate shingles, and the pairs are counted over
-    all of them at once. Returns the partition's boilerplate hashes, their occurrences
-    (hash, rank), and counts.
+    all of them at once. Returns the partition's boilerplate hashes (sorted), their
+    occurrences (index in those hashes, rank; int32), and counts.
     """
     sh = SHARED
     shingles, offsets, part, counter = sh["shingles"], sh["offsets"], sh["part"], sh["counter"]
@@ -206,8 +210,9 @@ def _index_partition(p: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[s
     kept_members: list[np.ndarray] = []
     kept_sizes: list[np.ndarray] = []
     boilerplate: list[np.ndarray] = []
-    occ_hashes: list[np.ndarray] = []
+    occ_index: list[np.ndarray] = []
     occ_docs: list[np.ndarray] = []
+    found = 0  # boilerplate hashes of the earlier pieces
     hs_all, ds_all = _partition_members(shingles, offsets, part, p, sh["ranks"])
     # the pieces: finer hash ranges, by the next bits of the hash
     piece = _partition_ids(hs_all, sh["piece_bits"]) & _U8(per - 1) if per > 1 else None
@@ -227,7 +232,8 @@ def _index_partition(p: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[s
         kept_sizes.append(kept)
         boilerplate.append(distinct[boiler])
         occ_docs.append(segment_members(members, starts[boiler], sizes[boiler]))
-        occ_hashes.append(np.repeat(distinct[boiler], sizes[boiler]))
+        occ_index.append(np.repeat(np.arange(found, found + int(boiler.sum()), dtype=np.int32), sizes[boiler]))
+        found += int(boiler.sum())
         stats["distinct_shingles"] += int(len(distinct))
         stats["boilerplate_shingles"] += int(boiler.sum())
         stats["boilerplate_occurrences"] += int(sizes[boiler].sum())
@@ -239,7 +245,7 @@ def _index_partition(p: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[s
     np.cumsum(sizes[:-1], out=starts[1:])
     keys, counts = _sets.group_pair_counts(np.concatenate(kept_members), starts, sizes, n, sh["lengths"], sh["need"])
     counter.add(keys, counts, tag=p)
-    return np.concatenate(boilerplate), np.concatenate(occ_hashes), np.concatenate(occ_docs), stats
+    return np.concatenate(boilerplate), np.concatenate(occ_index), np.concatenate(occ_docs), stats
 
 
 class _PairCounts:
