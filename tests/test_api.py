@@ -7,7 +7,7 @@ def test_exported_names_are_pinned():
     assert sorted(retold.__all__) == sorted([
         "__version__", "scan", "dedup", "cluster", "write_result", "Index",
         "ScanConfig", "ShingleConfig", "MinHashConfig", "CandidateConfig", "VerifyConfig", "ClusterConfig", "DedupConfig",
-        "ReadConfig", "Document", "DocInfo", "Pair", "Passage", "Cluster", "Problem", "ScanResult",
+        "ReadConfig", "Document", "DocInfo", "Pair", "PairTable", "Passage", "Cluster", "Problem", "ScanResult",
         "DedupResult", "Removal", "RetoldError", "InputError", "ConfigError", "IndexFormatError", "MissingDependency",
         "WorkerError",
     ])

@@ -29,7 +29,7 @@ from retold.engines.dedup import DedupResult, dedup
 from retold.families import Removal
 from retold.errors import ConfigError, IndexFormatError, InputError, MissingDependency, RetoldError, WorkerError
 from retold.index import Index
-from retold.models import Cluster, DocInfo, Document, Pair, Passage, Problem, ScanResult
+from retold.models import Cluster, DocInfo, Document, Pair, PairTable, Passage, Problem, ScanResult
 from retold.engines import scan
 from retold.io.writers import write_result
 
@@ -51,6 +51,7 @@ __all__ = [
     "Document",
     "DocInfo",
     "Pair",
+    "PairTable",
     "Passage",
     "Cluster",
     "Problem",
