@@ -121,13 +121,21 @@ cdef int _seeds(const uint64_t *ka, const int64_t *pa, int64_t na, const uint64_
     ``max_occ`` times in each text; ``unique``: every n-gram found in both occurs once in
     each (then each position has at most one seed)."""
     cdef int64_t i = 0, j = 0, i2, j2, x, y
-    cdef uint64_t k
+    cdef uint64_t k, u, v
+    cdef bint skewed = na > 8 * nb or nb > 8 * na
     unique[0] = True
     while i < na and j < nb:
-        if ka[i] < kb[j]:
-            i = _gallop(ka, i, na, kb[j])
-        elif ka[i] > kb[j]:
-            j = _gallop(kb, j, nb, ka[i])
+        u = ka[i]
+        v = kb[j]
+        if u != v:
+            if skewed:  # a short text against a long one: gallop on the long side
+                if u < v:
+                    i = _gallop(ka, i, na, v)
+                else:
+                    j = _gallop(kb, j, nb, u)
+            else:  # comparable sizes: step without branching on which side is smaller
+                i += u < v
+                j += v < u
         else:
             k = ka[i]
             i2 = i + 1
