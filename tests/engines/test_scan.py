@@ -109,3 +109,38 @@ def test_representative_is_earliest_then_longest(prose):
     assert res.clusters[0].representative == "c"
     res = retold.scan([Document(d.id, d.text) for d in docs], workers=1)
     assert res.clusters[0].representative == "d"  # no dates: the longest
+
+
+class _GcWatch:
+    """A progress sink that notes, at each stage, whether the cyclic GC runs."""
+
+    def __init__(self) -> None:
+        self.enabled: list[tuple[str, bool]] = []
+
+    def start(self, stage: str, total: int | None = None) -> None:
+        import gc
+
+        self.enabled.append((stage, gc.isenabled()))
+
+    def advance(self, n: int = 1) -> None:
+        pass
+
+    def finish(self) -> None:
+        pass
+
+
+def test_the_cyclic_gc_is_paused_during_the_stages_and_restored(seed_texts):
+    import gc
+
+    watch = _GcWatch()
+    assert gc.isenabled()
+    result = retold.scan([Document(n, t) for n, t in seed_texts.items()], workers=1, progress=watch)
+    assert len(result.pairs) == 1 and gc.isenabled()
+    assert [s for s, _ in watch.enabled][:2] == ["read+sketch", "candidates"] and "align" in dict(watch.enabled)
+    assert not any(on for _, on in watch.enabled)
+    gc.disable()  # a caller that turned it off keeps it off
+    try:
+        retold.scan([Document(n, t) for n, t in seed_texts.items()], workers=1, align=False)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
