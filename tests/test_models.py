@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from retold.models import Pair, PairTable, Passage, pair_ends
+from retold.models import Pair, PairTable, Passage, pair_ends, pairs_among
 
 
 def test_with_passages_copies_every_field() -> None:
@@ -61,3 +61,20 @@ def test_a_pair_table_is_aligned_as_a_whole() -> None:
     assert aligned == _pairs(True)
     with pytest.raises(ValueError, match="do not fit"):
         table.with_passages(np.array([0, 2, 3]), np.zeros((3, 4)), np.zeros(3))
+
+
+@pytest.mark.parametrize("aligned", [False, True])
+def test_pairs_among_some_documents_are_the_same_from_a_table_or_a_list(aligned: bool) -> None:
+    pairs = _pairs(aligned)
+    table = PairTable.of(pairs)
+    for members in ({"a", "b"}, {"a", "c"}, {"b", "c", "x"}, {"a", "b", "c"}, {"x"}):
+        expected = [p for p in pairs if p.a in members and p.b in members]
+        assert table.among(members) == pairs_among(table, members) == pairs_among(pairs, members) == expected
+
+
+def test_linked_ids_are_the_documents_of_pairs_and_families() -> None:
+    from retold.config import ScanConfig
+    from retold.models import Cluster, ScanResult
+
+    result = ScanResult((), PairTable.of(_pairs(False)[:1]), (Cluster(0, "c", ("c", "d")),), (), ScanConfig(), {}, {})
+    assert result.linked_ids() == {"a", "b", "c", "d"}

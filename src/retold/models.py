@@ -219,6 +219,12 @@ class PairTable(Sequence[Pair]):
         return zip([ids[x] for x in self.a[rows].tolist()], [ids[x] for x in self.b[rows].tolist()],
                    self.relation[rows].tolist())
 
+    def among(self, members: Iterable[str]) -> list[Pair]:
+        """The pairs whose two documents are both in ``members``; only those are made."""
+        wanted = set(members)
+        inside = np.fromiter((i in wanted for i in self.ids), dtype=bool, count=len(self.ids))
+        return [self._pair(int(k)) for k in np.flatnonzero(inside[self.a] & inside[self.b]).tolist()]
+
     def relation_counts(self) -> dict[str, int]:
         """How many pairs have each relation."""
         return dict(Counter(self.relation.tolist()))
@@ -266,6 +272,15 @@ class PairTable(Sequence[Pair]):
         return table
 
 
+def pairs_among(pairs: Sequence[Pair], members: Iterable[str]) -> list[Pair]:
+    """The pairs whose two documents are both in ``members`` (of a :class:`PairTable`, only
+    those are made)."""
+    if isinstance(pairs, PairTable):
+        return pairs.among(members)
+    wanted = set(members)
+    return [p for p in pairs if p.a in wanted and p.b in wanted]
+
+
 def pair_ends(pairs: Sequence[Pair], relations: Iterable[str] | None = None) -> Iterator[tuple[str, str, str]]:
     """(a, b, relation) of every pair (of those whose relation is one of ``relations``): read
     from the columns of a :class:`PairTable`."""
@@ -303,6 +318,10 @@ class ScanResult:
         return (f"ScanResult(documents={len(self.documents)}, pairs={len(self.pairs)}, "
                 f"clusters={len(self.clusters)}, problems={len(self.problems)}, "
                 f"provenance={'yes' if self.provenance is not None else 'no'})")
+
+    def linked_ids(self) -> set[str]:
+        """The documents in a pair or a family: those whose texts a report or provenance reads."""
+        return {i for a, b, _ in pair_ends(self.pairs) for i in (a, b)} | {m for c in self.clusters for m in c.members}
 
     def summary(self) -> dict[str, Any]:
         """The content of summary.json (see docs/formats.md)."""

@@ -189,3 +189,14 @@ def test_readonly_server_refuses_writes(db):
         assert r.status_code == 403 and "read-only" in r.json()["error"]
         assert c.delete(f"/api/documents/{LONG}", headers=ORIGIN).status_code == 403
         assert c.get(f"/api/documents/{LONG}").status_code == 200
+
+
+def test_the_jaccard_histogram_counts_each_pair_in_its_tenth():
+    from retold.config import ScanConfig
+    from retold.models import Pair, PairTable, ScanResult
+    from retold.web.service import scan_summary
+
+    pairs = [Pair("a", f"b{k}", jac, 0.5, 0.5, "overlap") for k, jac in enumerate((0.0, 0.05, 0.1, 0.35, 0.99, 1.0))]
+    for form in (tuple(pairs), PairTable.of(pairs)):
+        result = ScanResult((), form, (), (), ScanConfig(), {}, {})
+        assert scan_summary(result)["jaccard_histogram"] == [2, 1, 0, 1, 0, 0, 0, 0, 0, 2]

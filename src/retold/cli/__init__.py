@@ -127,7 +127,7 @@ def scan(inputs: tuple[Path, ...], out_dir: Path, fmt: str, align: bool, provena
             from retold.index import Index
 
             with Index.open(db, readonly=True) as index:
-                needed = {i for p in result.pairs for i in (p.a, p.b)} | {m for c in result.clusters for m in c.members}
+                needed = result.linked_ids()
                 _report_written(render_report(result, {i: index.text(i) for i in sorted(needed)}, report_path))
         else:
             with BarProgress(not kw["quiet"]) as bar:

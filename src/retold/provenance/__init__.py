@@ -30,7 +30,7 @@ def trace(result: ScanResult, text_of: Callable[[str], str]) -> Provenance:
     """Attributions of every document in a pair or family, the direction of every pair, and
     the lineage of every family (acronyms linked across each family's members)."""
     docs = {d.id: d for d in result.documents}
-    wanted = sorted({i for p in result.pairs for i in (p.a, p.b)} | {m for c in result.clusters for m in c.members})
+    wanted = sorted(result.linked_ids())
     texts = {i: text_of(i) for i in wanted}
     found = {i: extract(texts[i]) for i in wanted}
     for fam in result.clusters:

@@ -74,7 +74,7 @@ def report_data(
     prov = result.provenance if provenance is None else provenance
     titles = titles or {}
     info = {d.id: d for d in result.documents}
-    needed = {i for p in result.pairs for i in (p.a, p.b)} | {m for c in result.clusters for m in c.members}
+    needed = result.linked_ids()
     ids = sorted(needed)
     index = {d: k for k, d in enumerate(ids)}
     conv: dict[str, Callable[[int], int] | None] = {}

@@ -138,7 +138,7 @@ def render_result_dir(result_dir: str | Path, path: str | Path, *, read: ReadCon
     """
     prog = progress or NullProgress()
     result = load_result(result_dir)
-    ids = {i for p in result.pairs for i in (p.a, p.b)} | {m for c in result.clusters for m in c.members}
+    ids = result.linked_ids()
     found = load_documents(result_dir, ids, read=read, on_problem=on_problem, progress=prog)
     texts = {i: doc.text for i, doc in found.items()}
     titles = {i: doc.title for i, doc in found.items() if doc.title}

@@ -30,7 +30,7 @@ from retold.core.sketch import shingle_positions, sketch_texts
 from retold.core.verify import NO_RELATION, Scores, classify, needs_words
 from retold.errors import InputError
 from retold.index import AddReport, Index, Match
-from retold.models import Cluster, DocInfo, Pair, Passage, ScanResult
+from retold.models import Cluster, DocInfo, Pair, PairTable, Passage, ScanResult, pairs_among
 
 #: the codes report_data gives word changes, back to names
 OPS = {1: "replace", 2: "insert", 3: "delete", 4: "move"}
@@ -239,7 +239,7 @@ class Service:
 
         members = set(fam.members)
         docs = {d.id: d for d in result.documents if d.id in members}
-        pairs = [p for p in result.pairs if p.a in members and p.b in members]
+        pairs = pairs_among(result.pairs, members)
         texts = [self.index.text(m) for m in fam.members]
         found = link_acronyms(texts, [extract(t) for t in texts])
         credits = {m: frozenset(a.key for a in attrs) for m, attrs in zip(fam.members, found)}
@@ -280,7 +280,7 @@ class Service:
         known = None
         if cached is not None:
             lo, hi = sorted((a, b))
-            known = next((p for p in cached.pairs if p.a == lo and p.b == hi), None)
+            known = next((p for p in pairs_among(cached.pairs, (lo, hi)) if p.a == lo and p.b == hi), None)
         return pair_data(ta, tb, a, b, self.index, meta[a], meta[b], known)
 
     # -------------------------------------------------------------- stats
@@ -304,9 +304,10 @@ class Service:
 
 def scan_summary(result: ScanResult) -> dict[str, Any]:
     """Counts and a 10-bin Jaccard histogram of a scan's pairs."""
-    bins = [0] * 10
-    for p in result.pairs:
-        bins[min(9, int(p.jaccard * 10))] += 1
+    pairs = result.pairs
+    jaccard = pairs.jaccard if isinstance(pairs, PairTable) else np.fromiter((p.jaccard for p in pairs), float,
+                                                                             count=len(pairs))
+    bins = np.bincount(np.minimum(9, (jaccard * 10).astype(np.int64)), minlength=10).tolist()
     counts = result.summary()["counts"]
     return {"pairs": counts["pairs"], "pairs_by_relation": counts["pairs_by_relation"],
             "families": counts["clusters"], "clustered_documents": counts["clustered_documents"],
