@@ -13,6 +13,20 @@ cdef enum:
     RADIX_PASSES = 6
 
 
+cdef inline bint _digit_starts(int64_t *cd, Py_ssize_t n) noexcept nogil:
+    """Turn one digit's bucket counts ``cd`` into bucket starts (an exclusive prefix sum);
+    True, leaving them as they are, when all ``n`` values share the digit (no pass needed)."""
+    cdef int k
+    cdef int64_t total = 0, c
+    for k in range(RADIX_BUCKETS):
+        c = cd[k]
+        if c == n:
+            return True
+        cd[k] = total
+        total += c
+    return False
+
+
 cdef inline int radix_sort_u64(uint64_t *values, Py_ssize_t n) noexcept nogil:
     """Sort ``values[:n]`` in place by a least-significant-digit radix sort on 11-bit digits:
     up to six passes over the data (only over the digits the values have, and none over a
@@ -26,9 +40,7 @@ cdef inline int radix_sort_u64(uint64_t *values, Py_ssize_t n) noexcept nogil:
     cdef uint64_t *tmp
     cdef int64_t *counts
     cdef int64_t *cd
-    cdef int64_t total, c
     cdef uint64_t x
-    cdef bint skip
     if n < 2:
         return 0
     buf = <uint64_t *> malloc(n * sizeof(uint64_t))
@@ -51,16 +63,7 @@ cdef inline int radix_sort_u64(uint64_t *values, Py_ssize_t n) noexcept nogil:
             counts[d * RADIX_BUCKETS + ((x >> (RADIX_BITS * d)) & (RADIX_BUCKETS - 1))] += 1
     for d in range(passes):
         cd = counts + d * RADIX_BUCKETS
-        skip = False
-        total = 0
-        for k in range(RADIX_BUCKETS):
-            c = cd[k]
-            if c == n:
-                skip = True
-                break
-            cd[k] = total
-            total += c
-        if skip:
+        if _digit_starts(cd, n):
             continue
         for i in range(n):
             x = src[i]
@@ -99,9 +102,8 @@ cdef inline int radix_sort_kv(uint64_t *keys, int32_t *vals, Py_ssize_t n) noexc
     cdef int32_t *vtmp
     cdef int64_t *counts
     cdef int64_t *cd
-    cdef int64_t total, c
     cdef uint64_t x, vx
-    cdef bint skip, ascending = True
+    cdef bint ascending = True
     if n < 2:
         return 0
     kbuf = <uint64_t *> malloc(n * sizeof(uint64_t))
@@ -140,16 +142,7 @@ cdef inline int radix_sort_kv(uint64_t *keys, int32_t *vals, Py_ssize_t n) noexc
             counts[(vpasses + d) * RADIX_BUCKETS + ((x >> (low + RADIX_BITS * d)) & (RADIX_BUCKETS - 1))] += 1
     for d in range(vpasses + kpasses):
         cd = counts + d * RADIX_BUCKETS
-        skip = False
-        total = 0
-        for k in range(RADIX_BUCKETS):
-            c = cd[k]
-            if c == n:
-                skip = True
-                break
-            cd[k] = total
-            total += c
-        if skip:
+        if _digit_starts(cd, n):
             continue
         if d < vpasses:
             shift = RADIX_BITS * d
