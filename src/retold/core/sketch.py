@@ -226,7 +226,7 @@ def token_hashes(tokens: Sequence[str], seed: int = 0) -> np.ndarray:
             out[nonempty] = _poly_tokens(cps.astype(np.uint64), np.ones(len(cps), dtype=np.int64),
                                          (ends - lengths)[nonempty], seed)
         return out
-    # prefix sums as in ascii_token_hashes: sum_{s<=i<e} c_i P**(e-1-i) = P**(e-1) (C[e] - C[s])
+    # all token polynomials from one prefix sum: sum_{s<=i<e} c_i P**(e-1-i) = P**(e-1) (C[e] - C[s])
     pw, pinv = _PREFIX(len(cps) + 1)
     c = np.zeros(len(cps) + 1, dtype=np.uint64)
     np.multiply(cps, pinv[: len(cps)], out=c[1:], dtype=np.uint64)

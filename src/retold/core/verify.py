@@ -218,5 +218,5 @@ def pairs_from_scores(ids: Sequence[str], a: np.ndarray, b: np.ndarray, scores: 
 
     return PairTable(tuple(ids), np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64), column(scores.jaccard),
                      column(scores.containment_a), column(scores.containment_b),
-                     np.array(relations[rows].tolist(), dtype=object), scores.shared[rows].astype(np.int64),
+                     relations[rows].astype(object), scores.shared[rows].astype(np.int64),
                      column(scores.coverage_a), column(scores.coverage_b))

@@ -75,6 +75,9 @@ class IndexHits:
 
 #: shingle occurrences per partition of the inverted index (its pairs are counted together)
 PARTITION_OCCURRENCES = 1 << 23
+#: what each partition of the index counts (summed over partitions into summary.json's stats)
+_PARTITION_STATS = ("distinct_shingles", "boilerplate_shingles", "boilerplate_occurrences", "shared_shingles",
+                    "index_pair_hits")
 #: shingle occurrences sorted at a time (bounds the memory of the sort: ~24 bytes each)
 PIECE_OCCURRENCES = 1 << 20
 
@@ -152,8 +155,7 @@ def index_candidates(
     pieces = max(1, -(-len(shingles) // PIECE_OCCURRENCES))
     piece_bits = min(8, max(bits, int(pieces - 1).bit_length()))
     part = _partition_ids(shingles, bits) if bits else None
-    stats = dict.fromkeys(("distinct_shingles", "boilerplate_shingles", "boilerplate_occurrences",
-                           "shared_shingles", "index_pair_hits"), 0)
+    stats = dict.fromkeys(_PARTITION_STATS, 0)
     boiler_parts: list[np.ndarray] = []
     # each boilerplate occurrence as (rank << 32 | index in the boilerplate array): partitions
     # and their pieces come in hash order, so the boilerplate array is their concatenation
@@ -206,8 +208,7 @@ def _index_partition(p: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[s
     sh = SHARED
     shingles, offsets, part, counter = sh["shingles"], sh["offsets"], sh["part"], sh["counter"]
     n, max_df, per = len(offsets) - 1, sh["max_df"], sh["per_partition"]
-    stats = dict.fromkeys(("distinct_shingles", "boilerplate_shingles", "boilerplate_occurrences",
-                           "shared_shingles", "index_pair_hits"), 0)
+    stats = dict.fromkeys(_PARTITION_STATS, 0)
     kept_members: list[np.ndarray] = []
     kept_sizes: list[np.ndarray] = []
     boilerplate: list[np.ndarray] = []
@@ -233,10 +234,11 @@ def _index_partition(p: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[s
         kept_sizes.append(kept)
         boilerplate.append(distinct[boiler])
         occ_docs.append(segment_members(members, starts[boiler], sizes[boiler]))
-        occ_index.append(np.repeat(np.arange(found, found + int(boiler.sum()), dtype=np.int32), sizes[boiler]))
-        found += int(boiler.sum())
+        nb = int(boiler.sum())
+        occ_index.append(np.repeat(np.arange(found, found + nb, dtype=np.int32), sizes[boiler]))
+        found += nb
         stats["distinct_shingles"] += int(len(distinct))
-        stats["boilerplate_shingles"] += int(boiler.sum())
+        stats["boilerplate_shingles"] += nb
         stats["boilerplate_occurrences"] += int(sizes[boiler].sum())
         stats["shared_shingles"] += int(keep.sum())
         stats["index_pair_hits"] += int((kept * (kept - 1) // 2).sum())
