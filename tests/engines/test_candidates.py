@@ -12,14 +12,15 @@ from hypothesis import given, settings, strategies as st
 from retold.core.lsh import band_keys, lsh_candidates
 from retold.engines.local import candidates
 from retold.engines.local.candidates import find_candidates, index_candidates
+from retold.engines.local.sets import ArraySets
 from retold.config import CandidateConfig, MinHashConfig, VerifyConfig
 
 
-def flatten(sets: list[set[int]]) -> tuple[np.ndarray, np.ndarray]:
+def flatten(sets: list[set[int]]) -> ArraySets:
     arrays = [np.array(sorted(s), dtype=np.uint64) for s in sets]
     offsets = np.concatenate(([0], np.cumsum([len(a) for a in arrays]))).astype(np.int64)
     flat = np.concatenate(arrays).astype(np.uint64) if arrays else np.empty(0, np.uint64)
-    return flat, offsets
+    return ArraySets(flat, offsets)
 
 
 @settings(max_examples=80, deadline=None)
@@ -31,10 +32,10 @@ def test_index_candidates_match_brute_force(sets, max_df, min_shared, partitions
     # the sets are stored in a shuffled order; rank_of says which rank each stored set has
     store = list(range(len(sets)))
     rnd.shuffle(store)
-    flat, offsets = flatten([sets[r] for r in store])
+    stored = flatten([sets[r] for r in store])
     verify = VerifyConfig(min_shared=min_shared)
     with patch.object(candidates, "PIECE_OCCURRENCES", piece):  # sorted in pieces of so many occurrences
-        hits = index_candidates(flat, offsets, CandidateConfig(max_df=max_df), verify, partitions,
+        hits = index_candidates(stored, CandidateConfig(max_df=max_df), verify, partitions,
                                 rank_of=np.asarray(store, dtype=np.int64))
     keys, boiler, own, stats = hits.keys, hits.boilerplate, hits.own, hits.stats
     df: dict[int, int] = {}
@@ -75,10 +76,9 @@ def test_lsh_finds_identical_signatures_and_stars_large_buckets():
 
 def test_find_candidates_sorted_and_unique():
     sets = [set(range(0, 50)), set(range(10, 60)), set(range(100, 150)), set(range(0, 50))]
-    flat, offsets = flatten(sets)
     sigs = np.zeros((4, 128), dtype=np.uint64)
     sigs[2] = 7
-    c = find_candidates(flat, offsets, band_keys(sigs, MinHashConfig()), CandidateConfig(), MinHashConfig(),
+    c = find_candidates(flatten(sets), band_keys(sigs, MinHashConfig()), CandidateConfig(), MinHashConfig(),
                         VerifyConfig())
     got = list(zip(c.a.tolist(), c.b.tolist()))
     assert got == sorted(set(got))
@@ -89,9 +89,8 @@ def test_index_candidates_same_with_workers_and_partitions():
     rng = np.random.default_rng(3)
     sets = [set(rng.integers(0, 2**64 - 1, 40, dtype=np.uint64).tolist()) | set(range(1000 * (i % 7), 1000 * (i % 7) + 30))
             for i in range(60)]
-    flat, offsets = flatten(sets)
     # groups i % 7 in 0..3 have 9 members (boilerplate above max_df=8), the others 8
-    args = (flat, offsets, CandidateConfig(max_df=8), VerifyConfig())
+    args = (flatten(sets), CandidateConfig(max_df=8), VerifyConfig())
     base = index_candidates(*args, partitions=1, workers=1)
     for partitions, workers, piece in ((4, 1, 1 << 20), (4, 2, 1 << 20), (16, 2, 1 << 20), (1, 1, 100), (4, 2, 50)):
         with patch.object(candidates, "PIECE_OCCURRENCES", piece):
@@ -100,17 +99,3 @@ def test_index_candidates_same_with_workers_and_partitions():
             assert getattr(got, field).tolist() == getattr(base, field).tolist(), field
         assert got.stats == base.stats
     assert len(base.keys) > 0 and len(base.boiler_sets) > 0
-
-
-@given(st.lists(st.sets(st.integers(0, 2**64 - 1), max_size=9), min_size=1, max_size=9), st.integers(1, 7),
-       st.integers(1, 3))
-def test_partition_members_in_chunks_equal_a_full_scan(sets, chunk, bits):
-    from retold.engines.local.candidates import _partition_ids, _partition_members
-
-    flat, offsets = flatten(sets)
-    part = _partition_ids(flat, bits)
-    for p in range(1 << bits):
-        hs, ds = _partition_members(flat, offsets, part, p, chunk=chunk)
-        idx = np.flatnonzero(part == p)
-        assert hs.tolist() == flat[idx].tolist()
-        assert ds.tolist() == (np.searchsorted(offsets, idx, side="right") - 1).tolist()

@@ -9,7 +9,7 @@ binary search) on the longer side, so a pair of very unequal sizes costs
 
 import numpy as np
 
-from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.stdlib cimport calloc, free, malloc, realloc
 from libcpp.algorithm cimport sort as std_sort
 from libc.string cimport memcpy, memset
@@ -644,3 +644,41 @@ def merge_sum(const uint64_t[::1] keys, const uint32_t[::1] counts, const int64_
         free(kb)
         free(ca)
         free(cb)
+
+
+def group_by_top_bits(const uint64_t[::1] hashes, const int64_t[::1] offsets, int bits):
+    """The occurrences of sets ``hashes[offsets[i]:offsets[i+1]]`` grouped by the top ``bits``
+    bits of the hash, stably (by set, then position): (hashes uint64, set numbers uint16,
+    bounds int64 of ``2**bits + 1``: group g is ``bounds[g]:bounds[g+1]``). A counting sort,
+    for :func:`retold.engines.local.sets.spill_block`; at most 65536 sets."""
+    cdef Py_ssize_t m = hashes.shape[0], ns = offsets.shape[0] - 1, groups = (<Py_ssize_t>1) << bits, i, p, g
+    cdef int shift = 64 - bits
+    if ns > 65536:
+        raise ValueError(f"{ns} sets (at most 65536)")
+    if bits < 1 or bits > 16:
+        raise ValueError("bits must be in [1, 16]")
+    out = np.empty(m, dtype=np.uint64)
+    docs = np.empty(m, dtype=np.uint16)
+    bounds = np.zeros(groups + 1, dtype=np.int64)
+    cdef uint64_t[::1] ov = out
+    cdef uint16_t[::1] dv = docs
+    cdef int64_t[::1] bv = bounds
+    cdef int64_t* at = <int64_t*>malloc(groups * sizeof(int64_t))
+    if at == NULL:
+        raise MemoryError()
+    try:
+        with nogil:
+            for p in range(m):
+                bv[(hashes[p] >> shift) + 1] += 1
+            for g in range(groups):
+                bv[g + 1] += bv[g]
+                at[g] = bv[g]
+            for i in range(ns):
+                for p in range(offsets[i], offsets[i + 1]):
+                    g = hashes[p] >> shift
+                    ov[at[g]] = hashes[p]
+                    dv[at[g]] = <uint16_t>i
+                    at[g] += 1
+    finally:
+        free(at)
+    return out, docs, bounds

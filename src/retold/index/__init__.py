@@ -33,6 +33,7 @@ from retold.core.lsh import band_keys
 from retold.core.sketch import shingle_positions
 from retold.engines.base import Sketched, run_stages
 from retold.engines.local import Corpus, LocalEngine
+from retold.engines.local.sets import ArraySets
 from retold.errors import ConfigError, IndexFormatError, InputError
 from retold.index.add import AddReport, BatchReport, IndexWriter
 from retold.index.check import check
@@ -230,7 +231,7 @@ class Index(IndexWriter):
             raise IndexFormatError(f"{self.path}: the docs table is damaged ({len(docs)} rows read, {n} counted); "
                                    f"run `retold index check --db {self.path}`")
         bands = band_keys(sigs, self.config.minhash)
-        return Corpus(tuple(docs), shingles, offsets, np.arange(n, dtype=np.int64), bands), keys
+        return Corpus(tuple(docs), ArraySets(shingles, offsets), np.arange(n, dtype=np.int64), bands), keys
 
     @guarded
     def scan(self, *, align: bool = True, workers: int | None = None, progress: Progress | None = None) -> ScanResult:

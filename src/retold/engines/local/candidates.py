@@ -33,11 +33,11 @@ from retold.core import _sets
 from retold.core.arrays import segment_members, sort_in_place, unique_sorted
 from retold.config import CandidateConfig, MinHashConfig, VerifyConfig
 from retold.engines.local.parallel import SHARED, fork_map, release_free_memory
+from retold.engines.local.sets import FINE, ShingleSets
 from retold.core.lsh import lsh_candidates
 from retold.core.rules import index_pair_threshold
 
 _U64 = np.uint64
-_U8 = np.uint8
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,47 +82,24 @@ _PARTITION_STATS = ("distinct_shingles", "boilerplate_shingles", "boilerplate_oc
 PIECE_OCCURRENCES = 1 << 20
 
 
-def _partition_ids(shingles: np.ndarray, bits: int, chunk: int = 1 << 18) -> np.ndarray:
-    """The top ``bits`` bits of every hash (uint8), computed in chunks small enough for the
-    temporaries to stay in the heap (and in cache): 5M hashes in 4 ms instead of 12."""
-    out = np.empty(len(shingles), dtype=np.uint8)
-    shift = _U64(64 - bits)
-    for i in range(0, len(shingles), chunk):
-        out[i : i + chunk] = shingles[i : i + chunk] >> shift
+def _pieces(counts: np.ndarray, lo: int, hi: int, most: int) -> list[tuple[int, int]]:
+    """Fine partitions ``[lo, hi)`` cut into consecutive runs of at most ``most`` occurrences
+    (``counts[f]`` in fine partition f), a run holding at least one fine partition."""
+    out: list[tuple[int, int]] = []
+    start, total = lo, 0
+    for f in range(lo, hi):
+        c = int(counts[f])
+        if f > start and total + c > most:
+            out.append((start, f))
+            start, total = f, 0
+        total += c
+    if hi > start:
+        out.append((start, hi))
     return out
 
 
-def _partition_members(shingles: np.ndarray, offsets: np.ndarray, part: np.ndarray | None, p: int,
-                       ranks: np.ndarray | None = None, chunk: int = 1 << 22) -> tuple[np.ndarray, np.ndarray]:
-    """(hashes, ranks of their documents (int32)) of partition ``p``, in storage order
-    (``ranks``: storage position -> rank, int32; default the storage position itself).
-
-    Read in chunks with small temporaries: a full-length mask per partition would cost
-    more than the partition's own work (fresh memory is slow to touch on VMs), and the
-    positions are searched among the offsets of the chunk's documents only.
-    """
-    if ranks is None:
-        ranks = np.arange(len(offsets) - 1, dtype=np.int32)
-    if part is None:
-        return shingles, np.repeat(ranks, np.diff(offsets))
-    hs: list[np.ndarray] = []
-    ds: list[np.ndarray] = []
-    for lo in range(0, len(shingles), chunk):
-        hi = min(lo + chunk, len(shingles))
-        pos = np.flatnonzero(part[lo:hi] == p) + lo
-        # the documents overlapping [lo, hi): only their offsets are searched
-        d0 = int(np.searchsorted(offsets, lo, side="right")) - 1
-        d1 = int(np.searchsorted(offsets, hi, side="left"))
-        hs.append(shingles[pos])
-        ds.append(ranks[np.searchsorted(offsets[d0 : d1 + 1], pos, side="right") - 1 + d0])
-    if not hs:
-        return shingles[:0], np.empty(0, np.int32)
-    return np.concatenate(hs), np.concatenate(ds)
-
-
 def index_candidates(
-    shingles: np.ndarray,
-    offsets: np.ndarray,
+    sets: ShingleSets,
     config: CandidateConfig,
     verify: VerifyConfig,
     partitions: int | None = None,
@@ -132,13 +109,15 @@ def index_candidates(
     """The pairs proposed by the inverted index with their exact shared counts, the
     boilerplate (hashes, and each document's), own sizes and counts.
 
-    ``shingles[offsets[i]:offsets[i+1]]`` is the sorted shingle set of the i-th stored
-    document (empty for documents that are not paired), whose rank is ``rank_of[i]``
-    (default: i). The index is built one hash partition at a time (``partitions``, a
-    power of two, default from the corpus size), so its memory stays bounded; the result
-    does not depend on the number of partitions. ``own[r]`` counts the shingles of rank r
-    that are not boilerplate.
+    ``sets`` holds the sorted shingle set of every stored document (empty for documents
+    that are not paired); stored set i belongs to rank ``rank_of[i]`` (default: i). The
+    index is built one hash partition at a time (``partitions``, at most
+    :data:`~retold.engines.local.sets.FINE`, default from the corpus size), each read from
+    ``sets`` a piece (a finer hash range) at a time, so its memory stays bounded; the result
+    does not depend on the number of partitions or pieces. ``own[r]`` counts the shingles
+    of rank r that are not boilerplate.
     """
+    offsets = sets.offsets
     n = len(offsets) - 1
     if n >= 2**31:
         raise ValueError("the index numbers documents in 32 bits")
@@ -148,13 +127,13 @@ def index_candidates(
         by_rank = np.empty_like(lengths)
         by_rank[rank_of] = lengths
         lengths = by_rank
+    counts = sets.counts()
     if partitions is None:
-        partitions = -(-len(shingles) // PARTITION_OCCURRENCES)
-    bits = min(8, max(0, int(partitions - 1).bit_length()))
-    # each partition is sorted in pieces (finer hash ranges) whose postings are then counted together
-    pieces = max(1, -(-len(shingles) // PIECE_OCCURRENCES))
-    piece_bits = min(8, max(bits, int(pieces - 1).bit_length()))
-    part = _partition_ids(shingles, bits) if bits else None
+        partitions = 1 << max(0, int(-(-int(counts.sum()) // PARTITION_OCCURRENCES) - 1).bit_length())
+    if not 1 <= partitions <= FINE:
+        raise ValueError(f"partitions must be in [1, {FINE}], not {partitions}")
+    cuts = [p * FINE // partitions for p in range(partitions + 1)]
+    jobs = [_pieces(counts, cuts[p], cuts[p + 1], PIECE_OCCURRENCES) for p in range(partitions)]
     stats = dict.fromkeys(_PARTITION_STATS, 0)
     boiler_parts: list[np.ndarray] = []
     # each boilerplate occurrence as (rank << 32 | index in the boilerplate array): partitions
@@ -164,14 +143,12 @@ def index_candidates(
     # one partition sees every shared shingle of a pair, so it can drop the pairs below the
     # threshold at once; with several, the counts are summed first (need 1 per partition)
     most = int(lengths.max()) if n else 0
-    need_table = (index_pair_threshold(np.arange(most + 1), verify) if not bits
+    need_table = (index_pair_threshold(np.arange(most + 1), verify) if partitions == 1
                   else np.ones(most + 1)).astype(np.int64)
-    with _PairCounts(n, 1 << bits) as counter:
-        jobs = range(1 << bits)
+    with _PairCounts(n, partitions) as counter:
         for boiler, occ_index, occ_docs, part_stats in fork_map(
-                _index_partition, jobs, workers if bits else 1, shingles=shingles, offsets=offsets, part=part,
-                per_partition=1 << (piece_bits - bits), piece_bits=piece_bits, ranks=ranks, max_df=config.max_df, counter=counter,
-                lengths=lengths, need=need_table):
+                _index_partition, enumerate(jobs), workers if partitions > 1 else 1, sets=sets, ranks=ranks,
+                max_df=config.max_df, counter=counter, lengths=lengths, need=need_table):
             boiler_parts.append(boiler)
             boiler_occ.append((occ_docs.astype(_U64) << _U64(32)) | (occ_index + seen).astype(_U64))
             seen += len(boiler)
@@ -197,17 +174,19 @@ def index_candidates(
     return IndexHits(keys, counts.astype(np.int64), boilerplate, lengths - per_doc, boiler_sets, boiler_offsets, stats)
 
 
-def _index_partition(p: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, int]]:
-    """One hash partition of the index: its pair hits go to the shared counter (files).
+def _index_partition(job: tuple[int, list[tuple[int, int]]]) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, int]]:
+    """One hash partition of the index (its pieces: runs of fine partitions): its pair hits
+    go to the shared counter (files).
 
-    The partition is sorted a piece (a finer hash range) at a time; each piece keeps only
-    the postings of its shared, non-boilerplate shingles, and the pairs are counted over
-    all of them at once. Returns the partition's boilerplate hashes (sorted), their
-    occurrences (index in those hashes, rank; int32), and counts.
+    Each piece is read and sorted alone and keeps only the postings of its shared,
+    non-boilerplate shingles; the pairs are counted over all of them at once. Returns the
+    partition's boilerplate hashes (sorted), their occurrences (index in those hashes,
+    rank; int32), and counts.
     """
+    p, pieces = job
     sh = SHARED
-    shingles, offsets, part, counter = sh["shingles"], sh["offsets"], sh["part"], sh["counter"]
-    n, max_df, per = len(offsets) - 1, sh["max_df"], sh["per_partition"]
+    sets, ranks, counter = sh["sets"], sh["ranks"], sh["counter"]
+    n, max_df = len(ranks), sh["max_df"]
     stats = dict.fromkeys(_PARTITION_STATS, 0)
     kept_members: list[np.ndarray] = []
     kept_sizes: list[np.ndarray] = []
@@ -215,17 +194,9 @@ def _index_partition(p: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[s
     occ_index: list[np.ndarray] = []
     occ_docs: list[np.ndarray] = []
     found = 0  # boilerplate hashes of the earlier pieces
-    hs_all, ds_all = _partition_members(shingles, offsets, part, p, sh["ranks"])
-    # the pieces: finer hash ranges, by the next bits of the hash
-    piece = _partition_ids(hs_all, sh["piece_bits"]) & _U8(per - 1) if per > 1 else None
-    for q in range(per):
-        if piece is None:
-            hs, ds = hs_all, ds_all
-        else:
-            mask = piece == q
-            hs, ds = hs_all[mask], ds_all[mask]
-            del mask
-        distinct, starts, sizes, members = _sets.shingle_postings(hs, ds)
+    for lo, hi in pieces:
+        hs, ds = sets.hash_range(lo, hi)
+        distinct, starts, sizes, members = _sets.shingle_postings(hs, ranks[ds])
         del hs, ds
         boiler = sizes > max_df
         keep = (sizes >= 2) & ~boiler
@@ -243,12 +214,22 @@ def _index_partition(p: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[s
         stats["shared_shingles"] += int(keep.sum())
         stats["index_pair_hits"] += int((kept * (kept - 1) // 2).sum())
         del distinct, starts, sizes, members
-    sizes = np.concatenate(kept_sizes)
+    sizes = _concat(kept_sizes, np.int64)
+    members = _concat(kept_members, np.int32)
+    del kept_sizes, kept_members
     starts = np.zeros(len(sizes), dtype=np.int64)
     np.cumsum(sizes[:-1], out=starts[1:])
-    keys, counts = _sets.group_pair_counts(np.concatenate(kept_members), starts, sizes, n, sh["lengths"], sh["need"])
+    keys, counts = _sets.group_pair_counts(members, starts, sizes, n, sh["lengths"], sh["need"])
+    del members, starts, sizes
     counter.add(keys, counts, tag=p)
-    return np.concatenate(boilerplate), np.concatenate(occ_index), np.concatenate(occ_docs), stats
+    return _concat(boilerplate, _U64), _concat(occ_index, np.int32), _concat(occ_docs, np.int32), stats
+
+
+def _concat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
+    """``parts`` end to end (empty of ``dtype`` when there are none); the list is emptied."""
+    out = np.concatenate(parts).astype(dtype, copy=False) if parts else np.empty(0, dtype)
+    parts.clear()
+    return out
 
 
 class _PairCounts:
@@ -330,8 +311,7 @@ def _bucket_at_least(j: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def find_candidates(
-    shingles: np.ndarray,
-    offsets: np.ndarray,
+    sets: ShingleSets,
     bands: np.ndarray,
     candidates: CandidateConfig,
     minhash: MinHashConfig,
@@ -342,10 +322,11 @@ def find_candidates(
 ) -> Candidates:
     """All candidate pairs (inverted index + LSH), sorted by (a, b) rank.
 
-    ``shingles``/``offsets``/``rank_of`` as in :func:`index_candidates`; ``bands`` by rank.
+    ``sets``/``rank_of`` as in :func:`index_candidates`; ``bands`` by rank.
     """
+    offsets = sets.offsets
     n = len(offsets) - 1
-    hits = index_candidates(shingles, offsets, candidates, verify, workers=workers, rank_of=rank_of)
+    hits = index_candidates(sets, candidates, verify, workers=workers, rank_of=rank_of)
     release_free_memory()  # the sort buffers and postings
     sizes = np.diff(offsets)
     eligible = np.zeros(n, dtype=bool)

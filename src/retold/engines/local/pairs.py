@@ -213,11 +213,21 @@ def align_pairs(
     return table.with_passages(offsets, rows[:, :4].astype(np.int64), rows[:, 4].copy())
 
 
+def _chunk_sets(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """The documents of the rank pairs (a[i], b[i]) of a chunk, each read once: (their ranks,
+    each pair side's index among them (a's, then b's), their sets)."""
+    ranks, local = np.unique(np.concatenate((a, b)), return_inverse=True)
+    return ranks, local, SHARED["sets"].sets(SHARED["slot"][ranks].tolist())
+
+
 def _score_chunk(bounds: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    sh = SHARED
     lo, hi = bounds
-    sc = score_pairs(sh["a"][lo:hi], sh["b"][lo:hi], sh["shingles"], sh["offsets"], sh["boilerplate"], sh["own"],
-                     sh["slot"])
+    a = SHARED["a"][lo:hi]
+    ranks, local, sets = _chunk_sets(a, SHARED["b"][lo:hi])
+    offsets = np.zeros(len(sets) + 1, dtype=np.int64)
+    np.cumsum([len(s) for s in sets], out=offsets[1:])
+    flat = np.concatenate(sets) if sets else np.empty(0, np.uint64)
+    sc = score_pairs(local[: len(a)], local[len(a) :], flat, offsets, SHARED["boilerplate"], SHARED["own"][ranks])
     return sc.intersection, sc.shared
 
 
@@ -239,8 +249,7 @@ def verify_candidates(cands: Candidates, corpus: Corpus, workers: int, progress:
     chunks = [(lo, min(lo + step, len(unknown))) for lo in range(0, len(unknown), step)]
     done = 0
     for i, s in fork_map(_score_chunk, chunks, workers if len(chunks) > 1 else 1, a=a, b=b,
-                         shingles=corpus.shingles, offsets=corpus.offsets, boilerplate=cands.boilerplate,
-                         own=cands.own, slot=corpus.slot):
+                         sets=corpus.sets, boilerplate=cands.boilerplate, own=cands.own, slot=corpus.slot):
         rows = unknown[done: done + len(i)]
         inter[rows], shared[rows] = i, s
         done += len(i)
@@ -252,12 +261,9 @@ def verify_candidates(cands: Candidates, corpus: Corpus, workers: int, progress:
 def _words_chunk(bounds: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     sh = SHARED
     lo, hi = bounds
-    a, b, positions_of, boilerplate, size = sh["a"][lo:hi], sh["b"][lo:hi], sh["positions_of"], sh["boilerplate"], sh["size"]
-    shingles, offsets, slot = sh["shingles"], sh["offsets"], sh["slot"]
-    ranks, local = np.unique(np.concatenate((a, b)), return_inverse=True)
-    slots = slot[ranks].tolist()
-    windows = windows_of([positions_of(r) for r in ranks.tolist()],
-                         [shingles[offsets[s] : offsets[s + 1]] for s in slots], boilerplate, size)
+    a, b, positions_of = sh["a"][lo:hi], sh["b"][lo:hi], sh["positions_of"]
+    ranks, local, sets = _chunk_sets(a, b)
+    windows = windows_of([positions_of(r) for r in ranks.tolist()], sets, sh["boilerplate"], sh["size"])
     return windows_coverages(windows, local[: len(a)], local[len(a) :])
 
 
@@ -275,8 +281,7 @@ def word_coverages(a: np.ndarray, b: np.ndarray, corpus: Corpus, positions_of: C
     wa: list[np.ndarray] = []
     wb: list[np.ndarray] = []
     for x, y in fork_map(_words_chunk, chunks, workers if len(chunks) > 1 else 1, a=a, b=b, positions_of=positions_of,
-                         boilerplate=boilerplate, size=size, shingles=corpus.shingles, offsets=corpus.offsets,
-                         slot=corpus.slot):
+                         boilerplate=boilerplate, size=size, sets=corpus.sets, slot=corpus.slot):
         wa.append(x)
         wb.append(y)
     out_a, out_b = np.empty(len(a)), np.empty(len(a))
@@ -305,7 +310,7 @@ def find_pairs(
     t0 = time.perf_counter()
     progress.start("candidates")
     cands = find_candidates(
-        corpus.shingles, corpus.offsets, corpus.bands, config.candidates, config.minhash, config.verify,
+        corpus.sets, corpus.bands, config.candidates, config.minhash, config.verify,
         workers=workers, rank_of=corpus.rank_of,
     )
     progress.finish()

@@ -4,9 +4,9 @@ Texts are streamed: the input is cut into blocks (raw JSON lines or read documen
 that workers parse and sketch; they write shingle sets and texts to temporary files
 (:mod:`retold.engines.local.textstore`) and send back metadata and LSH band keys. What
 stays in memory for the rest of the run is, per document, its
-:class:`~retold.models.DocInfo`, its sorted shingle set (8 bytes a shingle, about one per
-word) and its band keys (8 bytes x ``bands``); texts stay on disk until alignment reads
-them; see docs/method.md.
+:class:`~retold.models.DocInfo` and its band keys (8 bytes x ``bands``); shingle sets
+(:mod:`retold.engines.local.sets`) and texts stay on disk until a stage reads them; see
+docs/method.md.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from retold.config import ReadConfig, ScanConfig
-from retold.core.arrays import within
 from retold.core.lsh import band_keys
 from retold.core.rules import doc_status
 from retold.core.sketch import sketch_texts
 from retold.engines.local.parallel import check_workers, ordered_map, process_pool
+from retold.engines.local.sets import ShingleSets, SpilledBlock, SpilledSets, spill_block
 from retold.engines.local.textstore import SpillDir, TextStore, append_texts
 from retold.io.readers import DocumentBlock, block_documents, reporter, unique_ids
 from retold.io.sources import Source, source_blocks
@@ -41,6 +41,7 @@ class SketchedBlock:
     problems: list[Problem]
     bands: np.ndarray  # uint64 (n, bands)
     shingles_at: tuple[str, int]  # (file, byte offset) of the concatenated sets
+    parts: SpilledBlock  # the sets again, by hash range (for the index)
     texts_at: tuple[str, np.ndarray]  # (file, byte bounds) of the texts
     positions_at: tuple[str, np.ndarray]  # (file, byte bounds) of the shingles in text order
 
@@ -58,7 +59,8 @@ def _sketch_block(task: tuple[DocumentBlock, ScanConfig, ReadConfig, SpillDir]) 
     bounds = np.zeros(len(docs) + 1, dtype=np.int64)
     np.cumsum(windows * batch.positions.itemsize, out=bounds[1:])
     return SketchedBlock(infos, problems, band_keys(batch.signatures, config.minhash),
-                         spill.append("shingles", batch.shingles), append_texts(spill, texts), (name, bounds + start))
+                         spill.append("shingles", batch.shingles), spill_block(spill, batch.shingles, batch.offsets),
+                         append_texts(spill, texts), (name, bounds + start))
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,18 +68,22 @@ class Corpus:
     """Sketched documents: what later stages read.
 
     Documents are referred to by rank (rank r = r-th smallest id). Their shingle sets are
-    stored in the order they were read: rank r's set is ``shingles[offsets[s]:offsets[s+1]]``
-    with ``s = slot[r]``.
+    stored in the order they were read: rank r's set is stored set ``s = slot[r]`` of
+    ``sets``.
     """
 
     documents: tuple[DocInfo, ...]  # by rank
-    shingles: np.ndarray  # uint64, concatenated sorted sets, in storage order
-    offsets: np.ndarray  # int64, len n+1, storage order
+    sets: ShingleSets  # in storage order
     slot: np.ndarray  # int64: rank -> storage position
     bands: np.ndarray  # uint64 (n, bands) LSH band keys, by rank
 
     def __len__(self) -> int:
         return len(self.documents)
+
+    @property
+    def offsets(self) -> np.ndarray:
+        """int64, n + 1, storage order: stored set s has ``offsets[s+1] - offsets[s]`` shingles."""
+        return self.sets.offsets
 
     @property
     def rank_of(self) -> np.ndarray:
@@ -102,8 +108,8 @@ def sketch_corpus(
     text order (both by storage position, read back on demand).
 
     Workers parse and sketch blocks of input and write shingle sets, texts and positions to
-    ``spill``; this process checks ids (the first of an id wins, in input order), then
-    reads the shingle sets back into one array: one copy in memory, nothing pickled twice.
+    ``spill``; this process checks ids (the first of an id wins, in input order) and keeps
+    where each was put: nothing pickled twice, no set held in memory.
     """
     workers = check_workers(workers)
     progress = progress or NullProgress()
@@ -133,25 +139,28 @@ def sketch_corpus(
 
 def _collect(infos: list[DocInfo], parts: list[tuple[SketchedBlock, np.ndarray]], spill: SpillDir,
              config: ScanConfig) -> Corpus:
-    """The corpus from the sketched blocks: shingle sets read back in storage (reading) order."""
+    """The corpus from the sketched blocks: where each kept document's set is, in storage
+    (reading) order, and the band keys by rank."""
     n = len(infos)
     sizes = np.fromiter((d.shingles for d in infos), dtype=np.int64, count=n)
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(sizes, out=offsets[1:])
-    shingles = np.empty(int(offsets[-1]), dtype=np.uint64)
     bands = np.empty((n, config.minhash.bands), dtype=np.uint64)
+    by_doc: list[tuple[str, np.ndarray, np.ndarray]] = []
+    slots: list[np.ndarray] = []
     pos = 0
     for res, rows in parts:
         lengths = np.fromiter((d.shingles for d in res.documents), dtype=np.int64, count=len(res.documents))
-        block = spill.read_array(res.shingles_at[0], res.shingles_at[1], int(lengths.sum()))
-        if len(rows) < len(res.documents):
-            starts = np.cumsum(lengths) - lengths
-            block = block[np.repeat(starts[rows], lengths[rows]) + within(lengths[rows])]
-        shingles[offsets[pos] : offsets[pos] + len(block)] = block
+        ends = res.shingles_at[1] + 8 * np.cumsum(lengths)
+        by_doc.append((res.shingles_at[0], (ends - 8 * lengths)[rows], ends[rows]))
+        local = np.full(len(res.documents), -1, dtype=np.int32)
+        local[rows] = np.arange(pos, pos + len(rows), dtype=np.int32)
+        slots.append(local)
         bands[pos : pos + len(rows)] = res.bands[rows]
         pos += len(rows)
+    sets = SpilledSets(offsets, TextStore.build(spill, by_doc), tuple(res.parts for res, _ in parts), tuple(slots))
     slot = np.asarray(sorted(range(n), key=lambda i: infos[i].id), dtype=np.int64)
-    return Corpus(tuple(infos[i] for i in slot.tolist()), shingles, offsets, slot, bands[slot])
+    return Corpus(tuple(infos[i] for i in slot.tolist()), sets, slot, bands[slot])
 
 
 def _store(parts: list[tuple[SketchedBlock, np.ndarray]], spill: SpillDir, what: str) -> TextStore:

@@ -154,6 +154,16 @@ class SpillDir:
     def read(self, name: str, start: int, size: int) -> bytes:
         return os.pread(_open_once(_READERS, os.path.join(self.path, name), os.O_RDONLY), size, start)
 
+    def read_into(self, name: str, start: int, out: np.ndarray) -> None:
+        """Fill ``out`` with the bytes of file ``name`` from ``start`` (no intermediate copy)."""
+        fd = _open_once(_READERS, os.path.join(self.path, name), os.O_RDONLY)
+        view = memoryview(out).cast("B")
+        while view:
+            got = os.preadv(fd, [view], start)
+            if got <= 0:
+                raise OSError(f"{name} ended early at byte {start}")
+            view, start = view[got:], start + got
+
     def read_array(self, name: str, start: int, count: int, dtype: type = np.uint64) -> np.ndarray:
         return np.fromfile(os.path.join(self.path, name), dtype=dtype, count=count, offset=start)
 
