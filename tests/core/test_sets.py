@@ -159,33 +159,64 @@ def test_long_document_against_short_partner():
 
 @st.composite
 def groups(draw):
-    """Documents in [0, n) grouped (each group: distinct documents, ascending), with lengths
-    and a threshold table shorter than some lengths (clipped lookups)."""
+    """Documents in [0, n) grouped (each group: distinct documents, ascending; lists often
+    repeated), each group's weight, lengths and a threshold table shorter than some lengths
+    (clipped lookups)."""
     n = draw(st.integers(1, 30))
     gs = draw(st.lists(st.sets(st.integers(0, n - 1), min_size=0, max_size=n), max_size=25))
+    gs = [sorted(g) for g in gs]
+    gs += [gs[i] for i in draw(st.lists(st.integers(0, len(gs) - 1), max_size=10))] if gs else []
+    weights = draw(st.lists(st.integers(1, 5), min_size=len(gs), max_size=len(gs)))
     lengths = draw(st.lists(st.integers(0, 12), min_size=n, max_size=n))
-    need = draw(st.lists(st.integers(0, 4), min_size=1, max_size=8))
-    return n, [sorted(g) for g in gs], lengths, need
+    need = draw(st.lists(st.integers(0, 6), min_size=1, max_size=8))
+    return n, gs, weights, lengths, need
+
+
+def flat_groups(gs: list[list[int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    members = np.array([d for g in gs for d in g], dtype=np.int32)
+    sizes = np.array([len(g) for g in gs], dtype=np.int64)
+    return members, (np.cumsum(sizes) - sizes).astype(np.int64), sizes
 
 
 @given(groups())
 @settings(max_examples=300, deadline=None)
 def test_group_pair_counts_equals_counting_every_pair(case) -> None:
-    n, gs, lengths, need = case
+    n, gs, weights, lengths, need = case
     counts: dict[tuple[int, int], int] = {}
-    for g in gs:
+    for g, w in zip(gs, weights):
         for i, a in enumerate(g):
             for b in g[i + 1 :]:
-                counts[a, b] = counts.get((a, b), 0) + 1
+                counts[a, b] = counts.get((a, b), 0) + w
     expected = sorted((a * n + b, c) for (a, b), c in counts.items()
                       if c >= need[min(lengths[a], lengths[b], len(need) - 1)])
-    members = np.array([d for g in gs for d in g], dtype=np.int32)
-    sizes = np.array([len(g) for g in gs], dtype=np.int64)
-    starts = (np.cumsum(sizes) - sizes).astype(np.int64)
+    members, starts, sizes = flat_groups(gs)
     keys, got = _sets.group_pair_counts(members, starts, sizes, n, np.array(lengths, dtype=np.int64),
-                                        np.array(need, dtype=np.int64))
+                                        np.array(need, dtype=np.int64), np.array(weights, dtype=np.int64))
     assert keys.dtype == np.uint64 and got.dtype == np.uint32
     assert list(zip(keys.tolist(), got.tolist())) == expected
+
+
+@given(groups())
+@settings(max_examples=300, deadline=None)
+def test_distinct_groups_sum_the_weights_of_equal_lists(case) -> None:
+    _, gs, weights, _, _ = case
+    expected: dict[tuple[int, ...], int] = {}
+    first: dict[tuple[int, ...], int] = {}
+    for i, (g, w) in enumerate(zip(gs, weights)):
+        expected[tuple(g)] = expected.get(tuple(g), 0) + w
+        first.setdefault(tuple(g), i)
+    members, starts, sizes = flat_groups(gs)
+    reps, totals = _sets.distinct_groups(members, starts, sizes, np.array(weights, dtype=np.int64))
+    assert reps.tolist() == sorted(first.values())
+    assert {tuple(gs[r]): t for r, t in zip(reps.tolist(), totals.tolist())} == expected
+
+
+def test_distinct_groups_never_merge_different_lists_of_one_fingerprint() -> None:
+    """Many lists, all different: each is its own group whatever the table's collisions."""
+    gs = [[i, i + 1 + j] for i in range(200) for j in range(30)]
+    members, starts, sizes = flat_groups(gs)
+    reps, totals = _sets.distinct_groups(members, starts, sizes, np.ones(len(gs), dtype=np.int64))
+    assert reps.tolist() == list(range(len(gs))) and totals.tolist() == [1] * len(gs)
 
 
 @settings(max_examples=300, deadline=None)
@@ -291,3 +322,20 @@ def test_merge_sum_adds_the_counts_of_equal_keys(runs):
     got_keys, got_counts = _sets.merge_sum(keys, counts, bounds)
     assert got_keys.dtype == np.uint64 and got_counts.dtype == np.uint32
     assert list(zip(got_keys.tolist(), got_counts.tolist())) == sorted(expected.items())
+
+
+@given(st.lists(st.integers(-5, 5), max_size=40), st.data())
+def test_gather_segments_equal_slicing(values, data) -> None:
+    members = np.array(values, dtype=np.int32)
+    bounds = data.draw(st.lists(st.tuples(st.integers(0, len(values)), st.integers(0, len(values))), max_size=8))
+    starts = np.array([min(x, y) for x, y in bounds], dtype=np.int64)
+    sizes = np.array([abs(x - y) for x, y in bounds], dtype=np.int64)
+    got = _sets.gather_segments(members, starts, sizes)
+    assert got.dtype == np.int32
+    assert got.tolist() == [v for s, k in zip(starts.tolist(), sizes.tolist()) for v in values[s : s + k]]
+
+
+def test_gather_segments_refuse_a_segment_past_the_end() -> None:
+    with pytest.raises(IndexError, match="segment 1 outside"):
+        _sets.gather_segments(np.arange(4, dtype=np.int32), np.array([0, 3], dtype=np.int64),
+                              np.array([2, 2], dtype=np.int64))

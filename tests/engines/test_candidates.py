@@ -25,17 +25,18 @@ def flatten(sets: list[set[int]]) -> ArraySets:
 
 @settings(max_examples=80, deadline=None)
 @given(st.lists(st.sets(st.integers(0, 2**64 - 1) | st.integers(0, 60), max_size=30), min_size=2, max_size=12),
-       st.integers(2, 6), st.integers(1, 8), st.sampled_from([None, 1, 2, 4, 16]), st.randoms(use_true_random=False),
+       st.integers(2, 6), st.integers(1, 8), st.sampled_from([1, 3, 1 << 24]), st.randoms(use_true_random=False),
        st.sampled_from([1, 7, 1 << 20]))
-def test_index_candidates_match_brute_force(sets, max_df, min_shared, partitions, rnd, piece):
+def test_index_candidates_match_brute_force(sets, max_df, min_shared, group_members, rnd, piece):
     """Small integers make hashes that clash in their high bits: the exact side path is exercised."""
     # the sets are stored in a shuffled order; rank_of says which rank each stored set has
     store = list(range(len(sets)))
     rnd.shuffle(store)
     stored = flatten([sets[r] for r in store])
     verify = VerifyConfig(min_shared=min_shared)
-    with patch.object(candidates, "PIECE_OCCURRENCES", piece):  # sorted in pieces of so many occurrences
-        hits = index_candidates(stored, CandidateConfig(max_df=max_df), verify, partitions,
+    # sorted in pieces of so many occurrences, pairs counted over so many members at a time
+    with patch.object(candidates, "PIECE_OCCURRENCES", piece), patch.object(candidates, "GROUP_MEMBERS", group_members):
+        hits = index_candidates(stored, CandidateConfig(max_df=max_df), verify,
                                 rank_of=np.asarray(store, dtype=np.int64))
     keys, boiler, own, stats = hits.keys, hits.boilerplate, hits.own, hits.stats
     df: dict[int, int] = {}
@@ -85,16 +86,18 @@ def test_find_candidates_sorted_and_unique():
     assert got == [(0, 1), (0, 3), (1, 3)]
 
 
-def test_index_candidates_same_with_workers_and_partitions():
+def test_index_candidates_same_with_workers_pieces_and_rounds():
     rng = np.random.default_rng(3)
     sets = [set(rng.integers(0, 2**64 - 1, 40, dtype=np.uint64).tolist()) | set(range(1000 * (i % 7), 1000 * (i % 7) + 30))
             for i in range(60)]
     # groups i % 7 in 0..3 have 9 members (boilerplate above max_df=8), the others 8
     args = (flatten(sets), CandidateConfig(max_df=8), VerifyConfig())
-    base = index_candidates(*args, partitions=1, workers=1)
-    for partitions, workers, piece in ((4, 1, 1 << 20), (4, 2, 1 << 20), (16, 2, 1 << 20), (1, 1, 100), (4, 2, 50)):
-        with patch.object(candidates, "PIECE_OCCURRENCES", piece):
-            got = index_candidates(*args, partitions=partitions, workers=workers)
+    base = index_candidates(*args, workers=1)
+    for workers, piece, group_members in ((2, 1 << 20, 1 << 24), (1, 100, 1 << 24), (2, 50, 1 << 24), (1, 100, 20),
+                                          (2, 50, 1)):
+        with patch.object(candidates, "PIECE_OCCURRENCES", piece), patch.object(candidates, "GROUP_MEMBERS",
+                                                                              group_members):
+            got = index_candidates(*args, workers=workers)
         for field in ("keys", "shared", "boilerplate", "own", "boiler_sets", "boiler_offsets"):
             assert getattr(got, field).tolist() == getattr(base, field).tolist(), field
         assert got.stats == base.stats

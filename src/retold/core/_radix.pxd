@@ -81,16 +81,19 @@ cdef inline int radix_sort_u64(uint64_t *values, Py_ssize_t n) noexcept nogil:
 
 
 cdef inline int radix_sort_kv(uint64_t *keys, int32_t *vals, Py_ssize_t n) noexcept nogil:
-    """Sort the pairs (keys[i], vals[i]) (vals non-negative) in place by key, then by value:
-    the same least-significant-digit passes as :func:`radix_sort_u64`, first over the values'
-    digits (none when they already ascend), then over the keys' top 33 varying bits only,
-    the values moved along; keys that differ only below those bits (rare for hashes: about
-    n**2 / 2**34 of them) are then put in order by sorting their runs. One buffer per
-    array. -1 when out of memory."""
+    """Sort the pairs (keys[i], vals[i]) in place by key, then by value: the same
+    least-significant-digit passes as :func:`radix_sort_u64` over the keys' top 33 varying
+    bits only, the values moved along; then each run of keys equal in those bits is put in
+    order: by value alone where the keys are equal (the common case: a hash's documents,
+    a handful each), as (key, value) pairs where they differ below the sorted bits (rare
+    for hashes: about n**2 / 2**34 of them). Values are never radix-sorted: their runs are
+    short. One buffer per array. -1 when out of memory."""
     cdef Py_ssize_t i
-    cdef int d, k, kpasses, vpasses, shift, low = 0
-    cdef Py_ssize_t j, run
+    cdef int d, k, kpasses, shift, low = 0
+    cdef Py_ssize_t j, q, t
+    cdef bint mixed, unordered
     cdef uint64_t y
+    cdef int32_t v
     cdef pair[uint64_t, int32_t] *fix
     cdef uint64_t *ksrc
     cdef uint64_t *kdst
@@ -102,13 +105,13 @@ cdef inline int radix_sort_kv(uint64_t *keys, int32_t *vals, Py_ssize_t n) noexc
     cdef int32_t *vtmp
     cdef int64_t *counts
     cdef int64_t *cd
-    cdef uint64_t x, vx
+    cdef uint64_t x
     cdef bint ascending = True
     if n < 2:
         return 0
     kbuf = <uint64_t *> malloc(n * sizeof(uint64_t))
     vbuf = <int32_t *> malloc(n * sizeof(int32_t))
-    counts = <int64_t *> calloc((RADIX_PASSES + 3) * RADIX_BUCKETS, sizeof(int64_t))
+    counts = <int64_t *> calloc(3 * RADIX_BUCKETS, sizeof(int64_t))
     if kbuf == NULL or vbuf == NULL or counts == NULL:
         free(kbuf)
         free(vbuf)
@@ -117,11 +120,9 @@ cdef inline int radix_sort_kv(uint64_t *keys, int32_t *vals, Py_ssize_t n) noexc
     ksrc, kdst, vsrc, vdst = keys, kbuf, vals, vbuf
     x = 0
     y = ~(<uint64_t> 0)
-    vx = 0
     for i in range(n):
         x |= ksrc[i]
         y &= ksrc[i]
-        vx |= <uint64_t> vsrc[i]
         if i and vsrc[i] < vsrc[i - 1]:
             ascending = False
     x ^= y  # the bits in which keys differ
@@ -130,34 +131,20 @@ cdef inline int radix_sort_kv(uint64_t *keys, int32_t *vals, Py_ssize_t n) noexc
     kpasses = 0
     while kpasses < 3 and (x >> (low + RADIX_BITS * kpasses)):
         kpasses += 1
-    vpasses = 0
-    while not ascending and vpasses < 3 and (vx >> (RADIX_BITS * vpasses)):
-        vpasses += 1
-    # digit d < vpasses: the values' digit d; then the keys' digit d - vpasses
     for i in range(n):
-        for d in range(vpasses):
-            counts[d * RADIX_BUCKETS + ((<uint64_t> vsrc[i] >> (RADIX_BITS * d)) & (RADIX_BUCKETS - 1))] += 1
         x = ksrc[i]
         for d in range(kpasses):
-            counts[(vpasses + d) * RADIX_BUCKETS + ((x >> (low + RADIX_BITS * d)) & (RADIX_BUCKETS - 1))] += 1
-    for d in range(vpasses + kpasses):
+            counts[d * RADIX_BUCKETS + ((x >> (low + RADIX_BITS * d)) & (RADIX_BUCKETS - 1))] += 1
+    for d in range(kpasses):
         cd = counts + d * RADIX_BUCKETS
         if _digit_starts(cd, n):
             continue
-        if d < vpasses:
-            shift = RADIX_BITS * d
-            for i in range(n):
-                k = (<uint64_t> vsrc[i] >> shift) & (RADIX_BUCKETS - 1)
-                kdst[cd[k]] = ksrc[i]
-                vdst[cd[k]] = vsrc[i]
-                cd[k] += 1
-        else:
-            shift = low + RADIX_BITS * (d - vpasses)
-            for i in range(n):
-                k = (ksrc[i] >> shift) & (RADIX_BUCKETS - 1)
-                kdst[cd[k]] = ksrc[i]
-                vdst[cd[k]] = vsrc[i]
-                cd[k] += 1
+        shift = low + RADIX_BITS * d
+        for i in range(n):
+            k = (ksrc[i] >> shift) & (RADIX_BUCKETS - 1)
+            kdst[cd[k]] = ksrc[i]
+            vdst[cd[k]] = vsrc[i]
+            cd[k] += 1
         ktmp = ksrc
         ksrc = kdst
         kdst = ktmp
@@ -170,28 +157,37 @@ cdef inline int radix_sort_kv(uint64_t *keys, int32_t *vals, Py_ssize_t n) noexc
     free(kbuf)
     free(vbuf)
     free(counts)
-    if low == 0:
+    if low == 0 and ascending:  # the sort was by whole keys, and stable over ascending values
         return 0
-    # runs equal in the sorted bits but not in the key: sort each as (key, value) pairs
     i = 0
     while i < n:
         j = i + 1
-        run = 0
+        mixed = unordered = False
         while j < n and (keys[j] >> low) == (keys[i] >> low):
-            if keys[j] != keys[i]:
-                run = 1
+            mixed = mixed or keys[j] != keys[i]
+            unordered = unordered or vals[j] < vals[j - 1]
             j += 1
-        if run:
+        if mixed:
             fix = <pair[uint64_t, int32_t] *> malloc((j - i) * sizeof(pair[uint64_t, int32_t]))
             if fix == NULL:
                 return -1
-            for k in range(j - i):
-                fix[k].first = keys[i + k]
-                fix[k].second = vals[i + k]
+            for t in range(j - i):
+                fix[t].first = keys[i + t]
+                fix[t].second = vals[i + t]
             sort(fix, fix + (j - i))
-            for k in range(j - i):
-                keys[i + k] = fix[k].first
-                vals[i + k] = fix[k].second
+            for t in range(j - i):
+                keys[i + t] = fix[t].first
+                vals[i + t] = fix[t].second
             free(fix)
+        elif unordered and j - i <= 16:
+            for q in range(i + 1, j):  # insertion sort: the run is short
+                v = vals[q]
+                t = q - 1
+                while t >= i and vals[t] > v:
+                    vals[t + 1] = vals[t]
+                    t -= 1
+                vals[t + 1] = v
+        elif unordered:
+            sort(vals + i, vals + j)
         i = j
     return 0

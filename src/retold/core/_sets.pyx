@@ -12,12 +12,18 @@ import numpy as np
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.stdlib cimport calloc, free, malloc, realloc
 from libcpp.algorithm cimport sort as std_sort
-from libc.string cimport memcpy, memset
+from libc.string cimport memcmp, memcpy, memset
 from libcpp.vector cimport vector
 
 from retold.core._radix cimport radix_sort_kv, radix_sort_u64
 
+cdef extern from *:
+    void __builtin_prefetch(const void* address) noexcept nogil
+
+
 cdef enum:
+    # memory asked for this many steps ahead of its use in walks that jump (hash tables, postings)
+    PREFETCH = 16
     # sizes differing by more than this factor: gallop on the longer side instead of stepping
     GALLOP_RATIO = 8
     # a document more than this many times longer than the set it is looked up in is covered
@@ -332,18 +338,20 @@ def shingle_postings(const uint64_t[::1] hashes, const int32_t[::1] docs):
 
 
 def group_pair_counts(const int32_t[::1] members, const int64_t[::1] starts, const int64_t[::1] sizes, int64_t n,
-                      const int64_t[::1] lengths, const int64_t[::1] need):
+                      const int64_t[::1] lengths, const int64_t[::1] need, const int64_t[::1] weights):
     """Pairs of documents that share groups, with how many: (keys, counts), keys ``a * n + b``
     (a < b) ascending, counts uint32.
 
     Group g is ``members[starts[g]:starts[g] + sizes[g]]``, documents in ``[0, n)`` ascending
-    within it. A pair is kept when its count reaches ``need[min(lengths[a], lengths[b])]``
-    (indices clipped to the table). Instead of listing every pair hit and sorting them, each
-    document a walks its groups and counts its partners b > a in one dense array (the way an
-    inverted-index join counts scores per query), so memory is O(n + occurrences + output).
+    within it, and stands for ``weights[g]`` groups (identical lists counted once:
+    :func:`distinct_groups`). A pair is kept when its count reaches
+    ``need[min(lengths[a], lengths[b])]`` (indices clipped to the table). Instead of listing
+    every pair hit and sorting them, each document a walks its groups and counts its
+    partners b > a in one dense array (the way an inverted-index join counts scores per
+    query), so memory is O(n + occurrences + output).
     """
     cdef Py_ssize_t ng = starts.shape[0], g, p, q, e, i, k, m = 0, cap = 1024, nt
-    cdef int64_t a, b, la, lb, mn, last_need = need.shape[0] - 1
+    cdef int64_t a, b, la, lb, mn, w, last_need = need.shape[0] - 1
     cdef int64_t* deg = <int64_t*>calloc(n + 1, sizeof(int64_t))
     cdef int32_t* occ = NULL
     cdef int32_t* cnt = <int32_t*>calloc(n if n > 0 else 1, sizeof(int32_t))
@@ -352,9 +360,15 @@ def group_pair_counts(const int32_t[::1] members, const int64_t[::1] starts, con
     cdef uint32_t* out_counts = <uint32_t*>malloc(cap * sizeof(uint32_t))
     cdef void* grown
     cdef bint failed = False
-    cdef int32_t[::1] ends_view
+    cdef uint64_t[::1] ew
+    cdef Py_ssize_t total = members.shape[0]
     if members.shape[0] >= 2**31:
         raise ValueError("more than 2**31 - 1 occurrences in one call")
+    for g in range(ng):
+        if weights[g] < 0 or weights[g] >= 2**32:
+            raise ValueError("a weight outside [0, 2**32)")
+    if sizes.shape[0] != ng or weights.shape[0] != ng:
+        raise ValueError("starts, sizes and weights differ in length")
     try:
         if deg == NULL or cnt == NULL or touched == NULL or out_keys == NULL or out_counts == NULL:
             raise MemoryError()
@@ -378,24 +392,28 @@ def group_pair_counts(const int32_t[::1] members, const int64_t[::1] starts, con
                 deg[0] = 0
         if failed:
             raise MemoryError()
-        # the end of each occurrence's group, found again from the group bounds
-        ends_view = np.empty(members.shape[0], dtype=np.int32)
+        # each occurrence's group end and weight, packed: one read where the walk lands
+        end_weight = np.empty(members.shape[0], dtype=np.uint64)
+        ew = end_weight
         with nogil:
             for g in range(ng):
-                e = starts[g] + sizes[g]
-                for p in range(starts[g], e):
-                    ends_view[p] = e
+                for p in range(starts[g], starts[g] + sizes[g]):
+                    ew[p] = (<uint64_t>(starts[g] + sizes[g]) << 32) | <uint64_t>weights[g]
             for a in range(n):
                 nt = 0
                 for k in range(deg[a], deg[a + 1]):
+                    if k + PREFETCH < total:  # the walk jumps: ask for a later occurrence's group now
+                        __builtin_prefetch(&ew[occ[k + PREFETCH]])
+                        __builtin_prefetch(&members[occ[k + PREFETCH]])
                     p = occ[k]
-                    e = ends_view[p]
+                    e = <Py_ssize_t>(ew[p] >> 32)
+                    w = <int64_t>(ew[p] & 0xFFFFFFFFULL)
                     for q in range(p + 1, e):
                         b = members[q]
                         if cnt[b] == 0:
                             touched[nt] = b
                             nt += 1
-                        cnt[b] += 1
+                        cnt[b] += w
                 if nt == 0:
                     continue
                 # keep the partners that reach the threshold (most do not), then sort those
@@ -682,3 +700,98 @@ def group_by_top_bits(const uint64_t[::1] hashes, const int64_t[::1] offsets, in
     finally:
         free(at)
     return out, docs, bounds
+
+
+cdef inline uint64_t _mix(uint64_t x) noexcept nogil:
+    """A 64-bit finaliser (splitmix64's): every input bit reaches every output bit."""
+    x ^= x >> 30
+    x *= 0xBF58476D1CE4E5B9ULL
+    x ^= x >> 27
+    x *= 0x94D049BB133111EBULL
+    x ^= x >> 31
+    return x
+
+
+cdef struct _Entry:
+    uint64_t fp
+    int64_t group
+
+
+def distinct_groups(const int32_t[::1] members, const int64_t[::1] starts, const int64_t[::1] sizes,
+                    const int64_t[::1] weights):
+    """The groups with distinct member lists (group g is ``members[starts[g]:starts[g] +
+    sizes[g]]``, standing for ``weights[g]`` groups): (the first group of each distinct list,
+    int64 ascending; the summed weights of its copies, int64).
+
+    News repeats whole member lists: every shingle a family of reprints shares has the
+    same documents, so counting pairs over one list per family instead of one per shingle
+    does the same sum in a fraction of the walks. Lists are found equal by a hash table of
+    their fingerprints (kept in the table, so a probe reads one cache line) and compared in
+    full, so a fingerprint collision never merges two different lists."""
+    cdef Py_ssize_t ng = starts.shape[0], g, p, cap = 1, slot, r, nd = 0
+    cdef uint64_t h, mask
+    if sizes.shape[0] != ng or weights.shape[0] != ng:
+        raise ValueError("starts, sizes and weights differ in length")
+    while cap < 2 * ng:
+        cap <<= 1
+    mask = <uint64_t>(cap - 1)
+    cdef _Entry* table = <_Entry*>malloc(cap * sizeof(_Entry))
+    fps_arr = np.empty(ng, dtype=np.uint64)
+    reps_arr = np.empty(ng, dtype=np.int64)
+    totals_arr = np.zeros(ng, dtype=np.int64)
+    cdef uint64_t[::1] fps = fps_arr
+    cdef int64_t[::1] reps = reps_arr
+    cdef int64_t[::1] total = totals_arr  # by group: the weight its list gathered
+    try:
+        if table == NULL:
+            raise MemoryError()
+        with nogil:
+            for slot in range(cap):
+                table[slot].group = -1
+            for g in range(ng):
+                h = <uint64_t>sizes[g] + 0x9E3779B97F4A7C15ULL
+                for p in range(starts[g], starts[g] + sizes[g]):
+                    h = (h ^ <uint64_t>members[p]) * 0x9E3779B97F4A7C15ULL
+                fps[g] = _mix(h)
+            for g in range(ng):
+                if g + PREFETCH < ng:  # the table is larger than the caches: ask for a later slot now
+                    __builtin_prefetch(&table[fps[g + PREFETCH] & mask])
+                h = fps[g]
+                slot = <Py_ssize_t>(h & mask)
+                while True:
+                    r = table[slot].group
+                    if r < 0:
+                        table[slot].fp = h
+                        table[slot].group = g
+                        reps[nd] = g
+                        nd += 1
+                        total[g] = weights[g]
+                        break
+                    if table[slot].fp == h and sizes[r] == sizes[g] and memcmp(
+                            &members[starts[r]], &members[starts[g]], sizes[g] * sizeof(int32_t)) == 0:
+                        total[r] += weights[g]
+                        break
+                    slot = (slot + 1) & <Py_ssize_t>mask
+        reps_arr = reps_arr[:nd]
+        return reps_arr.copy(), totals_arr[reps_arr]
+    finally:
+        free(table)
+
+
+def gather_segments(const int32_t[::1] members, const int64_t[::1] starts, const int64_t[::1] sizes):
+    """``members[starts[i]:starts[i] + sizes[i]]`` for every i, end to end (int32)."""
+    cdef Py_ssize_t ns = starts.shape[0], i, at = 0, m = 0
+    if sizes.shape[0] != ns:
+        raise ValueError("starts and sizes differ in length")
+    for i in range(ns):
+        if sizes[i] < 0 or starts[i] < 0 or starts[i] + sizes[i] > members.shape[0]:
+            raise IndexError(f"segment {i} outside the members")
+        m += sizes[i]
+    out = np.empty(m, dtype=np.int32)
+    cdef int32_t[::1] ov = out
+    with nogil:
+        for i in range(ns):
+            if sizes[i]:
+                memcpy(&ov[at], &members[starts[i]], sizes[i] * sizeof(int32_t))
+                at += sizes[i]
+    return out

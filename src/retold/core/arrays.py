@@ -84,8 +84,9 @@ def isin_sorted(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
 
 
 def segment_members(members: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
-    """The members of the given groups, concatenated."""
-    return members[np.repeat(starts, sizes) + within(sizes)]
+    """The members (int32) of the given groups, concatenated (one copy per group, compiled)."""
+    return _sets.gather_segments(np.ascontiguousarray(members, dtype=np.int32),
+                                 np.ascontiguousarray(starts, dtype=np.int64), np.ascontiguousarray(sizes, dtype=np.int64))
 
 
 def postings(

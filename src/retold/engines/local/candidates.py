@@ -33,7 +33,7 @@ from retold.core import _sets
 from retold.core.arrays import segment_members, sort_in_place, unique_sorted
 from retold.config import CandidateConfig, MinHashConfig, VerifyConfig
 from retold.engines.local.parallel import SHARED, fork_map, release_free_memory
-from retold.engines.local.sets import FINE, ShingleSets
+from retold.engines.local.sets import ShingleSets
 from retold.core.lsh import lsh_candidates
 from retold.core.rules import index_pair_threshold
 
@@ -73,36 +73,75 @@ class IndexHits:
     stats: dict[str, int]
 
 
-#: shingle occurrences per partition of the inverted index (its pairs are counted together)
-PARTITION_OCCURRENCES = 1 << 23
-#: what each partition of the index counts (summed over partitions into summary.json's stats)
-_PARTITION_STATS = ("distinct_shingles", "boilerplate_shingles", "boilerplate_occurrences", "shared_shingles",
-                    "index_pair_hits")
+#: what the index counts (summed over its pieces into summary.json's stats)
+_INDEX_STATS = ("distinct_shingles", "boilerplate_shingles", "boilerplate_occurrences", "shared_shingles",
+                "index_pair_hits")
 #: shingle occurrences sorted at a time (bounds the memory of the sort: ~24 bytes each)
 PIECE_OCCURRENCES = 1 << 20
+#: members of distinct posting lists counted at a time (~12 bytes each); more are counted
+#: in rounds whose pair counts are summed on disk
+GROUP_MEMBERS = 1 << 24
+#: files the pair counts of several rounds are spilled to (by the pair's first document)
+PAIR_BUCKETS = 16
 
 
-def _pieces(counts: np.ndarray, lo: int, hi: int, most: int) -> list[tuple[int, int]]:
-    """Fine partitions ``[lo, hi)`` cut into consecutive runs of at most ``most`` occurrences
+def _pieces(counts: np.ndarray, most: int) -> list[tuple[int, int]]:
+    """The fine partitions cut into consecutive runs of at most ``most`` occurrences
     (``counts[f]`` in fine partition f), a run holding at least one fine partition."""
     out: list[tuple[int, int]] = []
-    start, total = lo, 0
-    for f in range(lo, hi):
-        c = int(counts[f])
+    start, total = 0, 0
+    for f, c in enumerate(counts.tolist()):
         if f > start and total + c > most:
             out.append((start, f))
             start, total = f, 0
         total += c
-    if hi > start:
-        out.append((start, hi))
+    out.append((start, len(counts)))
     return out
+
+
+@dataclass
+class _Lists:
+    """Distinct posting lists with weights (how many shingles have each), as they come from
+    the pieces; merged (:func:`retold.core._sets.distinct_groups`) whenever they double."""
+
+    members: list[np.ndarray]
+    sizes: list[np.ndarray]
+    weights: list[np.ndarray]
+    total: int = 0  # members held
+    merged: int = 0  # members after the last merge
+
+    def add(self, members: np.ndarray, sizes: np.ndarray, weights: np.ndarray) -> None:
+        self.members.append(members)
+        self.sizes.append(sizes)
+        self.weights.append(weights)
+        self.total += len(members)
+        if self.total > max(2 * self.merged, 1 << 20):
+            self.merge()
+
+    def merge(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Every list held once: (members, starts, sizes, weights)."""
+        members, sizes, weights = (_concat(self.members, np.int32), _concat(self.sizes, np.int64),
+                                   _concat(self.weights, np.int64))
+        starts = np.zeros(len(sizes), dtype=np.int64)
+        np.cumsum(sizes[:-1], out=starts[1:])
+        reps, weights = _sets.distinct_groups(members, starts, sizes, weights)
+        if len(reps) < len(sizes):
+            members, sizes = segment_members(members, starts[reps], sizes[reps]), sizes[reps]
+            starts = np.zeros(len(sizes), dtype=np.int64)
+            np.cumsum(sizes[:-1], out=starts[1:])
+        self.members, self.sizes, self.weights = [members], [sizes], [weights]
+        self.total = self.merged = len(members)
+        return members, starts, sizes, weights
+
+    def clear(self) -> None:
+        self.members, self.sizes, self.weights = [], [], []
+        self.total = self.merged = 0
 
 
 def index_candidates(
     sets: ShingleSets,
     config: CandidateConfig,
     verify: VerifyConfig,
-    partitions: int | None = None,
     workers: int = 1,
     rank_of: np.ndarray | None = None,
 ) -> IndexHits:
@@ -111,11 +150,11 @@ def index_candidates(
 
     ``sets`` holds the sorted shingle set of every stored document (empty for documents
     that are not paired); stored set i belongs to rank ``rank_of[i]`` (default: i). The
-    index is built one hash partition at a time (``partitions``, at most
-    :data:`~retold.engines.local.sets.FINE`, default from the corpus size), each read from
-    ``sets`` a piece (a finer hash range) at a time, so its memory stays bounded; the result
-    does not depend on the number of partitions or pieces. ``own[r]`` counts the shingles
-    of rank r that are not boilerplate.
+    index reads ``sets`` a piece (a range of hashes) at a time, on ``workers`` processes;
+    each piece keeps the distinct posting lists of its shared, non-boilerplate shingles,
+    each with the number of shingles that have it, and the pairs are counted over those
+    lists (:data:`GROUP_MEMBERS` members at a time), so memory stays bounded. The result
+    depends on neither. ``own[r]`` counts the shingles of rank r that are not boilerplate.
     """
     offsets = sets.offsets
     n = len(offsets) - 1
@@ -127,42 +166,46 @@ def index_candidates(
         by_rank = np.empty_like(lengths)
         by_rank[rank_of] = lengths
         lengths = by_rank
-    counts = sets.counts()
-    if partitions is None:
-        partitions = 1 << max(0, int(-(-int(counts.sum()) // PARTITION_OCCURRENCES) - 1).bit_length())
-    if not 1 <= partitions <= FINE:
-        raise ValueError(f"partitions must be in [1, {FINE}], not {partitions}")
-    cuts = [p * FINE // partitions for p in range(partitions + 1)]
-    jobs = [_pieces(counts, cuts[p], cuts[p + 1], PIECE_OCCURRENCES) for p in range(partitions)]
-    stats = dict.fromkeys(_PARTITION_STATS, 0)
+    pieces = _pieces(sets.counts(), PIECE_OCCURRENCES)
+    stats = dict.fromkeys(_INDEX_STATS, 0)
     boiler_parts: list[np.ndarray] = []
-    # each boilerplate occurrence as (rank << 32 | index in the boilerplate array): partitions
-    # and their pieces come in hash order, so the boilerplate array is their concatenation
+    # each boilerplate occurrence as (rank << 32 | index in the boilerplate array): pieces
+    # come in hash order, so the boilerplate array is their concatenation
     boiler_occ: list[np.ndarray] = []
     seen = 0
-    # one partition sees every shared shingle of a pair, so it can drop the pairs below the
-    # threshold at once; with several, the counts are summed first (need 1 per partition)
     most = int(lengths.max()) if n else 0
-    need_table = (index_pair_threshold(np.arange(most + 1), verify) if partitions == 1
-                  else np.ones(most + 1)).astype(np.int64)
-    with _PairCounts(n, partitions) as counter:
-        for boiler, occ_index, occ_docs, part_stats in fork_map(
-                _index_partition, enumerate(jobs), workers if partitions > 1 else 1, sets=sets, ranks=ranks,
-                max_df=config.max_df, counter=counter, lengths=lengths, need=need_table):
+    exact = index_pair_threshold(np.arange(most + 1), verify).astype(np.int64)
+    lists = _Lists([], [], [])
+    with _PairCounts(n) as counter:
+
+        def count(need: np.ndarray) -> None:
+            members, starts, sizes, weights = lists.merge()
+            counter.add(*_sets.group_pair_counts(members, starts, sizes, n, lengths, need, weights))
+            lists.clear()
+
+        rounds = 0
+        for i, (boiler, occ_index, occ_docs, piece_stats, members, sizes, weights) in enumerate(fork_map(
+                _index_piece, pieces, workers if len(pieces) > 1 else 1, sets=sets, ranks=ranks,
+                max_df=config.max_df)):
             boiler_parts.append(boiler)
             boiler_occ.append((occ_docs.astype(_U64) << _U64(32)) | (occ_index + seen).astype(_U64))
             seen += len(boiler)
-            for k, v in part_stats.items():
+            for k, v in piece_stats.items():
                 stats[k] += v
+            lists.add(members, sizes, weights)
+            if lists.total > GROUP_MEMBERS and i + 1 < len(pieces) and len(lists.merge()[0]) > GROUP_MEMBERS // 2:
+                # counted in rounds: a round's pairs need one shared shingle, the sum the threshold
+                count(np.ones(most + 1, dtype=np.int64))
+                rounds += 1
+        count(exact if rounds == 0 else np.ones(most + 1, dtype=np.int64))
 
         def need(keys: np.ndarray) -> np.ndarray:
             a, b = (keys // _U64(n)).astype(np.int64), (keys % _U64(n)).astype(np.int64)
             return index_pair_threshold(np.minimum(lengths[a], lengths[b]), verify)
 
         keys, counts = counter.at_least(need, workers)
-    boilerplate = np.concatenate(boiler_parts) if boiler_parts else np.empty(0, _U64)
-    occ = np.concatenate(boiler_occ) if boiler_occ else np.empty(0, _U64)
-    del boiler_occ
+    boilerplate = _concat(boiler_parts, _U64)
+    occ = _concat(boiler_occ, _U64)
     sort_in_place(occ)  # by rank, then hash
     per_doc = np.bincount((occ >> _U64(32)).astype(np.int64), minlength=n)
     boiler_offsets = np.zeros(n + 1, dtype=np.int64)
@@ -174,55 +217,32 @@ def index_candidates(
     return IndexHits(keys, counts.astype(np.int64), boilerplate, lengths - per_doc, boiler_sets, boiler_offsets, stats)
 
 
-def _index_partition(job: tuple[int, list[tuple[int, int]]]) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, int]]:
-    """One hash partition of the index (its pieces: runs of fine partitions): its pair hits
-    go to the shared counter (files).
+def _index_piece(piece: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, int], np.ndarray,
+                                                  np.ndarray, np.ndarray]:
+    """One piece of the index: the occurrences of a range of fine partitions, read and
+    sorted into postings.
 
-    Each piece is read and sorted alone and keeps only the postings of its shared,
-    non-boilerplate shingles; the pairs are counted over all of them at once. Returns the
-    partition's boilerplate hashes (sorted), their occurrences (index in those hashes,
-    rank; int32), and counts.
+    Returns its boilerplate hashes (sorted), their occurrences (index in those hashes,
+    rank; int32), counts, and the distinct posting lists of its shared non-boilerplate
+    shingles (members int32, sizes, weights: how many shingles have each list).
     """
-    p, pieces = job
     sh = SHARED
-    sets, ranks, counter = sh["sets"], sh["ranks"], sh["counter"]
-    n, max_df = len(ranks), sh["max_df"]
-    stats = dict.fromkeys(_PARTITION_STATS, 0)
-    kept_members: list[np.ndarray] = []
-    kept_sizes: list[np.ndarray] = []
-    boilerplate: list[np.ndarray] = []
-    occ_index: list[np.ndarray] = []
-    occ_docs: list[np.ndarray] = []
-    found = 0  # boilerplate hashes of the earlier pieces
-    for lo, hi in pieces:
-        hs, ds = sets.hash_range(lo, hi)
-        distinct, starts, sizes, members = _sets.shingle_postings(hs, ranks[ds])
-        del hs, ds
-        boiler = sizes > max_df
-        keep = (sizes >= 2) & ~boiler
-        kept = sizes[keep]
-        kept_members.append(segment_members(members, starts[keep], kept))
-        kept_sizes.append(kept)
-        boilerplate.append(distinct[boiler])
-        occ_docs.append(segment_members(members, starts[boiler], sizes[boiler]))
-        nb = int(boiler.sum())
-        occ_index.append(np.repeat(np.arange(found, found + nb, dtype=np.int32), sizes[boiler]))
-        found += nb
-        stats["distinct_shingles"] += int(len(distinct))
-        stats["boilerplate_shingles"] += nb
-        stats["boilerplate_occurrences"] += int(sizes[boiler].sum())
-        stats["shared_shingles"] += int(keep.sum())
-        stats["index_pair_hits"] += int((kept * (kept - 1) // 2).sum())
-        del distinct, starts, sizes, members
-    sizes = _concat(kept_sizes, np.int64)
-    members = _concat(kept_members, np.int32)
-    del kept_sizes, kept_members
-    starts = np.zeros(len(sizes), dtype=np.int64)
-    np.cumsum(sizes[:-1], out=starts[1:])
-    keys, counts = _sets.group_pair_counts(members, starts, sizes, n, sh["lengths"], sh["need"])
-    del members, starts, sizes
-    counter.add(keys, counts, tag=p)
-    return _concat(boilerplate, _U64), _concat(occ_index, np.int32), _concat(occ_docs, np.int32), stats
+    ranks, max_df = sh["ranks"], sh["max_df"]
+    hs, ds = sh["sets"].hash_range(*piece)
+    distinct, starts, sizes, members = _sets.shingle_postings(hs, ranks[ds])
+    del hs, ds
+    boiler = sizes > max_df
+    keep = (sizes >= 2) & ~boiler
+    kept, kept_starts = sizes[keep], starts[keep]
+    nb = int(boiler.sum())
+    stats = {"distinct_shingles": int(len(distinct)), "boilerplate_shingles": nb,
+             "boilerplate_occurrences": int(sizes[boiler].sum()), "shared_shingles": int(keep.sum()),
+             "index_pair_hits": int((kept * (kept - 1) // 2).sum())}
+    occ_docs = segment_members(members, starts[boiler], sizes[boiler])
+    occ_index = np.repeat(np.arange(nb, dtype=np.int32), sizes[boiler])
+    reps, weights = _sets.distinct_groups(members, kept_starts, kept, np.ones(len(kept), dtype=np.int64))
+    lists = segment_members(members, kept_starts[reps], kept[reps])
+    return distinct[boiler], occ_index, occ_docs, stats, lists, kept[reps], weights
 
 
 def _concat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
@@ -233,23 +253,18 @@ def _concat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
 
 
 class _PairCounts:
-    """Counts of encoded pairs over many additions, spilled to disk by ``a`` range.
+    """Counts of encoded pairs over one or more additions; from the second on, spilled to
+    disk by ``a`` range (:data:`PAIR_BUCKETS` files), so summing the counts never needs all
+    pairs in memory at once."""
 
-    Each addition is reduced to (unique key, count) and, when there is more than one
-    addition, appended to one of ``buckets`` temporary files by the pair's first
-    document, so summing the counts never needs all pairs in memory at once.
-    """
-
-    def __init__(self, n: int, buckets: int) -> None:
+    def __init__(self, n: int) -> None:
         self.n = max(n, 1)
-        self.buckets = buckets
         self.tmp: tempfile.TemporaryDirectory[str] | None = None
         self.memory: list[tuple[np.ndarray, np.ndarray]] = []
-        if buckets > 1:
-            self.tmp = tempfile.TemporaryDirectory(prefix="retold-pairs-")
-            # first key of each bucket: bucket j holds a in [j*n/B, (j+1)*n/B)
-            firsts = -(-np.arange(buckets + 1, dtype=np.int64) * self.n // buckets)
-            self.bounds = (firsts.astype(_U64) * _U64(self.n))
+        self.added = 0
+        # first key of each bucket: bucket j holds a in [j*n/B, (j+1)*n/B)
+        firsts = -(-np.arange(PAIR_BUCKETS + 1, dtype=np.int64) * self.n // PAIR_BUCKETS)
+        self.bounds = firsts.astype(_U64) * _U64(self.n)
 
     def __enter__(self) -> "_PairCounts":
         return self
@@ -258,18 +273,28 @@ class _PairCounts:
         if self.tmp is not None:
             self.tmp.cleanup()
 
+    @property
+    def buckets(self) -> int:
+        return 1 if self.tmp is None else PAIR_BUCKETS
+
     def _path(self, j: int, what: str) -> str:
         assert self.tmp is not None
         return os.path.join(self.tmp.name, f"{j}.{what}")
 
-    def add(self, keys: np.ndarray, counts: np.ndarray, tag: int = 0) -> None:
-        """Add ``counts`` (uint32) to the counts of ``keys`` (sorted, unique); ``tag`` names
-        this addition's files (one writer per tag)."""
-        if self.tmp is None:
+    def add(self, keys: np.ndarray, counts: np.ndarray) -> None:
+        """Add ``counts`` (uint32) to the counts of ``keys`` (sorted, unique)."""
+        self.added += 1
+        if self.added == 1:
             self.memory.append((keys, counts))
             return
+        if self.tmp is None:
+            self.tmp = tempfile.TemporaryDirectory(prefix="retold-pairs-")
+            self._spill(*self.memory.pop(), 0)
+        self._spill(keys, counts, self.added - 1)
+
+    def _spill(self, keys: np.ndarray, counts: np.ndarray, tag: int) -> None:
         cut = np.searchsorted(keys, self.bounds)
-        for j in range(self.buckets):
+        for j in range(PAIR_BUCKETS):
             lo, hi = cut[j], cut[j + 1]
             if hi > lo:
                 with open(self._path(j, f"{tag}.keys"), "ab") as fk, open(self._path(j, f"{tag}.counts"), "ab") as fc:
