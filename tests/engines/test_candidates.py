@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from itertools import combinations
 from math import ceil
 from unittest.mock import patch
@@ -23,19 +25,30 @@ def flatten(sets: list[set[int]]) -> ArraySets:
     return ArraySets(flat, offsets)
 
 
+@contextmanager
+def index_sizes(piece: int, group_members: int, partition: int) -> Iterator[None]:
+    """The index's pieces, rounds and partitions of these sizes (a corpus larger than one
+    partition is split)."""
+    with patch.object(candidates, "PIECE_OCCURRENCES", piece), patch.object(candidates, "GROUP_MEMBERS", group_members), \
+            patch.object(candidates, "PARTITION_OCCURRENCES", partition), \
+            patch.object(candidates, "ONE_PARTITION_OCCURRENCES", partition), \
+            patch.object(candidates, "MERGE_MEMBERS", 48):
+        yield
+
+
 @settings(max_examples=80, deadline=None)
 @given(st.lists(st.sets(st.integers(0, 2**64 - 1) | st.integers(0, 60), max_size=30), min_size=2, max_size=12),
        st.integers(2, 6), st.integers(1, 8), st.sampled_from([1, 3, 1 << 24]), st.randoms(use_true_random=False),
-       st.sampled_from([1, 7, 1 << 20]))
-def test_index_candidates_match_brute_force(sets, max_df, min_shared, group_members, rnd, piece):
+       st.sampled_from([1, 7, 1 << 20]), st.sampled_from([1, 20, 1 << 26]))
+def test_index_candidates_match_brute_force(sets, max_df, min_shared, group_members, rnd, piece, partition):
     """Small integers make hashes that clash in their high bits: the exact side path is exercised."""
     # the sets are stored in a shuffled order; rank_of says which rank each stored set has
     store = list(range(len(sets)))
     rnd.shuffle(store)
     stored = flatten([sets[r] for r in store])
     verify = VerifyConfig(min_shared=min_shared)
-    # sorted in pieces of so many occurrences, pairs counted over so many members at a time
-    with patch.object(candidates, "PIECE_OCCURRENCES", piece), patch.object(candidates, "GROUP_MEMBERS", group_members):
+    # partitions and pieces of so many occurrences, pairs counted over so many members at a time
+    with index_sizes(piece, group_members, partition):
         hits = index_candidates(stored, CandidateConfig(max_df=max_df), verify,
                                 rank_of=np.asarray(store, dtype=np.int64))
     keys, boiler, own, stats = hits.keys, hits.boilerplate, hits.own, hits.stats
@@ -86,19 +99,53 @@ def test_find_candidates_sorted_and_unique():
     assert got == [(0, 1), (0, 3), (1, 3)]
 
 
-def test_index_candidates_same_with_workers_pieces_and_rounds():
+def test_index_candidates_same_with_workers_partitions_pieces_and_rounds():
     rng = np.random.default_rng(3)
-    sets = [set(rng.integers(0, 2**64 - 1, 40, dtype=np.uint64).tolist()) | set(range(1000 * (i % 7), 1000 * (i % 7) + 30))
-            for i in range(60)]
-    # groups i % 7 in 0..3 have 9 members (boilerplate above max_df=8), the others 8
+    # group i % 7 shares 30 shingles spread over the hash space: its posting list repeats
+    # in many pieces (merged across them); groups 0..3 have 9 members (boilerplate above
+    # max_df=8), the others 8
+    spread = [{(1000 * g + j) * 0x9E3779B97F4A7C15 % 2**64 for j in range(30)} for g in range(7)]
+    sets = [set(rng.integers(0, 2**64 - 1, 40, dtype=np.uint64).tolist()) | spread[i % 7] for i in range(60)]
     args = (flatten(sets), CandidateConfig(max_df=8), VerifyConfig())
     base = index_candidates(*args, workers=1)
-    for workers, piece, group_members in ((2, 1 << 20, 1 << 24), (1, 100, 1 << 24), (2, 50, 1 << 24), (1, 100, 20),
-                                          (2, 50, 1)):
-        with patch.object(candidates, "PIECE_OCCURRENCES", piece), patch.object(candidates, "GROUP_MEMBERS",
-                                                                              group_members):
+    cases = ((2, 1 << 20, 1 << 24, 1 << 26), (1, 100, 1 << 24, 1 << 26), (2, 50, 1 << 24, 1 << 26),
+             (1, 100, 20, 1 << 26), (2, 50, 1, 1 << 26), (2, 50, 1 << 24, 500), (1, 100, 20, 500), (2, 50, 1, 300))
+    for workers, piece, group_members, partition in cases:
+        with index_sizes(piece, group_members, partition):
             got = index_candidates(*args, workers=workers)
         for field in ("keys", "shared", "boilerplate", "own", "boiler_sets", "boiler_offsets"):
             assert getattr(got, field).tolist() == getattr(base, field).tolist(), field
         assert got.stats == base.stats
     assert len(base.keys) > 0 and len(base.boiler_sets) > 0
+
+
+def test_partitions_deal_the_pieces_in_hash_order():
+    from retold.engines.local.sets import FINE
+
+    counts = np.full(FINE, 10, dtype=np.int64)
+    counts[5] = 5000  # one fine partition larger than a piece is a piece of its own
+    with index_sizes(100, 1 << 24, 1000):
+        parts = candidates._partitions(counts)
+        pieces = candidates._pieces(counts, 100)
+    assert [p for part in parts for p in part] == pieces
+    assert pieces[0] == (0, 5) and pieces[1] == (5, 6) and pieces[-1][1] == FINE
+    assert all(hi - lo == 10 for lo, hi in pieces[2:-1])
+    # at most ceil(total / 1000) partitions, none empty (the large piece fills what would be a few)
+    assert 1 < len(parts) <= -(-int(counts.sum()) // 1000) and all(parts)
+    assert all(sum(int(counts[lo:hi].sum()) for lo, hi in part) <= 1000 + 5000 for part in parts)
+
+
+def test_lists_stop_merging_when_merging_does_not_pay():
+    one = (np.array([0, 1], dtype=np.int32), np.array([2], dtype=np.int64), np.array([1], dtype=np.int64))
+    with patch.object(candidates, "MERGE_MEMBERS", 3):
+        repeated = candidates._Lists([], [], [])
+        for _ in range(4):
+            repeated.add(*one)  # the same list again and again: merged into one of weight 4
+        assert repeated.pays and [x.tolist() for x in repeated.merge()] == [[0, 1], [0], [2], [4]]
+        distinct = candidates._Lists([], [], [])
+        for a in range(4):
+            distinct.add(np.array([a, 9], dtype=np.int32), np.array([2], dtype=np.int64), np.array([1], dtype=np.int64))
+        assert not distinct.pays  # the first merge (at 4 members) removed nothing: no more merges
+        members, starts, sizes, weights = distinct.merge(dedupe=False)
+        assert members.tolist() == [0, 9, 1, 9, 2, 9, 3, 9] and starts.tolist() == [0, 2, 4, 6]
+        assert sizes.tolist() == [2] * 4 and weights.tolist() == [1] * 4

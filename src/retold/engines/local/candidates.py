@@ -78,11 +78,19 @@ _INDEX_STATS = ("distinct_shingles", "boilerplate_shingles", "boilerplate_occurr
                 "index_pair_hits")
 #: shingle occurrences sorted at a time (bounds the memory of the sort: ~24 bytes each)
 PIECE_OCCURRENCES = 1 << 20
-#: members of distinct posting lists counted at a time (~12 bytes each); more are counted
+#: a corpus of at most so many shingle occurrences is indexed as one partition: every pair
+#: is counted whole, so only those that reach the threshold are ever stored
+ONE_PARTITION_OCCURRENCES = 1 << 26
+#: otherwise, shingle occurrences per partition (the unit of work of one process), whose
+#: pairs are summed over partitions on disk
+PARTITION_OCCURRENCES = 1 << 23
+#: members of distinct posting lists counted at a time (~20 bytes each); more are counted
 #: in rounds whose pair counts are summed on disk
 GROUP_MEMBERS = 1 << 24
+#: members of posting lists held before the first merge of a partition's lists
+MERGE_MEMBERS = 1 << 20
 #: files the pair counts of several rounds are spilled to (by the pair's first document)
-PAIR_BUCKETS = 16
+PAIR_BUCKETS = 64
 
 
 def _pieces(counts: np.ndarray, most: int) -> list[tuple[int, int]]:
@@ -99,36 +107,55 @@ def _pieces(counts: np.ndarray, most: int) -> list[tuple[int, int]]:
     return out
 
 
+def _partitions(counts: np.ndarray) -> list[list[tuple[int, int]]]:
+    """The index's pieces (:data:`PIECE_OCCURRENCES`) dealt into consecutive partitions:
+    one, or about :data:`PARTITION_OCCURRENCES` occurrences each for a corpus of more than
+    :data:`ONE_PARTITION_OCCURRENCES`."""
+    pieces = _pieces(counts, PIECE_OCCURRENCES)
+    total = int(counts.sum())
+    parts = 1 if total <= ONE_PARTITION_OCCURRENCES else -(-total // PARTITION_OCCURRENCES)
+    sizes = np.array([int(counts[lo:hi].sum()) for lo, hi in pieces], dtype=np.int64)
+    first = (np.cumsum(sizes) - sizes) * parts // max(total, 1)  # the partition of each piece's start
+    return [[piece for piece, k in zip(pieces, first.tolist()) if k == p] for p in range(parts)
+            if (first == p).any()]
+
+
 @dataclass
 class _Lists:
     """Distinct posting lists with weights (how many shingles have each), as they come from
-    the pieces; merged (:func:`retold.core._sets.distinct_groups`) whenever they double."""
+    the pieces; merged (:func:`retold.core._sets.distinct_groups`) whenever they double, as
+    long as merging pays (a merge that removes less than a quarter stops them: lists that
+    do not repeat across pieces are counted as they are)."""
 
     members: list[np.ndarray]
     sizes: list[np.ndarray]
     weights: list[np.ndarray]
     total: int = 0  # members held
     merged: int = 0  # members after the last merge
+    pays: bool = True
 
     def add(self, members: np.ndarray, sizes: np.ndarray, weights: np.ndarray) -> None:
         self.members.append(members)
         self.sizes.append(sizes)
         self.weights.append(weights)
         self.total += len(members)
-        if self.total > max(2 * self.merged, 1 << 20):
+        if self.pays and self.total > max(2 * self.merged, MERGE_MEMBERS):
+            before = self.total
             self.merge()
+            self.pays = 4 * self.total < 3 * before
 
-    def merge(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Every list held once: (members, starts, sizes, weights)."""
+    def merge(self, dedupe: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The lists end to end, each held once if ``dedupe``: (members, starts, sizes, weights)."""
         members, sizes, weights = (_concat(self.members, np.int32), _concat(self.sizes, np.int64),
                                    _concat(self.weights, np.int64))
         starts = np.zeros(len(sizes), dtype=np.int64)
         np.cumsum(sizes[:-1], out=starts[1:])
-        reps, weights = _sets.distinct_groups(members, starts, sizes, weights)
-        if len(reps) < len(sizes):
-            members, sizes = segment_members(members, starts[reps], sizes[reps]), sizes[reps]
-            starts = np.zeros(len(sizes), dtype=np.int64)
-            np.cumsum(sizes[:-1], out=starts[1:])
+        if dedupe:
+            reps, weights = _sets.distinct_groups(members, starts, sizes, weights)
+            if len(reps) < len(sizes):
+                members, sizes = segment_members(members, starts[reps], sizes[reps]), sizes[reps]
+                starts = np.zeros(len(sizes), dtype=np.int64)
+                np.cumsum(sizes[:-1], out=starts[1:])
         self.members, self.sizes, self.weights = [members], [sizes], [weights]
         self.total = self.merged = len(members)
         return members, starts, sizes, weights
@@ -150,11 +177,12 @@ def index_candidates(
 
     ``sets`` holds the sorted shingle set of every stored document (empty for documents
     that are not paired); stored set i belongs to rank ``rank_of[i]`` (default: i). The
-    index reads ``sets`` a piece (a range of hashes) at a time, on ``workers`` processes;
-    each piece keeps the distinct posting lists of its shared, non-boilerplate shingles,
-    each with the number of shingles that have it, and the pairs are counted over those
-    lists (:data:`GROUP_MEMBERS` members at a time), so memory stays bounded. The result
-    depends on neither. ``own[r]`` counts the shingles of rank r that are not boilerplate.
+    index is built in partitions (hash ranges of :data:`PARTITION_OCCURRENCES`) on
+    ``workers`` processes, each read from ``sets`` a piece (a finer hash range) at a time;
+    a piece keeps the distinct posting lists of its shared, non-boilerplate shingles, each
+    with the number of shingles that have it, and the pairs are counted over those lists
+    (:data:`GROUP_MEMBERS` members at a time), so memory stays bounded. The result depends
+    on none of these. ``own[r]`` counts the shingles of rank r that are not boilerplate.
     """
     offsets = sets.offsets
     n = len(offsets) - 1
@@ -166,38 +194,27 @@ def index_candidates(
         by_rank = np.empty_like(lengths)
         by_rank[rank_of] = lengths
         lengths = by_rank
-    pieces = _pieces(sets.counts(), PIECE_OCCURRENCES)
+    partitions = _partitions(sets.counts())
     stats = dict.fromkeys(_INDEX_STATS, 0)
     boiler_parts: list[np.ndarray] = []
-    # each boilerplate occurrence as (rank << 32 | index in the boilerplate array): pieces
-    # come in hash order, so the boilerplate array is their concatenation
+    # each boilerplate occurrence as (rank << 32 | index in the boilerplate array): partitions
+    # and their pieces come in hash order, so the boilerplate array is their concatenation
     boiler_occ: list[np.ndarray] = []
     seen = 0
     most = int(lengths.max()) if n else 0
+    # one partition counted in one round sees every shared shingle of a pair, so it can drop
+    # the pairs below the threshold at once; otherwise the counts are summed first (need 1)
     exact = index_pair_threshold(np.arange(most + 1), verify).astype(np.int64)
-    lists = _Lists([], [], [])
-    with _PairCounts(n) as counter:
-
-        def count(need: np.ndarray) -> None:
-            members, starts, sizes, weights = lists.merge()
-            counter.add(*_sets.group_pair_counts(members, starts, sizes, n, lengths, need, weights))
-            lists.clear()
-
-        rounds = 0
-        for i, (boiler, occ_index, occ_docs, piece_stats, members, sizes, weights) in enumerate(fork_map(
-                _index_piece, pieces, workers if len(pieces) > 1 else 1, sets=sets, ranks=ranks,
-                max_df=config.max_df)):
+    several = len(partitions) > 1
+    with _PairCounts(n, spill=several) as counter:
+        for boiler, occ_index, occ_docs, part_stats in fork_map(
+                _index_partition, enumerate(partitions), workers if several else 1, sets=sets, ranks=ranks,
+                max_df=config.max_df, counter=counter, lengths=lengths, exact=exact, several=several):
             boiler_parts.append(boiler)
             boiler_occ.append((occ_docs.astype(_U64) << _U64(32)) | (occ_index + seen).astype(_U64))
             seen += len(boiler)
-            for k, v in piece_stats.items():
+            for k, v in part_stats.items():
                 stats[k] += v
-            lists.add(members, sizes, weights)
-            if lists.total > GROUP_MEMBERS and i + 1 < len(pieces) and len(lists.merge()[0]) > GROUP_MEMBERS // 2:
-                # counted in rounds: a round's pairs need one shared shingle, the sum the threshold
-                count(np.ones(most + 1, dtype=np.int64))
-                rounds += 1
-        count(exact if rounds == 0 else np.ones(most + 1, dtype=np.int64))
 
         def need(keys: np.ndarray) -> np.ndarray:
             a, b = (keys // _U64(n)).astype(np.int64), (keys % _U64(n)).astype(np.int64)
@@ -217,14 +234,52 @@ def index_candidates(
     return IndexHits(keys, counts.astype(np.int64), boilerplate, lengths - per_doc, boiler_sets, boiler_offsets, stats)
 
 
-def _index_piece(piece: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, int], np.ndarray,
-                                                  np.ndarray, np.ndarray]:
+def _index_partition(job: tuple[int, list[tuple[int, int]]]) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                                       dict[str, int]]:
+    """One partition of the index, a piece at a time: its pair counts go to the shared
+    counter; returns its boilerplate hashes (sorted), their occurrences (index in those
+    hashes, rank; int32), and counts."""
+    p, pieces = job
+    sh = SHARED
+    counter, n, lengths, exact, several = sh["counter"], len(sh["ranks"]), sh["lengths"], sh["exact"], sh["several"]
+    ones = np.ones(len(exact), dtype=np.int64)
+    stats = dict.fromkeys(_INDEX_STATS, 0)
+    boilerplate: list[np.ndarray] = []
+    occ_index: list[np.ndarray] = []
+    occ_docs: list[np.ndarray] = []
+    found = 0  # boilerplate hashes of the earlier pieces
+    lists = _Lists([], [], [])
+    rounds = 0
+
+    def count(need: np.ndarray) -> None:
+        nonlocal rounds
+        members, starts, sizes, weights = lists.merge(dedupe=lists.pays)
+        counter.add(*_sets.group_pair_counts(members, starts, sizes, n, lengths, need, weights), tag=f"{p}-{rounds}")
+        lists.clear()
+        rounds += 1
+
+    for i, piece in enumerate(pieces):
+        boiler, index, docs, members, sizes, weights = _index_piece(piece, stats)
+        boilerplate.append(boiler)
+        occ_index.append(index + found)
+        occ_docs.append(docs)
+        found += len(boiler)
+        lists.add(members, sizes, weights)
+        if lists.total > GROUP_MEMBERS and i + 1 < len(pieces) and (
+                not lists.pays or len(lists.merge()[0]) > GROUP_MEMBERS // 2):
+            count(ones)  # counted in rounds: a round's pairs need one shared shingle, the sum the threshold
+    count(ones if several or rounds else exact)
+    return _concat(boilerplate, _U64), _concat(occ_index, np.int32), _concat(occ_docs, np.int32), stats
+
+
+def _index_piece(piece: tuple[int, int], stats: dict[str, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                                         np.ndarray, np.ndarray, np.ndarray]:
     """One piece of the index: the occurrences of a range of fine partitions, read and
-    sorted into postings.
+    sorted into postings; its counts added to ``stats``.
 
     Returns its boilerplate hashes (sorted), their occurrences (index in those hashes,
-    rank; int32), counts, and the distinct posting lists of its shared non-boilerplate
-    shingles (members int32, sizes, weights: how many shingles have each list).
+    rank; int32), and the distinct posting lists of its shared non-boilerplate shingles
+    (members int32, sizes, weights: how many shingles have each list).
     """
     sh = SHARED
     ranks, max_df = sh["ranks"], sh["max_df"]
@@ -235,14 +290,16 @@ def _index_piece(piece: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.nda
     keep = (sizes >= 2) & ~boiler
     kept, kept_starts = sizes[keep], starts[keep]
     nb = int(boiler.sum())
-    stats = {"distinct_shingles": int(len(distinct)), "boilerplate_shingles": nb,
-             "boilerplate_occurrences": int(sizes[boiler].sum()), "shared_shingles": int(keep.sum()),
-             "index_pair_hits": int((kept * (kept - 1) // 2).sum())}
+    stats["distinct_shingles"] += int(len(distinct))
+    stats["boilerplate_shingles"] += nb
+    stats["boilerplate_occurrences"] += int(sizes[boiler].sum())
+    stats["shared_shingles"] += int(keep.sum())
+    stats["index_pair_hits"] += int((kept * (kept - 1) // 2).sum())
     occ_docs = segment_members(members, starts[boiler], sizes[boiler])
     occ_index = np.repeat(np.arange(nb, dtype=np.int32), sizes[boiler])
     reps, weights = _sets.distinct_groups(members, kept_starts, kept, np.ones(len(kept), dtype=np.int64))
     lists = segment_members(members, kept_starts[reps], kept[reps])
-    return distinct[boiler], occ_index, occ_docs, stats, lists, kept[reps], weights
+    return distinct[boiler], occ_index, occ_docs, lists, kept[reps], weights
 
 
 def _concat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
@@ -253,15 +310,17 @@ def _concat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
 
 
 class _PairCounts:
-    """Counts of encoded pairs over one or more additions; from the second on, spilled to
-    disk by ``a`` range (:data:`PAIR_BUCKETS` files), so summing the counts never needs all
-    pairs in memory at once."""
+    """Counts of encoded pairs over one or more additions, spilled to disk by ``a`` range
+    (:data:`PAIR_BUCKETS` files) when ``spill`` (additions come from worker processes) or
+    from the second addition on, so summing the counts never needs all pairs in memory at
+    once."""
 
-    def __init__(self, n: int) -> None:
+    def __init__(self, n: int, spill: bool) -> None:
         self.n = max(n, 1)
-        self.tmp: tempfile.TemporaryDirectory[str] | None = None
+        self.spill = spill
+        # made here when spilling: the workers that add must share it
+        self.tmp = tempfile.TemporaryDirectory(prefix="retold-pairs-") if spill else None
         self.memory: list[tuple[np.ndarray, np.ndarray]] = []
-        self.added = 0
         # first key of each bucket: bucket j holds a in [j*n/B, (j+1)*n/B)
         firsts = -(-np.arange(PAIR_BUCKETS + 1, dtype=np.int64) * self.n // PAIR_BUCKETS)
         self.bounds = firsts.astype(_U64) * _U64(self.n)
@@ -281,18 +340,19 @@ class _PairCounts:
         assert self.tmp is not None
         return os.path.join(self.tmp.name, f"{j}.{what}")
 
-    def add(self, keys: np.ndarray, counts: np.ndarray) -> None:
-        """Add ``counts`` (uint32) to the counts of ``keys`` (sorted, unique)."""
-        self.added += 1
-        if self.added == 1:
+    def add(self, keys: np.ndarray, counts: np.ndarray, tag: str) -> None:
+        """Add ``counts`` (uint32) to the counts of ``keys`` (sorted, unique); ``tag`` names
+        this addition's files (one writer per tag)."""
+        if not self.spill and not self.memory and self.tmp is None:
             self.memory.append((keys, counts))
             return
         if self.tmp is None:
             self.tmp = tempfile.TemporaryDirectory(prefix="retold-pairs-")
-            self._spill(*self.memory.pop(), 0)
-        self._spill(keys, counts, self.added - 1)
+        if self.memory:
+            self._spill(*self.memory.pop(), "memory")
+        self._spill(keys, counts, tag)
 
-    def _spill(self, keys: np.ndarray, counts: np.ndarray, tag: int) -> None:
+    def _spill(self, keys: np.ndarray, counts: np.ndarray, tag: str) -> None:
         cut = np.searchsorted(keys, self.bounds)
         for j in range(PAIR_BUCKETS):
             lo, hi = cut[j], cut[j + 1]
@@ -307,7 +367,7 @@ class _PairCounts:
         if self.tmp is None:
             parts = self.memory
         else:
-            tags = sorted(int(x.split(".")[1]) for x in os.listdir(self.tmp.name)
+            tags = sorted(x.split(".")[1] for x in os.listdir(self.tmp.name)
                           if x.startswith(f"{j}.") and x.endswith(".keys"))
             parts = [(np.fromfile(self._path(j, f"{t}.keys"), dtype=_U64),
                       np.fromfile(self._path(j, f"{t}.counts"), dtype=np.uint32)) for t in tags]
