@@ -88,3 +88,30 @@ def test_pairs_of_the_same_two_texts_are_aligned_once(seed_texts, monkeypatch):
         assert [p.passages for p in got] == [tuple(align(texts[p.a], texts[p.b])) for p in pairs]
         # (a|b, c|c2) once, (c|c2, d|d2) once, (a, d) once
         assert sum(aligned) == 3
+
+
+def test_over_budget_the_text_needed_latest_goes_and_first_one_whose_use_passed(seed_texts):
+    from retold.core.align import prepare
+
+    texts = _texts(seed_texts)
+    size = {i: prepare(t).n_tokens for i, t in texts.items()}
+    # room for d and e, so for c and d (c is shorter than e), not for three of a, c, d, e
+    cache = PreparedCache(texts.__getitem__, AlignConfig(), max_tokens=size["d"] + size["e"])
+    cache.get_all(["a", "c"], 0, {"a": 9, "c": 2})
+    cache.get_all(["d"], 1, {"d": 5})
+    # a (next needed in chunk 9) went, not c (chunk 2), though a was used as recently
+    assert set(cache.docs) == {cache.digest_of["c"], cache.digest_of["d"]}
+    cache.get_all(["e"], 3, {"e": 4})  # c's use (chunk 2) has passed: it goes before d (chunk 5)
+    assert set(cache.docs) == {cache.digest_of["d"], cache.digest_of["e"]}
+    assert cache.prepared == 4
+
+
+def test_next_uses_name_the_chunk_each_document_comes_back_in():
+    from retold.engines.local.pairs import NextUses
+
+    a = np.array([0, 1, 0, 2, 3, 0])
+    b = np.array([1, 2, 3, 3, 4, 4])
+    uses = NextUses.of(a, b, 2)  # chunks: {0, 1, 2}, {0, 2, 3}, {0, 3, 4}
+    got = [dict(zip(uses.docs[uses.starts[c]:uses.starts[c + 1]].tolist(),
+                    uses.next[uses.starts[c]:uses.starts[c + 1]].tolist())) for c in range(3)]
+    assert got == [{0: 1, 1: 3, 2: 1}, {0: 2, 2: 3, 3: 2}, {0: 3, 3: 3, 4: 3}]

@@ -5,9 +5,12 @@ spread over worker processes (forked, sharing the corpus arrays; see
 from __future__ import annotations
 
 import hashlib
+import heapq
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from itertools import chain
 from typing import Callable
 
 import numpy as np
@@ -33,23 +36,34 @@ def _digest(text: str) -> bytes:
 
 
 class PreparedCache:
-    """The most recently used prepared texts (:func:`~retold.core.align.prepare_many`), up to
-    ``max_tokens`` tokens in all: each text is tokenised once for the pairs that come
-    together (pairs are aligned in an order that keeps a document's pairs close), and
-    identical texts (a page or a licence copied many times) share one preparation: they are
-    kept by a digest of their content."""
+    """Prepared texts (:func:`~retold.core.align.prepare_many`), up to ``max_tokens`` tokens
+    in all: each text is tokenised once for the pairs that come together (pairs are aligned
+    in an order that keeps a document's pairs close), and identical texts (a page or a
+    licence copied many times) share one preparation: they are kept by a digest of their
+    content.
+
+    Over budget, a text goes that is needed again the latest (the chunk of pairs in which
+    it is next used, when the caller says: the pairs' order is known in advance, so this is
+    Belady's optimal choice), before that the ones whose next use has passed (it went to
+    another worker), and the least recently used among equals."""
 
     def __init__(self, text_of: Callable[[str], str], config: AlignConfig, max_tokens: int = PREPARED_TOKENS) -> None:
         self.text_of, self.config, self.max_tokens = text_of, config, max_tokens
-        self.docs: OrderedDict[bytes, Prepared] = OrderedDict()  # by content digest
+        self.docs: OrderedDict[bytes, Prepared] = OrderedDict()  # by content digest, least recent first
         self.digest_of: dict[str, bytes] = {}  # every document id seen
         self.digests: set[bytes] = set()  # the contents seen
         self.duplicated: set[bytes] = set()  # the contents seen under two ids or more
         self.tokens = 0
         self.prepared = 0  # texts prepared so far (a measure of locality)
+        self.until: dict[bytes, int] = {}  # key -> the chunk of its next use
+        self.latest: list[tuple[int, int, bytes]] = []  # max-heap of (-next use, order, key), stale entries skipped
+        self.passed: list[tuple[int, int, bytes]] = []  # min-heap of (next use, order, key)
+        self.pushed = 0
 
-    def get_all(self, ids: Sequence[str]) -> dict[str, Prepared]:
-        """The prepared texts of ``ids`` (those missing prepared in one batch)."""
+    def get_all(self, ids: Sequence[str], now: int = 0, next_use: Mapping[str, int] | None = None) -> dict[str, Prepared]:
+        """The prepared texts of ``ids`` (those missing prepared in one batch), for chunk
+        ``now``; ``next_use[id]``: the chunk in which an id is needed next (never: a number
+        past the last chunk)."""
         wanted = dict.fromkeys(ids)
         missing: dict[bytes, str] = {}
         docs, digest_of = self.docs, self.digest_of
@@ -72,10 +86,54 @@ class PreparedCache:
         keys = {digest_of[i]: None for i in wanted}
         for key in keys:
             docs.move_to_end(key)
-        while self.tokens > self.max_tokens and len(docs) > len(keys):
-            _, old = docs.popitem(last=False)
-            self.tokens -= old.n_tokens
+        if self.tokens > self.max_tokens:
+            self._evict(keys, now)
+        if next_use is not None:  # planned after: the texts in use now stay at the bottom of the heaps
+            for i in wanted:
+                self._plan(digest_of[i], next_use[i], now)
         return {i: docs[digest_of[i]] for i in wanted}
+
+    def _plan(self, key: bytes, use: int, now: int) -> None:
+        """Note that ``key`` is next needed in chunk ``use`` (the later of its ids' uses)."""
+        known = self.until.get(key, -1)
+        if known > now and known >= use:
+            return
+        self.until[key] = use
+        self.pushed += 1
+        heapq.heappush(self.latest, (-use, self.pushed, key))
+        heapq.heappush(self.passed, (use, self.pushed, key))
+        if len(self.latest) > 4 * len(self.docs) + 1024:  # drop the stale entries
+            live = [(u, o, k) for u, o, k in self.passed if k in self.docs and self.until.get(k) == u]
+            self.passed = live
+            self.latest = [(-u, o, k) for u, o, k in live]
+            heapq.heapify(self.passed)
+            heapq.heapify(self.latest)
+
+    def _evict(self, keep: Mapping[bytes, None], now: int) -> None:
+        """Drop texts until the budget is met: first those whose next use has passed, then
+        those needed the latest, then (no plans) the least recently used; never one of
+        ``keep``."""
+        for heap, sign in ((self.passed, 1), (self.latest, -1)):
+            aside = []
+            while self.tokens > self.max_tokens and heap:
+                use, order, key = heap[0]
+                if sign == 1 and use >= now:
+                    break
+                heapq.heappop(heap)
+                if key not in self.docs or self.until.get(key) != sign * use:
+                    continue  # stale: dropped, or planned again since
+                if key in keep:
+                    aside.append((use, order, key))
+                    continue
+                del self.until[key]
+                self.tokens -= self.docs.pop(key).n_tokens
+            for entry in aside:
+                heapq.heappush(heap, entry)
+        if self.tokens > self.max_tokens:
+            for key in [k for k in self.docs if k not in keep]:
+                if self.tokens <= self.max_tokens:
+                    break
+                self.tokens -= self.docs.pop(key).n_tokens
 
 
 #: alignments an aligning process remembers by the content of the two texts
@@ -101,8 +159,14 @@ def _align_range(bounds: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     ids = table.ids
     a_ids = [ids[x] for x in table.a[rows].tolist()]
     b_ids = [ids[x] for x in table.b[rows].tolist()]
-    docs = cache.get_all(a_ids + b_ids)
+    now = bounds[0] // sh["chunk"]
+    uses = sh["uses"]
+    lo, hi = uses.starts[now], uses.starts[now + 1]
+    docs = cache.get_all(a_ids + b_ids, now, dict(zip([ids[x] for x in uses.docs[lo:hi].tolist()],
+                                                      uses.next[lo:hi].tolist())))
     digest_of, duplicated = cache.digest_of, cache.duplicated
+    if not duplicated:  # no text seen under two ids (news, mostly): nothing to remember
+        return _rows(align_rows_many([docs[a] for a in a_ids], [docs[b] for b in b_ids], cfg))
     out: list[list[Row] | None] = [None] * len(a_ids)
     todo: list[int] = []  # the pairs to align, the first of each pair of texts remembered
     waiting: dict[tuple[bytes, bytes], list[int]] = {}  # such a first pair and the later ones
@@ -130,9 +194,38 @@ def _align_range(bounds: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
             memo[key] = passages
     while len(memo) > REMEMBERED_PAIRS:
         memo.popitem(last=False)
-    counts = np.fromiter(map(len, out), dtype=np.int64, count=len(out))  # type: ignore[arg-type]
-    flat = np.array([row for passages in out for row in passages], dtype=np.float64).reshape(-1, 5)  # type: ignore[union-attr]
-    return counts, flat
+    return _rows(out)  # type: ignore[arg-type]
+
+
+def _rows(found: list[list[Row]]) -> tuple[np.ndarray, np.ndarray]:
+    """(passages per pair, int64; their rows, float64 (m, 5))."""
+    counts = np.fromiter(map(len, found), dtype=np.int64, count=len(found))
+    values = chain.from_iterable(chain.from_iterable(found))
+    return counts, np.fromiter(values, dtype=np.float64, count=5 * int(counts.sum())).reshape(-1, 5)
+
+
+@dataclass(frozen=True, slots=True)
+class NextUses:
+    """For each chunk of pairs c, its documents ``docs[starts[c]:starts[c+1]]`` (int32) and
+    the chunk in which each is needed next (``next``, int32; the chunk count if never)."""
+
+    docs: np.ndarray
+    next: np.ndarray
+    starts: np.ndarray
+
+    @classmethod
+    def of(cls, a: np.ndarray, b: np.ndarray, chunk: int) -> "NextUses":
+        """The next uses of the documents of pairs (a[i], b[i]), taken ``chunk`` at a time."""
+        chunks = -(-len(a) // chunk)
+        at = np.arange(len(a), dtype=np.int64) // chunk
+        keys = np.unique(np.concatenate((a, b)).astype(np.int64) * chunks + np.concatenate((at, at)))
+        docs, when = keys // max(chunks, 1), keys % max(chunks, 1)  # by document, then chunk
+        following = np.full(len(keys), chunks, dtype=np.int64)
+        same = docs[1:] == docs[:-1]
+        following[:-1][same] = when[1:][same]
+        by_chunk = np.lexsort((docs, when))
+        starts = np.searchsorted(when[by_chunk], np.arange(chunks + 1))
+        return cls(docs[by_chunk].astype(np.int32), following[by_chunk].astype(np.int32), starts)
 
 
 def locality_order(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -192,8 +285,9 @@ def align_pairs(
     chunks = [(lo, min(lo + chunk, n)) for lo in range(0, n, chunk)]
     counts: list[np.ndarray] = []
     flats: list[np.ndarray] = []
+    uses = NextUses.of(table.a[order], table.b[order], chunk)
     for found, flat in fork_map(_align_range, chunks, workers if len(chunks) > 1 else 1, text_of=text_of,
-                                pairs=table, order=order, config=config):
+                                pairs=table, order=order, config=config, chunk=chunk, uses=uses):
         counts.append(found)
         flats.append(flat)
         progress.advance(len(found))
