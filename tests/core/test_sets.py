@@ -339,3 +339,33 @@ def test_gather_segments_refuse_a_segment_past_the_end() -> None:
     with pytest.raises(IndexError, match="segment 1 outside"):
         _sets.gather_segments(np.arange(4, dtype=np.int32), np.array([0, 3], dtype=np.int64),
                               np.array([2, 2], dtype=np.int64))
+
+
+@given(st.integers(0, 12).flatmap(lambda n: st.tuples(st.just(n), st.lists(
+    st.tuples(st.integers(0, max(n - 1, 0)), st.integers(0, max(n - 1, 0))), max_size=30 if n else 0))))
+def test_breadth_first_numbers_equal_a_plain_search(case) -> None:
+    n, edges = case
+    neighbours: list[list[int]] = [[] for _ in range(n)]
+    for x, y in edges:
+        neighbours[x].append(y)
+        neighbours[y].append(x)
+    expected = [-1] * n
+    count = 0
+    for root in range(n):
+        if expected[root] >= 0:
+            continue
+        expected[root], count, queue = count, count + 1, [root]
+        for x in queue:
+            for y in neighbours[x]:
+                if expected[y] < 0:
+                    expected[y], count = count, count + 1
+                    queue.append(y)
+    starts = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum([len(v) for v in neighbours], out=starts[1:])
+    flat = np.array([y for v in neighbours for y in v], dtype=np.int64)
+    assert _sets.breadth_first_numbers(starts, flat).tolist() == expected
+
+
+def test_breadth_first_numbers_refuse_a_neighbour_outside_the_nodes() -> None:
+    with pytest.raises(IndexError, match="outside the nodes"):
+        _sets.breadth_first_numbers(np.array([0, 1], dtype=np.int64), np.array([3], dtype=np.int64))

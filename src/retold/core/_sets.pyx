@@ -795,3 +795,45 @@ def gather_segments(const int32_t[::1] members, const int64_t[::1] starts, const
                 memcpy(&ov[at], &members[starts[i]], sizes[i] * sizeof(int32_t))
                 at += sizes[i]
     return out
+
+
+def breadth_first_numbers(const int64_t[::1] starts, const int64_t[::1] neighbours):
+    """Number the nodes of a graph (node x's neighbours: ``neighbours[starts[x]:starts[x+1]]``)
+    in breadth-first order: each unnumbered node, in order, starts a search that numbers its
+    unnumbered neighbours in the order they are listed. int64, one per node."""
+    cdef Py_ssize_t n = starts.shape[0] - 1, root, head, tail, x, k, y
+    cdef int64_t count = 0
+    number_arr = np.full(n if n > 0 else 0, -1, dtype=np.int64)
+    if n <= 0:
+        return number_arr
+    for x in range(n):
+        if starts[x] > starts[x + 1] or starts[x] < 0 or starts[x + 1] > neighbours.shape[0]:
+            raise ValueError("starts must ascend within the neighbours")
+    for k in range(neighbours.shape[0]):
+        if neighbours[k] < 0 or neighbours[k] >= n:
+            raise IndexError("a neighbour outside the nodes")
+    cdef int64_t[::1] number = number_arr
+    cdef int64_t* queue = <int64_t*>malloc(n * sizeof(int64_t))
+    if queue == NULL:
+        raise MemoryError()
+    with nogil:
+        for root in range(n):
+            if number[root] >= 0:
+                continue
+            number[root] = count
+            count += 1
+            head = 0
+            tail = 1
+            queue[0] = root
+            while head < tail:
+                x = queue[head]
+                head += 1
+                for k in range(starts[x], starts[x + 1]):
+                    y = neighbours[k]
+                    if number[y] < 0:
+                        number[y] = count
+                        count += 1
+                        queue[tail] = y
+                        tail += 1
+    free(queue)
+    return number_arr

@@ -17,6 +17,7 @@ import numpy as np
 
 from retold.config import AlignConfig, ScanConfig
 from retold.core.align import Prepared, Row, align_rows_many, prepare_many
+from retold.core import _sets
 from retold.core.arrays import within
 from retold.core.coverage import windows_coverages, windows_of
 from retold.core.verify import NO_RELATION, Scores, classify, intersections, needs_words, pairs_from_scores, score_pairs
@@ -239,22 +240,8 @@ def locality_order(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     ends = np.concatenate((a, b))
     others = np.concatenate((b, a))
     by = np.argsort(ends, kind="stable")
-    starts = np.searchsorted(ends[by], np.arange(n + 1))
-    neighbours = others[by].tolist()
-    number = np.full(n, -1, dtype=np.int64)
-    count = 0
-    for root in range(n):
-        if number[root] >= 0:
-            continue
-        number[root] = count
-        count += 1
-        queue = [root]
-        for x in queue:
-            for y in neighbours[starts[x]: starts[x + 1]]:
-                if number[y] < 0:
-                    number[y] = count
-                    count += 1
-                    queue.append(y)
+    starts = np.searchsorted(ends[by], np.arange(n + 1)).astype(np.int64)
+    number = _sets.breadth_first_numbers(starts, np.ascontiguousarray(others[by], dtype=np.int64))
     na, nb = number[a], number[b]
     lo, hi = np.minimum(na, nb), np.maximum(na, nb)
     return np.lexsort((hi, lo))
