@@ -342,16 +342,18 @@ def verify_candidates(cands: Candidates, corpus: Corpus, workers: int, progress:
 def _words_chunk(bounds: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     sh = SHARED
     lo, hi = bounds
-    a, b, positions_of = sh["a"][lo:hi], sh["b"][lo:hi], sh["positions_of"]
+    a, b = sh["a"][lo:hi], sh["b"][lo:hi]
     ranks, local, sets = _chunk_sets(a, b)
-    windows = windows_of([positions_of(r) for r in ranks.tolist()], sets, sh["boilerplate"], sh["size"])
+    windows = windows_of(sh["positions_of"](ranks), sets, sh["boilerplate"], sh["size"])
     return windows_coverages(windows, local[: len(a)], local[len(a) :])
 
 
-def word_coverages(a: np.ndarray, b: np.ndarray, corpus: Corpus, positions_of: Callable[[int], np.ndarray],
-                   boilerplate: np.ndarray, size: int, workers: int, chunk: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+def word_coverages(a: np.ndarray, b: np.ndarray, corpus: Corpus,
+                   positions_of: Callable[[np.ndarray], list[np.ndarray]], boilerplate: np.ndarray, size: int,
+                   workers: int, chunk: int = 4096) -> tuple[np.ndarray, np.ndarray]:
     """Word coverage (:mod:`retold.core.coverage`) of both sides of the rank pairs (a[i], b[i]),
-    over ``workers`` forked processes; ``positions_of(rank)`` must work in a forked worker.
+    over ``workers`` forked processes; ``positions_of(ranks)`` (the shingles in text order of
+    each) must work in a forked worker.
 
     The pairs are measured in :func:`locality_order` so that a chunk holds few documents,
     each prepared once for all its pairs in the chunk; the results come back in input order.
@@ -382,8 +384,8 @@ def find_pairs(
     """Candidates, verified and classified: the reported pairs in (a, b) order.
 
     Relations are decided on word coverage where it can matter (:func:`~retold.core.verify.needs_words`),
-    measured from each document's shingles in text order (``positions_of(id)``, called in
-    forked workers).
+    measured from each document's shingles in text order: ``corpus.positions`` when the
+    sketch spilled them, else ``positions_of(id)`` (called in forked workers).
     """
     workers = check_workers(workers)
     progress = progress or NullProgress()
@@ -406,7 +408,15 @@ def find_pairs(
     t2 = time.perf_counter()
     timings["verify"] = t2 - t1
     progress.start("words", len(rows))
-    wa, wb = word_coverages(cands.a[rows], cands.b[rows], corpus, lambda r: positions_of(ids[r]), cands.boilerplate,
+    if corpus.positions is not None:  # spilled by this engine's sketch: read in one go
+        store, slot = corpus.positions, corpus.slot
+
+        def positions_many(ranks: np.ndarray) -> list[np.ndarray]:
+            return store.arrays(slot[ranks])
+    else:
+        def positions_many(ranks: np.ndarray) -> list[np.ndarray]:
+            return [positions_of(ids[r]) for r in ranks.tolist()]
+    wa, wb = word_coverages(cands.a[rows], cands.b[rows], corpus, positions_many, cands.boilerplate,
                             config.shingle.size, workers)
     progress.advance(len(rows))
     progress.finish()

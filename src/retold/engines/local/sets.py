@@ -161,5 +161,5 @@ class SpilledSets:
         return hashes, docs
 
     def sets(self, slots: Sequence[int]) -> list[np.ndarray]:
-        return [self.by_doc.array(s) for s in slots]
+        return self.by_doc.arrays(slots)
 

@@ -76,6 +76,8 @@ class Corpus:
     sets: ShingleSets  # in storage order
     slot: np.ndarray  # int64: rank -> storage position
     bands: np.ndarray  # uint64 (n, bands) LSH band keys, by rank
+    #: each document's shingles in text order, by storage position, where a scan spilled them
+    positions: TextStore | None = None
 
     def __len__(self) -> int:
         return len(self.documents)
@@ -133,12 +135,13 @@ def sketch_corpus(
             parts.append((res, rows))
             progress.advance(len(res.documents))
     progress.finish()
-    corpus = _collect(infos, parts, spill, config)
-    return corpus, _store(parts, spill, "texts_at"), _store(parts, spill, "positions_at")
+    positions = _store(parts, spill, "positions_at")
+    corpus = _collect(infos, parts, spill, config, positions)
+    return corpus, _store(parts, spill, "texts_at"), positions
 
 
 def _collect(infos: list[DocInfo], parts: list[tuple[SketchedBlock, np.ndarray]], spill: SpillDir,
-             config: ScanConfig) -> Corpus:
+             config: ScanConfig, positions: TextStore) -> Corpus:
     """The corpus from the sketched blocks: where each kept document's set is, in storage
     (reading) order, and the band keys by rank."""
     n = len(infos)
@@ -160,7 +163,7 @@ def _collect(infos: list[DocInfo], parts: list[tuple[SketchedBlock, np.ndarray]]
         pos += len(rows)
     sets = SpilledSets(offsets, TextStore.build(spill, by_doc), tuple(res.parts for res, _ in parts), tuple(slots))
     slot = np.asarray(sorted(range(n), key=lambda i: infos[i].id), dtype=np.int64)
-    return Corpus(tuple(infos[i] for i in slot.tolist()), sets, slot, bands[slot])
+    return Corpus(tuple(infos[i] for i in slot.tolist()), sets, slot, bands[slot], positions)
 
 
 def _store(parts: list[tuple[SketchedBlock, np.ndarray]], spill: SpillDir, what: str) -> TextStore:
