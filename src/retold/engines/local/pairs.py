@@ -29,7 +29,7 @@ from retold.progress import NullProgress, Progress
 
 
 #: prepared texts an aligning process keeps (in tokens; ~40 bytes each)
-PREPARED_TOKENS = 1 << 20
+PREPARED_TOKENS = 3 << 18
 
 
 def _digest(text: str) -> bytes:
