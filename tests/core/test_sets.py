@@ -383,3 +383,21 @@ def test_sort_segments_sort_each_segment_alone(segments) -> None:
 def test_sort_segments_refuse_offsets_past_the_end() -> None:
     with pytest.raises(IndexError, match="segment 0 outside"):
         _sets.sort_segments(np.zeros(2, dtype=np.uint64), np.array([0, 3], dtype=np.int64))
+
+
+@given(st.integers(1, 6).flatmap(lambda n: st.tuples(
+    st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=30),
+    st.lists(st.integers(0, 9), min_size=n, max_size=n), st.integers(1, 5), st.integers(0, 25))))
+def test_chunk_bounds_cut_by_pairs_and_by_the_weight_of_distinct_documents(case) -> None:
+    pairs, weights, max_pairs, budget = case
+    a = np.array([x for x, _ in pairs], dtype=np.int64)
+    b = np.array([y for _, y in pairs], dtype=np.int64)
+    bounds = _sets.chunk_bounds(a, b, np.array(weights, dtype=np.int64), max_pairs, budget).tolist()
+    assert bounds[0] == 0 and bounds[-1] == len(pairs) and all(x < y for x, y in zip(bounds, bounds[1:]))
+    for lo, hi in zip(bounds, bounds[1:]):
+        docs = {d for p in pairs[lo:hi] for d in p}
+        load = sum(weights[d] for d in docs)
+        assert hi - lo <= max_pairs and (load <= budget or hi - lo == 1)
+        if hi < len(pairs):  # cut only when the next pair would not fit
+            more = docs | set(pairs[hi])
+            assert hi - lo == max_pairs or sum(weights[d] for d in more) > budget

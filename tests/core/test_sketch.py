@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from unittest.mock import patch
 
 import numpy as np
 import pytest
@@ -61,10 +62,12 @@ def test_batch_equals_reference(texts: list[str]) -> None:
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(texts_st, min_size=1, max_size=5), st.integers(0, 2**63 - 1))
-def test_unicode_tokens_equal_tokenize_spans(texts: list[str], seed: int) -> None:
-    """The vectorised tokens (the aligner's path for non-ASCII texts): hashes and spans."""
-    hashes, ntok, starts, ends = S.unicode_tokens(texts, seed)
+@given(st.lists(texts_st, min_size=1, max_size=5), st.integers(0, 2**63 - 1), st.sampled_from([1, 7, 1 << 18]))
+def test_unicode_tokens_equal_tokenize_spans(texts: list[str], seed: int, chars: int) -> None:
+    """The vectorised tokens (the aligner's path for non-ASCII texts): hashes and spans,
+    the texts also taken a few code points at a time (long ones cut at white space)."""
+    with patch.object(S, "UNICODE_CHARS", chars):
+        hashes, ntok, starts, ends = S.unicode_tokens(texts, seed)
     at = 0
     for text, n in zip(texts, ntok.tolist()):
         ref = tokenize_spans(text)

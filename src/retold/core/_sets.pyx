@@ -852,3 +852,38 @@ def sort_segments(uint64_t[::1] values, const int64_t[::1] offsets):
         for i in range(ns):
             if offsets[i + 1] - offsets[i] > 1:
                 std_sort(&values[offsets[i]], &values[0] + offsets[i + 1])
+
+
+def chunk_bounds(const int64_t[::1] a, const int64_t[::1] b, const int64_t[::1] weights, int64_t max_pairs,
+                 int64_t budget):
+    """Cut the pairs (a[i], b[i]) (document numbers in ``[0, len(weights))``), in order, into
+    consecutive chunks of at most ``max_pairs`` pairs whose distinct documents weigh at most
+    ``budget`` in all (``weights[d]`` each; a chunk holds at least one pair): the chunk
+    starts, then the number of pairs (int64)."""
+    cdef Py_ssize_t n = a.shape[0], nd = weights.shape[0], i, start = 0
+    cdef int64_t load = 0, add, x, y
+    if b.shape[0] != n:
+        raise ValueError("a and b differ in length")
+    if max_pairs < 1:
+        raise ValueError("max_pairs must be at least 1")
+    for i in range(n):
+        if a[i] < 0 or a[i] >= nd or b[i] < 0 or b[i] >= nd:
+            raise IndexError("a document outside the weights")
+    out = [0]
+    last_arr = np.full(nd if nd > 0 else 1, -1, dtype=np.int64)  # the chunk that last counted each document
+    cdef int64_t[::1] last = last_arr
+    for i in range(n):
+        x = a[i]
+        y = b[i]
+        add = (weights[x] if last[x] != start else 0) + (weights[y] if last[y] != start and y != x else 0)
+        if i > start and (i - start >= max_pairs or load + add > budget):
+            out.append(i)
+            start = i
+            load = 0
+            add = weights[x] + (weights[y] if y != x else 0)
+        last[x] = start
+        last[y] = start
+        load += add
+    if n:
+        out.append(n)
+    return np.asarray(out, dtype=np.int64)

@@ -320,11 +320,52 @@ def _unicode_token_hashes(texts: Sequence[str], seed: int) -> tuple[np.ndarray, 
     return th, ntok
 
 
+#: code points tokenised at a time by :func:`unicode_tokens` (its arrays take ~64 bytes each)
+UNICODE_CHARS = 1 << 18
+_SPACE = re.compile(r"\s")
+
+
 def unicode_tokens(texts: Sequence[str], seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Token hashes (concatenated), tokens per text, and each token's [start, end) in its
     text (int64), for any texts, vectorised over code points: the hashes of
     :func:`token_hashes` of ``tokenize_spans(text).tokens``, the spans of ``tokenize_spans``
-    (a token runs from a word character to the last one reachable through joiners)."""
+    (a token runs from a word character to the last one reachable through joiners).
+
+    Texts are taken about :data:`UNICODE_CHARS` code points at a time, a long one cut at
+    white space (no token spans it), so memory stays bounded whatever their length."""
+    pieces: list[str] = []
+    owner: list[int] = []
+    shift: list[int] = []
+    for d, text in enumerate(texts):
+        lo = 0
+        while len(text) - lo > UNICODE_CHARS:
+            cut = _SPACE.search(text, lo + UNICODE_CHARS)
+            if cut is None:
+                break
+            pieces.append(text[lo : cut.start()])
+            owner.append(d)
+            shift.append(lo)
+            lo = cut.start()
+        pieces.append(text[lo:] if lo else text)
+        owner.append(d)
+        shift.append(lo)
+    parts = []
+    hard: set[int] = set()
+    for lo, hi in _chunks(pieces, UNICODE_CHARS):
+        th, ntok, starts, ends, hard_pieces = _unicode_tokens(pieces[lo:hi], seed)
+        parts.append((th, ntok, starts, ends))
+        hard.update(owner[lo + i] for i in hard_pieces)
+    STATS.fallback_docs += len(hard)
+    ntok = np.concatenate([p[1] for p in parts])
+    moved = np.repeat(np.asarray(shift, dtype=np.int64), ntok)
+    per_text = np.bincount(np.asarray(owner, dtype=np.int64), weights=ntok, minlength=len(texts)).astype(np.int64)
+    return (np.concatenate([p[0] for p in parts]), per_text, np.concatenate([p[2] for p in parts]) + moved,
+            np.concatenate([p[3] for p in parts]) + moved)
+
+
+def _unicode_tokens(texts: Sequence[str], seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[int]]:
+    """:func:`unicode_tokens` of texts taken at once, and the texts that needed the
+    reference hashing."""
     n = len(texts)
     big = "\n".join(texts)  # "\n" separates: no token spans two texts
     doc_len = np.fromiter(map(len, texts), dtype=np.int64, count=n)
@@ -340,7 +381,7 @@ def unicode_tokens(texts: Sequence[str], seed: int = 0) -> tuple[np.ndarray, np.
     wpos = np.flatnonzero(cls == _WORD)
     if len(wpos) == 0:
         none = np.empty(0, dtype=np.int64)
-        return EMPTY, np.zeros(n, dtype=np.int64), none, none
+        return EMPTY, np.zeros(n, dtype=np.int64), none, none, []
     # consecutive word characters are in the same token iff only joiners lie between them
     sepcum = np.cumsum(cls == _SEP, dtype=np.int32)[wpos]
     new_tok = np.empty(len(wpos), dtype=bool)
@@ -359,7 +400,6 @@ def unicode_tokens(texts: Sequence[str], seed: int = 0) -> tuple[np.ndarray, np.
     th = _poly_tokens(terms, lengths, tstart, seed)
     ntok = np.diff(np.searchsorted(wpos[tstart], doc_start))
     if len(hard_docs):
-        STATS.fallback_docs += len(hard_docs)
         off = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(ntok, out=off[1:])
         for d in hard_docs.tolist():
@@ -371,7 +411,7 @@ def unicode_tokens(texts: Sequence[str], seed: int = 0) -> tuple[np.ndarray, np.
     last[:-1] = tstart[1:] - 1
     last[-1] = len(wpos) - 1
     shift = np.repeat(doc_start[:-1], ntok)
-    return th, ntok, wpos[tstart] - shift, wpos[last] + 1 - shift
+    return th, ntok, wpos[tstart] - shift, wpos[last] + 1 - shift, hard_docs.tolist()
 
 
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
@@ -580,12 +620,12 @@ class SketchBatch:
         return self.shingles[self.offsets[i] : self.offsets[i + 1]]
 
 
-def _chunks(texts: Sequence[str]) -> list[tuple[int, int]]:
-    """[lo, hi) ranges of texts of about ``_CHUNK_CHARS`` characters each."""
+def _chunks(texts: Sequence[str], most: int = _CHUNK_CHARS) -> list[tuple[int, int]]:
+    """[lo, hi) ranges of texts of about ``most`` characters each."""
     out, lo, chars = [], 0, 0
     for i, t in enumerate(texts):
         chars += len(t)
-        if chars >= _CHUNK_CHARS:
+        if chars >= most:
             out.append((lo, i + 1))
             lo, chars = i + 1, 0
     if lo < len(texts) or not out:

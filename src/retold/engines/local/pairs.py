@@ -137,6 +137,9 @@ class PreparedCache:
                 self.tokens -= self.docs.pop(key).n_tokens
 
 
+#: windows and set entries of the documents that word coverage holds at a time (~20 bytes each)
+WORD_ENTRIES = 1 << 20
+
 #: alignments an aligning process remembers by the content of the two texts
 REMEMBERED_PAIRS = 1 << 16
 
@@ -356,11 +359,17 @@ def word_coverages(a: np.ndarray, b: np.ndarray, corpus: Corpus,
     each) must work in a forked worker.
 
     The pairs are measured in :func:`locality_order` so that a chunk holds few documents,
-    each prepared once for all its pairs in the chunk; the results come back in input order.
+    each prepared once for all its pairs in the chunk; a chunk holds at most ``chunk`` pairs
+    and :data:`WORD_ENTRIES` windows and set entries of its documents. The results come back
+    in input order.
     """
     order = locality_order(a, b)
     a, b = a[order], b[order]
-    chunks = [(lo, min(lo + chunk, len(a))) for lo in range(0, len(a), chunk)]
+    # a chunk's documents are held together: a few long ones fill it (windows and set entries)
+    tokens = np.fromiter((d.tokens for d in corpus.documents), dtype=np.int64, count=len(corpus.documents))
+    weights = np.maximum(tokens - size + 1, 0) + np.diff(corpus.offsets)[corpus.slot]
+    bounds = _sets.chunk_bounds(a, b, weights, chunk, WORD_ENTRIES).tolist()
+    chunks = list(zip(bounds[:-1], bounds[1:]))
     wa: list[np.ndarray] = []
     wb: list[np.ndarray] = []
     for x, y in fork_map(_words_chunk, chunks, workers if len(chunks) > 1 else 1, a=a, b=b, positions_of=positions_of,
