@@ -4,7 +4,7 @@ import numpy
 from Cython.Build import cythonize
 from setuptools import Extension, setup
 
-KERNELS = ["retold.core._sets", "retold.core._align"]
+KERNELS = ["retold.core._sets", "retold.core._align", "retold.io._lines"]
 
 setup(
     ext_modules=cythonize(

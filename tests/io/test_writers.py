@@ -183,3 +183,35 @@ def test_a_table_is_written_a_block_at_a_time(monkeypatch):
     monkeypatch.setattr(writers, "PAIR_BLOCK", 2)
     assert list(pair_lines(PairTable.of(pairs))) == expected
     assert '"score": 0.1235' in expected[1] and '"aligned_chars_a": 5, "aligned_chars_b": 5' in expected[2]
+
+
+_rounded = st.integers(0, 10**4).map(lambda k: k / 10**4)
+_rounded_passages = st.lists(st.builds(Passage, st.integers(0, 10**9), st.integers(0, 10**9), st.integers(0, 10**9),
+                                       st.integers(0, 10**9), _rounded | st.floats(0, 1)), max_size=4).map(tuple)
+_rounded_pair = st.builds(Pair, st.text(max_size=4), st.text(max_size=4), _rounded, _rounded, _rounded,
+                          st.sampled_from(["duplicate", "overlap", 'a"b\\\n\u2028']), st.integers(0, 10**12), st.none(),
+                          _rounded, _rounded)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_rounded_pair, min_size=1, max_size=6), st.booleans(), st.data())
+def test_the_compiled_writer_writes_the_lines_of_the_pairs(pairs, aligned, data):
+    """Scores in [0, 1] rounded to 4 decimals (what a scan writes; passage scores are
+    rounded on the way) go through the compiled writer, whose text is the per-pair
+    writer's: ids of any text (escapes, line separators, lone surrogates), passages or none."""
+    from unittest.mock import patch
+
+    import retold.io.writers as writers
+
+    if aligned:
+        pairs = [p.with_passages(data.draw(_rounded_passages)) for p in pairs]
+    real = writers._lines.pair_block
+    calls: list[int] = []
+
+    def spy(*args):
+        calls.append(1)
+        return real(*args)
+
+    with patch.object(writers._lines, "pair_block", spy):
+        assert list(pair_lines(PairTable.of(pairs))) == [pair_line(p) for p in pairs]
+    assert calls  # the compiled writer wrote them

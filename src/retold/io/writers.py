@@ -39,6 +39,7 @@ import numpy as np
 from retold.core.rules import SCORE_DECIMALS, rounded
 from retold.core.verify import rounded_all
 from retold.errors import ConfigError
+from retold.io import _lines
 from retold.io.atomic import AtomicSet, Opener, atomic_write, make_dirs
 from retold.io.records import TABLE_BATCH_ROWS, dumps, write_jsonl, write_parquet
 from retold.models import Cluster, DocInfo, Pair, PairTable, Problem, ScanResult
@@ -159,19 +160,30 @@ _SCORE_VALUES = np.arange(_DECIMALS + 1) / _DECIMALS
 _SCORE_TEXTS: np.ndarray | None = None
 
 
-def _float_texts(values: np.ndarray) -> list[str]:
-    """``float.__repr__`` of every value: looked up for the rounded scores in [0, 1] (exactly
-    k / 10**4), computed for any other."""
+def _score_texts() -> np.ndarray:
+    """``repr`` of k / 10**4 for every k in [0, 10**4] (object array of str), made once."""
     global _SCORE_TEXTS
     if _SCORE_TEXTS is None:
         _SCORE_TEXTS = np.array([repr(x) for x in _SCORE_VALUES.tolist()], dtype=object)
+    return _SCORE_TEXTS
+
+
+def _score_keys(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(k, exact): where ``exact``, the value is exactly k / 10**4 in [0, 1] (k int64; 0 elsewhere)."""
     values = np.asarray(values, dtype=np.float64)
     with np.errstate(invalid="ignore", over="ignore"):
         k = np.rint(values * _DECIMALS)
         exact = (k >= 0) & (k <= _DECIMALS) & ~np.signbit(values)
     k = np.where(exact, k, 0).astype(np.int64)
     exact &= _SCORE_VALUES[k] == values
-    out = _SCORE_TEXTS[k].tolist()
+    return k, exact
+
+
+def _float_texts(values: np.ndarray) -> list[str]:
+    """``float.__repr__`` of every value: looked up for the rounded scores in [0, 1] (exactly
+    k / 10**4), computed for any other."""
+    k, exact = _score_keys(values)
+    out = _score_texts()[k].tolist()
     for i in np.flatnonzero(~exact).tolist():
         out[i] = float.__repr__(float(values[i]))
     return out
@@ -193,8 +205,58 @@ def pair_lines(pairs: Sequence[Pair]) -> Iterator[str]:
         return
     ids = [_json_str(i) for i in pairs.ids]
     relations = {r: _json_str(r) for r in set(pairs.relation.tolist())}
+    fast = _FastLines(pairs, ids, relations)
     for lo in range(0, len(pairs), PAIR_BLOCK):
-        yield from _table_lines(pairs, lo, min(lo + PAIR_BLOCK, len(pairs)), ids, relations)
+        hi = min(lo + PAIR_BLOCK, len(pairs))
+        block = fast.block(lo, hi)
+        if block is None:  # a score outside the table of rounded ones: written field by field
+            yield from _table_lines(pairs, lo, hi, ids, relations)
+        else:
+            yield from block
+
+
+class _FastLines:
+    """The compiled writer of a table's lines (:func:`retold.io._lines.pair_block`), for
+    blocks whose every score is a rounded one (k / 10**4 in [0, 1]): the same text as
+    :func:`_table_lines`."""
+
+    def __init__(self, pairs: PairTable, ids: list[str], relations: dict[str, str]) -> None:
+        self.pairs = pairs
+        self.ids = [i.encode("utf-8", "surrogatepass") for i in ids]
+        names = sorted(relations)
+        self.relation_of = {r: k for k, r in enumerate(names)}
+        self.relations = [relations[r].encode("utf-8", "surrogatepass") for r in names]
+        self.scores = [t.encode("ascii") for t in _score_texts().tolist()]
+        self.aligned = pairs.passage_offsets is not None and pairs.spans is not None and pairs.scores is not None
+
+    def block(self, lo: int, hi: int) -> list[str] | None:
+        """The lines of pairs ``lo:hi``, or None when a score is not a rounded one."""
+        pairs = self.pairs
+        columns = np.stack([c[lo:hi] for c in (pairs.jaccard, pairs.containment_a, pairs.containment_b,
+                                                pairs.coverage_a, pairs.coverage_b)], axis=1)
+        keys, exact = _score_keys(columns)
+        if not exact.all():
+            return None
+        offsets = np.zeros(hi - lo + 1, dtype=np.int64)
+        spans = np.zeros((0, 4), dtype=np.int64)
+        passage_keys = np.zeros(0, dtype=np.int64)
+        if self.aligned:
+            assert pairs.passage_offsets is not None and pairs.spans is not None and pairs.scores is not None
+            p0, p1 = int(pairs.passage_offsets[lo]), int(pairs.passage_offsets[hi])
+            offsets = pairs.passage_offsets[lo : hi + 1] - p0
+            passage_keys, exact_passages = _score_keys(np.asarray(rounded_all(pairs.scores[p0:p1]), dtype=np.float64))
+            if not exact_passages.all():
+                return None
+            spans = pairs.spans[p0:p1]
+        relation = np.fromiter(map(self.relation_of.__getitem__, pairs.relation[lo:hi].tolist()), dtype=np.int64,
+                               count=hi - lo)
+        text = _lines.pair_block(self.ids, np.ascontiguousarray(pairs.a[lo:hi], dtype=np.int64),
+                                 np.ascontiguousarray(pairs.b[lo:hi], dtype=np.int64), np.ascontiguousarray(keys),
+                                 self.relations, relation, np.ascontiguousarray(pairs.shared[lo:hi], dtype=np.int64),
+                                 self.scores, np.ascontiguousarray(offsets, dtype=np.int64),
+                                 np.ascontiguousarray(spans, dtype=np.int64), np.ascontiguousarray(passage_keys),
+                                 self.aligned)
+        return text.decode("utf-8", "surrogatepass").split("\n")[:-1]
 
 
 def _table_lines(pairs: PairTable, lo: int, hi: int, ids: list[str], relations: dict[str, str]) -> Iterator[str]:
