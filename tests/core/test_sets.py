@@ -371,19 +371,6 @@ def test_breadth_first_numbers_refuse_a_neighbour_outside_the_nodes() -> None:
         _sets.breadth_first_numbers(np.array([0, 1], dtype=np.int64), np.array([3], dtype=np.int64))
 
 
-@given(st.lists(st.lists(st.integers(0, 2**64 - 1) | st.integers(0, 3), max_size=12), max_size=8))
-def test_sort_segments_sort_each_segment_alone(segments) -> None:
-    values = np.array([v for s in segments for v in s], dtype=np.uint64)
-    offsets = np.zeros(len(segments) + 1, dtype=np.int64)
-    np.cumsum([len(s) for s in segments], out=offsets[1:])
-    _sets.sort_segments(values, offsets)
-    assert values.tolist() == [v for s in segments for v in sorted(s)]
-
-
-def test_sort_segments_refuse_offsets_past_the_end() -> None:
-    with pytest.raises(IndexError, match="segment 0 outside"):
-        _sets.sort_segments(np.zeros(2, dtype=np.uint64), np.array([0, 3], dtype=np.int64))
-
 
 @given(st.integers(1, 6).flatmap(lambda n: st.tuples(
     st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=30),

@@ -839,21 +839,6 @@ def breadth_first_numbers(const int64_t[::1] starts, const int64_t[::1] neighbou
     return number_arr
 
 
-def sort_segments(uint64_t[::1] values, const int64_t[::1] offsets):
-    """Sort each segment ``values[offsets[i]:offsets[i+1]]`` in place (offsets ascending,
-    within the array): one compiled loop instead of one NumPy call per segment."""
-    cdef Py_ssize_t ns = offsets.shape[0] - 1, i
-    for i in range(ns):
-        if offsets[i] < 0 or offsets[i] > offsets[i + 1] or offsets[i + 1] > values.shape[0]:
-            raise IndexError(f"segment {i} outside the values")
-    if values.shape[0] == 0:
-        return
-    with nogil:
-        for i in range(ns):
-            if offsets[i + 1] - offsets[i] > 1:
-                std_sort(&values[offsets[i]], &values[0] + offsets[i + 1])
-
-
 def chunk_bounds(const int64_t[::1] a, const int64_t[::1] b, const int64_t[::1] weights, int64_t max_pairs,
                  int64_t budget):
     """Cut the pairs (a[i], b[i]) (document numbers in ``[0, len(weights))``), in order, into

@@ -55,7 +55,7 @@ from typing import Sequence
 import numpy as np
 
 from retold.config import MinHashConfig, ShingleConfig
-from retold.core import _align, _sets
+from retold.core import _align
 from retold.core.normalize import JOINERS, tokenize
 from retold.core.hashing import EMPTY, FOLD, MASK, MAXU64, P, P_INT, U64, mix64, round_keys, seed_key, start
 from retold.core.sketch_reference import token_hash_reference
@@ -495,7 +495,8 @@ def _batch_shingle_sets(
     positions = sh.copy()
     off = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(per_doc, out=off[1:])
-    _sets.sort_segments(sh, off)
+    for d in np.flatnonzero(per_doc > 1).tolist():
+        sh[off[d] : off[d + 1]].sort()  # NumPy's vectorised sort: faster than one compiled loop of std::sort
     if len(sh) > 1:
         keep = np.empty(len(sh), dtype=bool)
         keep[0] = True
