@@ -114,3 +114,36 @@ def test_a_scan_keeps_its_sets_on_disk_and_reads_them_back(tmp_path):
         assert [s.tolist() for s in corpus.sets.sets(range(7))] == expected
         whole = occurrences(corpus.sets.hash_range(0, FINE))
         assert whole == sorted((h, i) for i, s in enumerate(expected) for h in s)
+
+
+def test_the_index_spills_its_pair_counts_inside_the_sketch_spill_directory(tmp_path):
+    """Pair counts summed over partitions go to files in the scan's spill directory (which
+    the reaper removes after a kill -9), not beside it; the result is the same as in memory."""
+    from unittest.mock import patch
+
+    from retold.engines.local import candidates
+
+    words = " ".join(f"w{k}" for k in range(40))
+    lines = [f'{{"id": "d{i}", "text": "story {i % 4} {words} family {i % 4} of reprints told again"}}' for i in range(24)]
+    path = tmp_path / "in.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    config = ScanConfig()
+    made: list[str] = []
+    real = candidates.tempfile.TemporaryDirectory
+
+    def spy(*args, **kwargs):
+        made.append(kwargs.get("dir"))
+        return real(*args, **kwargs)
+
+    with SpillDir() as spill:
+        corpus, _, _ = sketch_corpus([path], config, spill, workers=1, problems=[])
+        one = candidates.index_candidates(corpus.sets, config.candidates, config.verify, rank_of=corpus.rank_of)
+        with patch.object(candidates, "ONE_PARTITION_OCCURRENCES", 10), \
+                patch.object(candidates, "PARTITION_OCCURRENCES", 50), \
+                patch.object(candidates, "PIECE_OCCURRENCES", 20), \
+                patch.object(candidates.tempfile, "TemporaryDirectory", spy):
+            several = candidates.index_candidates(corpus.sets, config.candidates, config.verify, workers=2,
+                                                  rank_of=corpus.rank_of)
+        assert made == [spill.path]
+    assert several.keys.tolist() == one.keys.tolist() and len(one.keys) > 0
+    assert several.shared.tolist() == one.shared.tolist()

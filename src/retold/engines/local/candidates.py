@@ -206,7 +206,7 @@ def index_candidates(
     # the pairs below the threshold at once; otherwise the counts are summed first (need 1)
     exact = index_pair_threshold(np.arange(most + 1), verify).astype(np.int64)
     several = len(partitions) > 1
-    with _PairCounts(n, spill=several) as counter:
+    with _PairCounts(n, spill=several, directory=sets.scratch) as counter:
         for boiler, occ_index, occ_docs, part_stats in fork_map(
                 _index_partition, enumerate(partitions), workers if several else 1, sets=sets, ranks=ranks,
                 max_df=config.max_df, counter=counter, lengths=lengths, exact=exact, several=several):
@@ -315,11 +315,12 @@ class _PairCounts:
     from the second addition on, so summing the counts never needs all pairs in memory at
     once."""
 
-    def __init__(self, n: int, spill: bool) -> None:
+    def __init__(self, n: int, spill: bool, directory: str | None = None) -> None:
         self.n = max(n, 1)
         self.spill = spill
+        self.directory = directory  # where the spill files go (default: the system's temporary directory)
         # made here when spilling: the workers that add must share it
-        self.tmp = tempfile.TemporaryDirectory(prefix="retold-pairs-") if spill else None
+        self.tmp = tempfile.TemporaryDirectory(prefix="retold-pairs-", dir=directory) if spill else None
         self.memory: list[tuple[np.ndarray, np.ndarray]] = []
         # first key of each bucket: bucket j holds a in [j*n/B, (j+1)*n/B)
         firsts = -(-np.arange(PAIR_BUCKETS + 1, dtype=np.int64) * self.n // PAIR_BUCKETS)
@@ -347,7 +348,7 @@ class _PairCounts:
             self.memory.append((keys, counts))
             return
         if self.tmp is None:
-            self.tmp = tempfile.TemporaryDirectory(prefix="retold-pairs-")
+            self.tmp = tempfile.TemporaryDirectory(prefix="retold-pairs-", dir=self.directory)
         if self.memory:
             self._spill(*self.memory.pop(), "memory")
         self._spill(keys, counts, tag)

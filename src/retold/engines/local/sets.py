@@ -43,6 +43,12 @@ class ShingleSets(Protocol):
     #: int64, n + 1: set s has ``offsets[s + 1] - offsets[s]`` shingles
     offsets: np.ndarray
 
+    @property
+    def scratch(self) -> str | None:
+        """A directory for the temporary files of the stages that read these sets (removed
+        with it, after a ``kill -9`` too), or None for the system's temporary directory."""
+        ...
+
     def counts(self) -> np.ndarray:
         """int64 (:data:`FINE`): the occurrences in each fine partition, to plan the index's
         reads (:class:`SpilledSets` also counts the documents dropped as repeated ids)."""
@@ -93,6 +99,10 @@ class ArraySets:
 
     def sets(self, slots: Sequence[int]) -> list[np.ndarray]:
         return [self.shingles[self.offsets[s] : self.offsets[s + 1]] for s in slots]
+
+    @property
+    def scratch(self) -> str | None:
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,4 +172,9 @@ class SpilledSets:
 
     def sets(self, slots: Sequence[int]) -> list[np.ndarray]:
         return self.by_doc.arrays(slots)
+
+    @property
+    def scratch(self) -> str | None:
+        """The sketch's spill directory."""
+        return self.by_doc.spill.path
 
