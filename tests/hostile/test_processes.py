@@ -47,17 +47,29 @@ SAFETY = 60.0  # seconds: only for a process that hangs
 CONSOLE_EVERY = 10  # one kill run in ten is the console script itself (start-up included)
 
 
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory, prose: list[str]) -> tuple[Path, list[str]]:
-    """600 documents of real prose in families of three (one original, two light rewrites),
-    so every stage has work: a few seconds of scan on two workers."""
-    path = tmp_path_factory.mktemp("input") / "docs.jsonl"
-    ids = [f"doc-{i:04d}" for i in range(DOCS)]
+def _families(path: Path, prose: list[str], docs: int) -> tuple[Path, list[str]]:
+    """``docs`` documents of real prose in families of three (one original, two light
+    rewrites) written to ``path``: (path, ids)."""
+    ids = [f"doc-{i:04d}" for i in range(docs)]
     with path.open("w", encoding="utf-8") as fh:
         for i, doc_id in enumerate(ids):
             text = make_doc(prose, (i // 3) * 7, 200)
             fh.write(json.dumps({"id": doc_id, "text": edit_words(text, 0.05, i) if i % 3 else text}) + "\n")
     return path, ids
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory, prose: list[str]) -> tuple[Path, list[str]]:
+    """600 documents, so every stage has work: about half a second of scan on two workers
+    (kills land anywhere in it, start-up included)."""
+    return _families(tmp_path_factory.mktemp("input") / "docs.jsonl", prose, DOCS)
+
+
+@pytest.fixture(scope="module")
+def long_corpus(tmp_path_factory: pytest.TempPathFactory, prose: list[str]) -> tuple[Path, list[str]]:
+    """Ten times as many: a run still working well after its first worker starts, so a
+    signal sent then lands in the middle of it, not in the interpreter's exit."""
+    return _families(tmp_path_factory.mktemp("input") / "docs.jsonl", prose, 10 * DOCS)
 
 
 def _command(kind: str, source: Path, work: Path) -> list[str]:
@@ -296,8 +308,8 @@ def test_kill_9_leaves_no_worker_no_spill_folder_and_a_committed_index(tmp_path,
 
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", ["scan", "index add"])
-def test_sigterm_cleans_up_and_exits_143(tmp_path, corpus, kind):
-    source, ids = corpus
+def test_sigterm_cleans_up_and_exits_143(tmp_path, long_corpus, kind):
+    source, ids = long_corpus
     tmpdir = tmp_path / "tmp"
     run = _start(_command(kind, source, tmp_path), tmpdir)[0]
     _wait_for_workers(run)
@@ -312,9 +324,9 @@ def test_sigterm_cleans_up_and_exits_143(tmp_path, corpus, kind):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", ["scan", "index add"])
-def test_ctrl_c_prints_one_line_and_exits_130(tmp_path, corpus, kind):
+def test_ctrl_c_prints_one_line_and_exits_130(tmp_path, long_corpus, kind):
     """SIGINT to the whole process group, as a terminal sends it: workers included."""
-    source, ids = corpus
+    source, ids = long_corpus
     tmpdir = tmp_path / "tmp"
     run = _start(_command(kind, source, tmp_path), tmpdir, session=True)[0]
     _wait_for_workers(run)
