@@ -83,6 +83,21 @@ def isin_sorted(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
     return sorted_set[pos] == values
 
 
+def laid_end_to_end(parts: list[np.ndarray], dtype: type) -> tuple[np.ndarray, np.ndarray]:
+    """Arrays laid end to end (``dtype``, contiguous) and their offsets (int64, len + 1)."""
+    offsets = np.zeros(len(parts) + 1, dtype=np.int64)
+    np.cumsum([len(p) for p in parts], out=offsets[1:])
+    flat = np.concatenate(parts).astype(dtype, copy=False) if parts else np.empty(0, dtype)
+    return np.ascontiguousarray(flat), offsets
+
+
+def starts_of(sizes: np.ndarray) -> np.ndarray:
+    """Where each of consecutive groups of ``sizes`` starts (int64: the exclusive prefix sum)."""
+    starts = np.zeros(len(sizes), dtype=np.int64)
+    np.cumsum(sizes[:-1], out=starts[1:])
+    return starts
+
+
 def segment_members(members: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
     """The members (int32) of the given groups, concatenated (one copy per group, compiled)."""
     return _sets.gather_segments(np.ascontiguousarray(members, dtype=np.int32),

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from retold.core import _sets
-from retold.core.arrays import unique_sorted
+from retold.core.arrays import laid_end_to_end, unique_sorted
 
 
 def _covered_words(windows: np.ndarray, size: int) -> int:
@@ -88,14 +88,6 @@ def coverage_by(doc: Words, other: np.ndarray) -> float:
     return found / doc.own_words if use_own else found / doc.words
 
 
-def _flat(parts: list[np.ndarray], dtype: type) -> tuple[np.ndarray, np.ndarray]:
-    """Arrays laid end to end (``dtype``) and their offsets."""
-    offsets = np.zeros(len(parts) + 1, dtype=np.int64)
-    np.cumsum([len(p) for p in parts], out=offsets[1:])
-    flat = np.concatenate(parts).astype(dtype, copy=False) if parts else np.empty(0, dtype)
-    return np.ascontiguousarray(flat), offsets
-
-
 @dataclass(frozen=True, slots=True)
 class Windows:
     """What word coverage needs of many documents, laid end to end for the compiled kernel
@@ -120,8 +112,8 @@ def windows_of(positions: Sequence[np.ndarray], sets: Sequence[np.ndarray], boil
     """:class:`Windows` of documents given their shingle ``positions`` (hashes in text
     order) and their sorted shingle ``sets`` (the distinct positions), in one compiled pass
     (what :func:`words_of` does for one). ValueError if a set lacks one of its positions."""
-    flat, offsets = _flat(list(positions), np.uint64)
-    set_flat, set_offsets = _flat(list(sets), np.uint64)
+    flat, offsets = laid_end_to_end(list(positions), np.uint64)
+    set_flat, set_offsets = laid_end_to_end(list(sets), np.uint64)
     sorted_positions, order, own, own_words = _sets.sorted_windows_batch(
         flat, offsets, set_flat, set_offsets, np.ascontiguousarray(boilerplate, dtype=np.uint64), size)
     return Windows(sorted_positions, order, own, offsets, own_words, set_flat, set_offsets, size)

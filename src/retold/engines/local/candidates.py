@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from retold.core import _sets
-from retold.core.arrays import segment_members, sort_in_place, unique_sorted
+from retold.core.arrays import segment_members, sort_in_place, starts_of, unique_sorted
 from retold.config import CandidateConfig, MinHashConfig, VerifyConfig
 from retold.engines.local.parallel import SHARED, fork_map, release_free_memory
 from retold.engines.local.sets import ShingleSets
@@ -146,16 +146,15 @@ class _Lists:
 
     def merge(self, dedupe: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The lists end to end, each held once if ``dedupe``: (members, starts, sizes, weights)."""
+        fresh = self.total > self.merged  # lists added since the last merge (else they are distinct already)
         members, sizes, weights = (_concat(self.members, np.int32), _concat(self.sizes, np.int64),
                                    _concat(self.weights, np.int64))
-        starts = np.zeros(len(sizes), dtype=np.int64)
-        np.cumsum(sizes[:-1], out=starts[1:])
-        if dedupe:
+        starts = starts_of(sizes)
+        if dedupe and fresh:
             reps, weights = _sets.distinct_groups(members, starts, sizes, weights)
             if len(reps) < len(sizes):
                 members, sizes = segment_members(members, starts[reps], sizes[reps]), sizes[reps]
-                starts = np.zeros(len(sizes), dtype=np.int64)
-                np.cumsum(sizes[:-1], out=starts[1:])
+                starts = starts_of(sizes)
         self.members, self.sizes, self.weights = [members], [sizes], [weights]
         self.total = self.merged = len(members)
         return members, starts, sizes, weights

@@ -18,7 +18,7 @@ import numpy as np
 from retold.config import AlignConfig, ScanConfig
 from retold.core.align import Prepared, Row, align_rows_many, prepare_many
 from retold.core import _sets
-from retold.core.arrays import within
+from retold.core.arrays import laid_end_to_end, within
 from retold.core.coverage import windows_coverages, windows_of
 from retold.core.verify import NO_RELATION, Scores, classify, intersections, needs_words, pairs_from_scores, score_pairs
 from retold.engines.local.candidates import Candidates, find_candidates
@@ -308,9 +308,7 @@ def _score_chunk(bounds: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     lo, hi = bounds
     a = SHARED["a"][lo:hi]
     ranks, local, sets = _chunk_sets(a, SHARED["b"][lo:hi])
-    offsets = np.zeros(len(sets) + 1, dtype=np.int64)
-    np.cumsum([len(s) for s in sets], out=offsets[1:])
-    flat = np.concatenate(sets) if sets else np.empty(0, np.uint64)
+    flat, offsets = laid_end_to_end(sets, np.uint64)
     sc = score_pairs(local[: len(a)], local[len(a) :], flat, offsets, SHARED["boilerplate"], SHARED["own"][ranks])
     return sc.intersection, sc.shared
 

@@ -155,7 +155,6 @@ class SpilledSets:
         local = np.empty(max(sizes, default=0), dtype=np.uint16)
         spill = self.by_doc.spill
         at = 0
-        dropped = False
         for block, slots, size in zip(self.blocks, self.slots, sizes):
             if not size:
                 continue
@@ -163,10 +162,9 @@ class SpilledSets:
             spill.read_into(block.file, block.start + 8 * first, hashes[at : at + size])
             spill.read_into(block.file, block.start + 8 * block.m + 2 * first, local[:size])
             np.take(slots, local[:size], out=docs[at : at + size])
-            dropped = dropped or bool((slots < 0).any())
             at += size
-        if dropped:
-            keep = docs >= 0
+        keep = docs >= 0  # -1: a document dropped as a repeated id
+        if not keep.all():
             return hashes[keep], docs[keep]
         return hashes, docs
 

@@ -160,7 +160,7 @@ class SpillDir:
 
     def read_into(self, name: str, start: int, out: np.ndarray) -> None:
         """Fill ``out`` with the bytes of file ``name`` from ``start`` (no intermediate copy)."""
-        fd = _open_once(_READERS, os.path.join(self.path, name), os.O_RDONLY)
+        fd = self.reader(name)
         view = memoryview(out).cast("B")
         while view:
             got = os.preadv(fd, [view], start)
