@@ -150,131 +150,191 @@ def covered_words(const uint8_t[::1] windows, int64_t size):
     return covered_marks(&windows[0], NULL, windows.shape[0], size)
 
 
-cdef int64_t covered_count(const uint64_t* sp, const int64_t* order, Py_ssize_t n, const uint8_t* ow,
-                           const uint64_t* ot, Py_ssize_t m, int64_t size, bint* failed) noexcept nogil:
-    """Words of a document covered by a window found in ``ot[:m]`` (sorted) and own (unless
-    ``ow`` is NULL): its windows' hashes sorted ``sp[:n]``, their text positions ``order``,
-    ``ow`` one flag per window in text order. Sets ``failed`` when out of memory."""
-    cdef Py_ssize_t k = 0, j = 0, c = 0, cap, i
-    cdef uint8_t* marks
-    cdef int64_t* at
-    cdef int64_t* grown
-    cdef int64_t total = 0, last, d
-    cdef uint64_t x
-    if n == 0 or m == 0:
-        return 0
-    if n <= SPARSE_RATIO * m:
-        # mark the windows found (walking the document's hashes in order), then scan them
-        marks = <uint8_t*>calloc(n, 1)
-        if marks == NULL:
-            failed[0] = True
-            return 0
-        if m > GALLOP_RATIO * n:
-            for k in range(n):
-                j = gallop(ot, j, m, sp[k])
-                if j == m:
-                    break
-                if ot[j] == sp[k]:
-                    marks[order[k]] = 1
+cdef inline int directory_bits(Py_ssize_t m) noexcept nogil:
+    """The bits of a directory of m sorted hashes: the least (at least 1) with 2**bits >= m."""
+    cdef int bits = 1
+    while (<Py_ssize_t>1 << bits) < m:
+        bits += 1
+    return bits
+
+
+cdef void fill_directory(const uint64_t* v, Py_ssize_t m, int bits, int64_t* directory) noexcept nogil:
+    """directory[b] for b in [0, 2**bits]: the first k with v[k]'s top ``bits`` bits >= b (v
+    sorted), by counting each bucket's values. Uniform hashes put about m / 2**bits values in
+    each bucket."""
+    cdef Py_ssize_t k, nb = <Py_ssize_t>1 << bits
+    cdef int shift = 64 - bits
+    memset(directory, 0, (nb + 1) * sizeof(int64_t))
+    for k in range(m):
+        directory[(v[k] >> shift) + 1] += 1
+    for k in range(nb):
+        directory[k + 1] += directory[k]
+
+
+cdef inline Py_ssize_t find_sorted(const uint64_t* v, const int64_t* directory, int bits, uint64_t x) noexcept nogil:
+    """The k with v[k] == x (-1 if none), through ``v``'s directory (:func:`fill_directory`):
+    a binary search within x's bucket, which holds about one value."""
+    cdef Py_ssize_t b = <Py_ssize_t>(x >> (64 - bits)), left = directory[b], right = directory[b + 1], mid
+    if left == right:
+        return -1
+    while right - left > 1:
+        mid = (left + right) >> 1
+        if v[mid] <= x:
+            left = mid
         else:
-            for k in range(n):
-                j = step_to(ot, j, m, sp[k])
-                if j == m:
-                    break
-                if ot[j] == sp[k]:
-                    marks[order[k]] = 1
-        total = covered_marks(marks, ow, n, size)
-        free(marks)
-        return total
-    # the document is much longer: find each value of other in it, collect and sort the windows
-    cap = 2 * m + 16
-    at = <int64_t*>malloc(cap * sizeof(int64_t))
-    if at == NULL:
-        failed[0] = True
-        return 0
-    for i in range(m):
-        x = ot[i]
-        k = gallop(sp, k, n, x)
-        if k == n:
-            break
-        while k < n and sp[k] == x:
-            if ow == NULL or ow[order[k]]:
-                if c == cap:
-                    grown = <int64_t*>realloc(at, 2 * cap * sizeof(int64_t))
-                    if grown == NULL:
-                        free(at)
-                        failed[0] = True
-                        return 0
-                    at = grown
-                    cap *= 2
-                at[c] = order[k]
+            right = mid
+    return left if v[left] == x else -1
+
+
+cdef Py_ssize_t matches(const uint64_t* a, Py_ssize_t na, const uint64_t* b, Py_ssize_t nb, int64_t* ia,
+                        int64_t* ib) noexcept nogil:
+    """The positions (ia[t], ib[t]) of the values a and b (sorted, unique) share, in order;
+    returns how many. Gallops on the longer side when the sizes differ by GALLOP_RATIO."""
+    cdef Py_ssize_t i = 0, j = 0, c = 0
+    cdef uint64_t x, y
+    if nb > GALLOP_RATIO * na:
+        for i in range(na):
+            j = gallop(b, j, nb, a[i])
+            if j == nb:
+                break
+            if b[j] == a[i]:
+                ia[c] = i
+                ib[c] = j
                 c += 1
-            k += 1
-    std_sort(at, at + c)
-    last = -1
-    for i in range(c):
-        if last >= 0:
-            d = at[i] - last
-            total += d if d < size else size
-        last = at[i]
-    if c:
-        total += size
-    free(at)
-    return total
+    elif na > GALLOP_RATIO * nb:
+        for j in range(nb):
+            i = gallop(a, i, na, b[j])
+            if i == na:
+                break
+            if a[i] == b[j]:
+                ia[c] = i
+                ib[c] = j
+                c += 1
+    else:
+        while i < na and j < nb:
+            x = a[i]
+            y = b[j]
+            if x == y:
+                ia[c] = i
+                ib[c] = j
+                c += 1
+            i += x <= y
+            j += y <= x
+    return c
 
 
-def covered_by(const uint64_t[::1] sorted_positions, const int64_t[::1] order, const uint8_t[::1] own,
-               bint use_own, const uint64_t[::1] other, int64_t size):
-    """Words of a document covered by a window found in ``other`` (sorted) and own (if
-    ``use_own``): the windows' hashes sorted (``sorted_positions``, their text positions
-    ``order``), ``own`` one flag per window in text order."""
-    cdef Py_ssize_t n = sorted_positions.shape[0], m = other.shape[0]
-    cdef int64_t total
-    cdef bint failed = False
-    if n == 0 or m == 0:
+cdef int64_t covered_groups(const int64_t* matched, Py_ssize_t c, const int64_t* ends, const int64_t* order,
+                            Py_ssize_t n, const uint8_t* ow, int64_t size, uint8_t* marks, int64_t* at) noexcept nogil:
+    """Words of a document covered by the windows of its set entries ``matched[:c]`` that are
+    own (unless ``ow`` is NULL). Set entry k's windows are ``order[ends[k-1]:ends[k]]`` (from 0
+    for k = 0), ``ow`` one flag per window in text order, ``n`` windows. ``marks`` (n bytes,
+    zero, left zero) and ``at`` (n entries) are scratch: few matches in a long document are
+    collected and sorted instead of marking and scanning all its windows."""
+    cdef Py_ssize_t t, w, k, cnt = 0
+    cdef int64_t total = 0, last = -1, d, x
+    if c == 0:
         return 0
-    with nogil:
-        total = covered_count(&sorted_positions[0], &order[0], n, &own[0] if use_own else NULL, &other[0], m, size,
-                              &failed)
-    if failed:
+    if n <= SPARSE_RATIO * c:
+        for t in range(c):
+            k = matched[t]
+            for w in range(ends[k - 1] if k else 0, ends[k]):
+                marks[order[w]] = 1
+        total = covered_marks(marks, ow, n, size)
+        memset(marks, 0, n)
+        return total
+    for t in range(c):
+        k = matched[t]
+        for w in range(ends[k - 1] if k else 0, ends[k]):
+            x = order[w]
+            if ow == NULL or ow[x]:
+                at[cnt] = x
+                cnt += 1
+    std_sort(at, at + cnt)
+    for t in range(cnt):
+        if last >= 0:
+            d = at[t] - last
+            total += d if d < size else size
+        last = at[t]
+    return total + size if cnt else 0
+
+
+def covered_by(const int64_t[::1] order, const uint8_t[::1] own, bint use_own, const int64_t[::1] ends,
+               const uint64_t[::1] shingles, const uint64_t[::1] other, int64_t size):
+    """Words of a document covered by a window found in ``other`` (sorted) and own (if
+    ``use_own``): its sorted set ``shingles``, set entry k's windows ``order[ends[k-1]:ends[k]]``
+    (text positions), ``own`` one flag per window in text order."""
+    cdef Py_ssize_t n = order.shape[0], m = shingles.shape[0], mo = other.shape[0], c
+    cdef int64_t total = 0
+    if n == 0 or m == 0 or mo == 0:
+        return 0
+    cdef int64_t* ia = <int64_t*>malloc(min(m, mo) * sizeof(int64_t))
+    cdef int64_t* ib = <int64_t*>malloc(min(m, mo) * sizeof(int64_t))
+    cdef int64_t* at = <int64_t*>malloc(n * sizeof(int64_t))
+    cdef uint8_t* marks = <uint8_t*>calloc(n, 1)
+    if ia != NULL and ib != NULL and at != NULL and marks != NULL:
+        with nogil:
+            c = matches(&shingles[0], m, &other[0], mo, ia, ib)
+            total = covered_groups(ia, c, &ends[0], &order[0], n, &own[0] if use_own else NULL, size, marks, at)
+    free(ia)
+    free(ib)
+    free(at)
+    free(marks)
+    if marks == NULL or at == NULL or ia == NULL or ib == NULL:
         raise MemoryError()
     return total
 
 
-def covered_pairs(const int64_t[::1] xa, const int64_t[::1] xb, const uint64_t[::1] sorted_positions,
-                  const int64_t[::1] order, const uint8_t[::1] own, const int64_t[::1] window_offsets,
-                  const uint8_t[::1] use_own, const uint64_t[::1] sets, const int64_t[::1] set_offsets, int64_t size):
+def covered_pairs(const int64_t[::1] xa, const int64_t[::1] xb, const int64_t[::1] order, const uint8_t[::1] own,
+                  const int64_t[::1] window_offsets, const uint8_t[::1] use_own, const int64_t[::1] ends,
+                  const uint64_t[::1] sets, const int64_t[::1] set_offsets, int64_t size):
     """:func:`covered_by` both ways for the document pairs (xa[i], xb[i]) in one call: (found_a,
-    found_b) int64. Document d's windows are ``[window_offsets[d], window_offsets[d+1])`` of
-    ``sorted_positions``/``order``/``own`` (order: positions within the document), its sorted
-    set ``sets[set_offsets[d]:set_offsets[d+1]]``. The caller checks the indices."""
-    cdef Py_ssize_t n = xa.shape[0], i
-    cdef int64_t x, y
-    cdef bint failed = False
+    found_b) int64. The two sides share one intersection of their sets. Document d's windows
+    are ``[window_offsets[d], window_offsets[d+1])`` of ``order``/``own`` (order: positions
+    within the document, grouped by set entry), its sorted set ``sets[set_offsets[d]:set_offsets[d+1]]``
+    with ``ends`` (the end of each entry's group in its document's ``order``). The caller
+    checks the indices."""
+    cdef Py_ssize_t n = xa.shape[0], nd = window_offsets.shape[0] - 1, i, d, c, big_n = 1, big_m = 1
+    cdef int64_t x, y, wx, wy, sx, sy
     found_a = np.zeros(n, dtype=np.int64)
     found_b = np.zeros(n, dtype=np.int64)
     cdef int64_t[::1] fa = found_a
     cdef int64_t[::1] fb = found_b
-    if n == 0 or sorted_positions.shape[0] == 0 or sets.shape[0] == 0:
+    if n == 0 or order.shape[0] == 0 or sets.shape[0] == 0:
         return found_a, found_b
-    cdef const uint64_t* sp = &sorted_positions[0]
+    for d in range(nd):
+        big_n = max(big_n, window_offsets[d + 1] - window_offsets[d])
+        big_m = max(big_m, set_offsets[d + 1] - set_offsets[d])
+    cdef int64_t* ia = <int64_t*>malloc(big_m * sizeof(int64_t))
+    cdef int64_t* ib = <int64_t*>malloc(big_m * sizeof(int64_t))
+    cdef int64_t* at = <int64_t*>malloc(big_n * sizeof(int64_t))
+    cdef uint8_t* marks = <uint8_t*>calloc(big_n, 1)
+    if ia == NULL or ib == NULL or at == NULL or marks == NULL:
+        free(ia)
+        free(ib)
+        free(at)
+        free(marks)
+        raise MemoryError()
     cdef const int64_t* od = &order[0]
     cdef const uint8_t* ow = &own[0]
+    cdef const int64_t* en = &ends[0]
     cdef const uint64_t* st = &sets[0]
     with nogil:
         for i in range(n):
             x = xa[i]
             y = xb[i]
-            fa[i] = covered_count(sp + window_offsets[x], od + window_offsets[x], window_offsets[x + 1] - window_offsets[x],
-                                  ow + window_offsets[x] if use_own[x] else NULL, st + set_offsets[y],
-                                  set_offsets[y + 1] - set_offsets[y], size, &failed)
-            fb[i] = covered_count(sp + window_offsets[y], od + window_offsets[y], window_offsets[y + 1] - window_offsets[y],
-                                  ow + window_offsets[y] if use_own[y] else NULL, st + set_offsets[x],
-                                  set_offsets[x + 1] - set_offsets[x], size, &failed)
-            if failed:
-                break
-    if failed:
-        raise MemoryError()
+            wx = window_offsets[x]
+            wy = window_offsets[y]
+            sx = set_offsets[x]
+            sy = set_offsets[y]
+            c = matches(st + sx, set_offsets[x + 1] - sx, st + sy, set_offsets[y + 1] - sy, ia, ib)
+            fa[i] = covered_groups(ia, c, en + sx, od + wx, window_offsets[x + 1] - wx,
+                                   ow + wx if use_own[x] else NULL, size, marks, at)
+            fb[i] = covered_groups(ib, c, en + sy, od + wy, window_offsets[y + 1] - wy,
+                                   ow + wy if use_own[y] else NULL, size, marks, at)
+    free(ia)
+    free(ib)
+    free(at)
+    free(marks)
     return found_a, found_b
 
 
@@ -498,89 +558,95 @@ def run_starts(const uint64_t[::1] values, int shift):
 def sorted_windows_batch(const uint64_t[::1] positions, const int64_t[::1] offsets, const uint64_t[::1] sets,
                          const int64_t[::1] set_offsets, const uint64_t[::1] boilerplate, int64_t size):
     """For each document d (windows ``positions[offsets[d]:offsets[d+1]]``, hashes in text
-    order, every one of them in its sorted set ``sets[set_offsets[d]:set_offsets[d+1]]``):
-    its hashes sorted, the window of each (ties by window), whether each window (in text
-    order) is not boilerplate, and the words its own windows cover; as flat arrays (sorted
-    uint64, order int64 (window within the document), own uint8) and own words int64 per
-    document. The batch form of :func:`retold.core.coverage.words_of`: each window finds
-    its hash in the set by binary search and a counting sort over the set orders them,
-    cheaper than sorting the windows. Raises ValueError if a window is not in its set."""
+    order, every one of them in its sorted set ``sets[set_offsets[d]:set_offsets[d+1]]``): its
+    windows grouped by set entry (in text order within a group), the end of each entry's group,
+    whether each window (in text order) is not boilerplate, and the words its own windows
+    cover; as flat arrays (order int64: window within the document; ends int64 per set entry,
+    within the document; own uint8) and own words int64 per document. The batch form of
+    :func:`retold.core.coverage.words_of`.
+
+    Each window finds its hash in the set through a directory of the set by its top bits
+    (the hashes are uniform, so a bucket holds about one entry; a binary search within the
+    bucket bounds the worst case), then a counting sort groups the windows.
+    Raises ValueError if a window is not in its set."""
     cdef Py_ssize_t nd = offsets.shape[0] - 1, d, k, n, lo, slo, m, j, nbp = boilerplate.shape[0]
-    cdef Py_ssize_t total = positions.shape[0], big = 0, left, right, mid
-    cdef uint64_t x
+    cdef Py_ssize_t total = positions.shape[0], big = 0
+    cdef int bits, bp_bits = directory_bits(nbp) + 2
     cdef bint missing = False
-    sorted_arr = np.empty(total, dtype=np.uint64)
     order_arr = np.empty(total, dtype=np.int64)
+    ends_arr = np.empty(sets.shape[0], dtype=np.int64)
     own_arr = np.zeros(total, dtype=np.uint8)
     own_words_arr = np.zeros(nd if nd > 0 else 0, dtype=np.int64)
     if total == 0:
-        return sorted_arr, order_arr, own_arr, own_words_arr
-    cdef uint64_t[::1] srt = sorted_arr
+        ends_arr[:] = 0
+        return order_arr, ends_arr, own_arr, own_words_arr
     cdef int64_t[::1] order = order_arr
+    cdef int64_t[::1] ends = ends_arr
     cdef uint8_t[::1] own = own_arr
     cdef int64_t[::1] own_words = own_words_arr
     for d in range(nd):
         if set_offsets[d + 1] - set_offsets[d] > big:
             big = set_offsets[d + 1] - set_offsets[d]
-    cdef int64_t* idx = <int64_t*>malloc(total * sizeof(int64_t))
+    cdef int32_t* idx = <int32_t*>malloc(total * sizeof(int32_t))
     cdef int64_t* count = <int64_t*>malloc((big + 1) * sizeof(int64_t))
     cdef uint8_t* set_own = <uint8_t*>malloc(big + 1)
-    if idx == NULL or count == NULL or set_own == NULL:
+    cdef int64_t* directory = <int64_t*>malloc((2 * big + 3) * sizeof(int64_t))
+    cdef int64_t* bp_directory = <int64_t*>malloc(((<Py_ssize_t>1 << bp_bits) + 1) * sizeof(int64_t))
+    if idx == NULL or count == NULL or set_own == NULL or directory == NULL or bp_directory == NULL:
         free(idx)
         free(count)
         free(set_own)
+        free(directory)
+        free(bp_directory)
         raise MemoryError()
     with nogil:
+        if nbp:
+            fill_directory(&boilerplate[0], nbp, bp_bits, bp_directory)
         for d in range(nd):
             lo = offsets[d]
             n = offsets[d + 1] - lo
             slo = set_offsets[d]
             m = set_offsets[d + 1] - slo
             if n <= 0:
+                for k in range(m):
+                    ends[slo + k] = 0
                 continue
             if m == 0:
                 missing = True
                 break
-            j = 0
             for k in range(m):
                 count[k] = 0
-                if nbp:
-                    j = gallop(&boilerplate[0], j, nbp, sets[slo + k])
-                set_own[k] = not (j < nbp and boilerplate[j] == sets[slo + k])
+                set_own[k] = nbp == 0 or find_sorted(&boilerplate[0], bp_directory, bp_bits, sets[slo + k]) < 0
+            bits = directory_bits(m)
+            fill_directory(&sets[slo], m, bits, directory)
             for k in range(n):
-                x = positions[lo + k]
-                left = 0
-                right = m
-                while right - left > 1:
-                    mid = (left + right) >> 1
-                    if sets[slo + mid] <= x:
-                        left = mid
-                    else:
-                        right = mid
-                if sets[slo + left] != x:
+                j = find_sorted(&sets[slo], directory, bits, positions[lo + k])
+                if j < 0:
                     missing = True
                     break
-                idx[lo + k] = left
-                count[left] += 1
-                own[lo + k] = set_own[left]
+                idx[lo + k] = <int32_t>j
+                count[j] += 1
+                own[lo + k] = set_own[j]
             if missing:
                 break
             j = 0
             for k in range(m):
                 j += count[k]
                 count[k] = j - count[k]
+                ends[slo + k] = j
             for k in range(n):
                 j = count[idx[lo + k]]
                 count[idx[lo + k]] += 1
-                srt[lo + j] = positions[lo + k]
                 order[lo + j] = k
             own_words[d] = covered_marks(&own[lo], NULL, n, size)
     free(idx)
     free(count)
     free(set_own)
+    free(directory)
+    free(bp_directory)
     if missing:
         raise ValueError("a window's hash is not in its document's shingle set")
-    return sorted_arr, order_arr, own_arr, own_words_arr
+    return order_arr, ends_arr, own_arr, own_words_arr
 
 
 def merge_sum(const uint64_t[::1] keys, const uint32_t[::1] counts, const int64_t[::1] runs):

@@ -38,25 +38,24 @@ class Words:
     shingles: np.ndarray  # the sorted set of them
     own: np.ndarray  # bool per window: not boilerplate
     own_words: int  # words in at least one own window (0: the document is all boilerplate)
+    size: int = 5
+    #: for the compiled kernel (:func:`retold.core._sets.covered_by`): the windows grouped by
+    #: set entry (int64) and the end of each entry's group (int64); computed if None
+    order: np.ndarray | None = None
+    ends: np.ndarray | None = None
 
     @property
     def words(self) -> int:
         return len(self.positions) + self.size - 1 if len(self.positions) else 0
 
-    size: int = 5
-    #: for the compiled kernel (:func:`retold.core._sets.covered_by`), computed if None:
-    #: the positions sorted (uint64), the window of each (int64), ``own`` as uint8
-    sorted_positions: np.ndarray | None = None
-    order: np.ndarray | None = None
-    own_flags: np.ndarray | None = None
-
 
 def _kernel_arrays(doc: Words) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(sorted positions, their windows, own flags as uint8) of ``doc``, for the kernels."""
-    if doc.sorted_positions is not None and doc.order is not None and doc.own_flags is not None:
-        return doc.sorted_positions, doc.order, doc.own_flags
+    """(windows grouped by set entry, the groups' ends, own flags as uint8) of ``doc``."""
+    flags = np.ascontiguousarray(doc.own, dtype=bool).view(np.uint8)
+    if doc.order is not None and doc.ends is not None:
+        return doc.order, doc.ends, flags
     w = windows_of([doc.positions], [doc.shingles], np.empty(0, np.uint64), doc.size)
-    return w.sorted_positions, w.order, np.ascontiguousarray(doc.own, dtype=bool).view(np.uint8)
+    return w.order, w.ends, flags
 
 
 def words_of(positions: np.ndarray, boilerplate: np.ndarray, size: int, shingles: np.ndarray | None = None) -> Words:
@@ -66,25 +65,23 @@ def words_of(positions: np.ndarray, boilerplate: np.ndarray, size: int, shingles
     if shingles is None:
         shingles = unique_sorted(positions)
     w = windows_of([positions], [shingles], boilerplate, size)
-    return Words(positions, w.sets, w.own.view(bool), int(w.own_words[0]), size, w.sorted_positions, w.order, w.own)
+    return Words(positions, w.sets, w.own.view(bool), int(w.own_words[0]), size, w.order, w.ends)
 
 
 def coverage_by(doc: Words, other: np.ndarray) -> float:
     """Share of ``doc``'s own words in a window found in ``other`` (a sorted shingle set).
 
-    Compiled (:func:`retold.core._sets.covered_by`): a merge of the document's sorted windows
-    with ``other`` when their sizes are comparable; when the document is much longer, each
-    value of ``other`` is looked up in it by galloping, so the cost follows the shorter side.
+    Compiled (:func:`retold.core._sets.covered_by`): the document's set is intersected with
+    ``other`` (a merge when their sizes are comparable, else galloping on the longer side, so
+    the cost follows the shorter one), then the windows of the shared entries are marked.
     """
     if len(doc.positions) == 0:
         return 0.0
-    sorted_positions, order, flags = _kernel_arrays(doc)
+    order, ends, flags = _kernel_arrays(doc)
     use_own = doc.own_words != 0
-    try:
-        found = _sets.covered_by(sorted_positions, order, flags, use_own, other, doc.size)
-    except (ValueError, TypeError):  # not a contiguous uint64 array
-        found = _sets.covered_by(sorted_positions, order, flags, use_own, np.ascontiguousarray(other, dtype=np.uint64),
-                                 doc.size)
+    other = np.ascontiguousarray(other, dtype=np.uint64)
+    found = _sets.covered_by(order, flags, use_own, ends, np.ascontiguousarray(doc.shingles, dtype=np.uint64), other,
+                             doc.size)
     return found / doc.own_words if use_own else found / doc.words
 
 
@@ -92,10 +89,11 @@ def coverage_by(doc: Words, other: np.ndarray) -> float:
 class Windows:
     """What word coverage needs of many documents, laid end to end for the compiled kernel
     (:func:`retold.core._sets.covered_pairs`): document d's windows are
-    ``[offsets[d], offsets[d+1])`` of ``sorted_positions``/``order``/``own``."""
+    ``[offsets[d], offsets[d+1])`` of ``order``/``own``, its set entries
+    ``[set_offsets[d], set_offsets[d+1])`` of ``sets``/``ends``."""
 
-    sorted_positions: np.ndarray  # uint64: each document's window hashes, sorted
-    order: np.ndarray  # int64: the window (within its document) of each sorted hash
+    order: np.ndarray  # int64: each document's windows (within it) grouped by set entry
+    ends: np.ndarray  # int64 per set entry: the end of its group in its document's ``order``
     own: np.ndarray  # uint8 per window in text order: not boilerplate
     offsets: np.ndarray  # int64, one more than documents
     own_words: np.ndarray  # int64 per document (0: all boilerplate, measured on all words)
@@ -114,9 +112,9 @@ def windows_of(positions: Sequence[np.ndarray], sets: Sequence[np.ndarray], boil
     (what :func:`words_of` does for one). ValueError if a set lacks one of its positions."""
     flat, offsets = laid_end_to_end(list(positions), np.uint64)
     set_flat, set_offsets = laid_end_to_end(list(sets), np.uint64)
-    sorted_positions, order, own, own_words = _sets.sorted_windows_batch(
+    order, ends, own, own_words = _sets.sorted_windows_batch(
         flat, offsets, set_flat, set_offsets, np.ascontiguousarray(boilerplate, dtype=np.uint64), size)
-    return Windows(sorted_positions, order, own, offsets, own_words, set_flat, set_offsets, size)
+    return Windows(order, ends, own, offsets, own_words, set_flat, set_offsets, size)
 
 
 def windows_coverages(windows: Windows, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -129,8 +127,8 @@ def windows_coverages(windows: Windows, a: np.ndarray, b: np.ndarray) -> tuple[n
         raise IndexError(f"document index out of range [0, {n})")
     if n == 0:
         return np.empty(0), np.empty(0)
-    found_a, found_b = _sets.covered_pairs(a, b, windows.sorted_positions, windows.order, windows.own, windows.offsets,
-                                           (windows.own_words != 0).astype(np.uint8), windows.sets,
+    found_a, found_b = _sets.covered_pairs(a, b, windows.order, windows.own, windows.offsets,
+                                           (windows.own_words != 0).astype(np.uint8), windows.ends, windows.sets,
                                            windows.set_offsets, windows.size)
     lengths = np.diff(windows.offsets)
     words = np.where(lengths > 0, lengths + windows.size - 1, 0)
