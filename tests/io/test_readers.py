@@ -514,3 +514,39 @@ def test_write_then_read_round_trips_ids_and_texts(records, name):
         docs, problems = read_all([path])
     assert problems == []
     assert [(d.id, d.text) for d in docs] == records
+
+
+_KEYS = st.sampled_from(["id", "text", "date", "source", "title", "url", "extra", "é"])
+_VALUES = st.one_of(
+    st.text(max_size=12).map(lambda s: json.dumps(s, ensure_ascii=False)),
+    st.text(max_size=12).map(json.dumps),
+    st.sampled_from(['"\\ud800"', '"a\\udc00b"', '"\\ud83d\\ude00"', "NaN", "-Infinity", "1e400", "1.5", "-0",
+                     "null", "true", "false", '"2024-01-02"', '"not a date"', "[1, {\"a\": 2}]", '{"b": "c"}']),
+    st.integers(-(2**70), 2**70).map(str),
+    st.sampled_from([2**63 - 1, 2**63, 2**64 - 1, 2**64, -(2**63), -(2**63) - 1]).map(str),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.tuples(_KEYS, _VALUES), max_size=8), st.sampled_from(["", "\ufeff", " ", "\r"]), st.integers(1, 2))
+def test_the_fast_json_path_reads_a_line_as_the_general_one(fields, affix, n) -> None:
+    """Every line (duplicate keys, lone surrogates, NaN, integers past 64 bits, nested values,
+    a byte-order mark, blank lines) gives the same document and problems through the fast
+    parser as through :mod:`json`."""
+    body = "{" + ", ".join(f"{json.dumps(k)}: {v}" for k, v in fields) + "}"
+    raw = ((affix + body) if affix == "\ufeff" else (body + affix)).encode("utf-8", "surrogatepass")
+    config = ReadConfig()
+    fast: list[Problem] = []
+    general: list[Problem] = []
+    got = readers._jsonl_record(raw, "f.jsonl", n, general.append)
+    expected = None if got is None else readers.record_to_document(got[1], config, got[0], general.append)
+    assert readers._jsonl_document(raw, "f.jsonl", n, config, fast.append) == expected
+    assert fast == general
+
+
+def test_the_fast_json_path_takes_flat_records_and_leaves_the_rest() -> None:
+    assert readers._plain_object(b'{"id": "a", "text": "b\\u00e9", "n": 18446744073709551615, "x": null}') == {
+        "id": "a", "text": "b\u00e9", "n": 2**64 - 1, "x": None}
+    for line in (b'{"n": 18446744073709551616}', b'{"x": [1]}', b'{"s": "\\ud800"}', b"[1]", b"", b'{"f": NaN}',
+                 b"\xef\xbb\xbf{}", b'{"t": "\xff"}'):
+        assert readers._plain_object(line) is None, line

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import IO, Any, Callable, Mapping
 
 from retold.config import ReadConfig
-from retold.io.readers import (DocumentBlock, LongLine, _jsonl_record, _long_line, bounded_lines, document_blocks,
+from retold.io.readers import (DocumentBlock, LongLine, _jsonl_document, _long_line, bounded_lines, document_blocks,
                                document_problem, read_blocks, read_documents, read_records, record_to_document,
                                reporter, unique_ids)
 from retold.io.records import document_to_record
@@ -111,9 +111,7 @@ def read_stream(stream: IO[bytes], name: str, read: ReadConfig, report: Callable
         if isinstance(raw, LongLine):
             _long_line(name, n, raw, read.max_doc_bytes, report)
             continue
-        got = _jsonl_record(raw, name, n, report)
-        if got is not None:
-            doc = record_to_document(got[1], read, got[0], report)
-            if doc is not None:
-                docs.append(doc)
+        doc = _jsonl_document(raw, name, n, read, report)
+        if doc is not None:
+            docs.append(doc)
     return docs
