@@ -15,6 +15,7 @@ from libcpp.algorithm cimport sort as std_sort
 from libc.string cimport memcmp, memcpy, memset
 from libcpp.vector cimport vector
 
+from retold.core._directory cimport directory_bits, fill_directory, find_sorted
 from retold.core._radix cimport radix_sort_kv, radix_sort_u64
 
 cdef extern from *:
@@ -148,42 +149,6 @@ def covered_words(const uint8_t[::1] windows, int64_t size):
     if windows.shape[0] == 0:
         return 0
     return covered_marks(&windows[0], NULL, windows.shape[0], size)
-
-
-cdef inline int directory_bits(Py_ssize_t m) noexcept nogil:
-    """The bits of a directory of m sorted hashes: the least (at least 1) with 2**bits >= m."""
-    cdef int bits = 1
-    while (<Py_ssize_t>1 << bits) < m:
-        bits += 1
-    return bits
-
-
-cdef void fill_directory(const uint64_t* v, Py_ssize_t m, int bits, int64_t* directory) noexcept nogil:
-    """directory[b] for b in [0, 2**bits]: the first k with v[k]'s top ``bits`` bits >= b (v
-    sorted), by counting each bucket's values. Uniform hashes put about m / 2**bits values in
-    each bucket."""
-    cdef Py_ssize_t k, nb = <Py_ssize_t>1 << bits
-    cdef int shift = 64 - bits
-    memset(directory, 0, (nb + 1) * sizeof(int64_t))
-    for k in range(m):
-        directory[(v[k] >> shift) + 1] += 1
-    for k in range(nb):
-        directory[k + 1] += directory[k]
-
-
-cdef inline Py_ssize_t find_sorted(const uint64_t* v, const int64_t* directory, int bits, uint64_t x) noexcept nogil:
-    """The k with v[k] == x (-1 if none), through ``v``'s directory (:func:`fill_directory`):
-    a binary search within x's bucket, which holds about one value."""
-    cdef Py_ssize_t b = <Py_ssize_t>(x >> (64 - bits)), left = directory[b], right = directory[b + 1], mid
-    if left == right:
-        return -1
-    while right - left > 1:
-        mid = (left + right) >> 1
-        if v[mid] <= x:
-            left = mid
-        else:
-            right = mid
-    return left if v[left] == x else -1
 
 
 cdef Py_ssize_t matches(const uint64_t* a, Py_ssize_t na, const uint64_t* b, Py_ssize_t nb, int64_t* ia,
@@ -590,8 +555,8 @@ def sorted_windows_batch(const uint64_t[::1] positions, const int64_t[::1] offse
     cdef int32_t* idx = <int32_t*>malloc(total * sizeof(int32_t))
     cdef int64_t* count = <int64_t*>malloc((big + 1) * sizeof(int64_t))
     cdef uint8_t* set_own = <uint8_t*>malloc(big + 1)
-    cdef int64_t* directory = <int64_t*>malloc((2 * big + 3) * sizeof(int64_t))
-    cdef int64_t* bp_directory = <int64_t*>malloc(((<Py_ssize_t>1 << bp_bits) + 1) * sizeof(int64_t))
+    cdef int32_t* directory = <int32_t*>malloc((2 * big + 3) * sizeof(int32_t))
+    cdef int32_t* bp_directory = <int32_t*>malloc(((<Py_ssize_t>1 << bp_bits) + 1) * sizeof(int32_t))
     if idx == NULL or count == NULL or set_own == NULL or directory == NULL or bp_directory == NULL:
         free(idx)
         free(count)
