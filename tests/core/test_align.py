@@ -363,3 +363,36 @@ def test_compiled_score_rounding_equals_rounded(x):
     from retold.core.rules import rounded
 
     assert _align.round_score(x) == rounded(x)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.integers(0, 3), st.integers(0, 2**64 - 1)), max_size=400), st.integers(1, 4),
+       st.sampled_from([31, 2**61 - 1, 2**64 - 59]))
+def test_seed_keys_are_sorted_with_their_positions(hashes, n, fold):
+    """The seed keys (a polynomial of n token hashes mod 2**64) sorted, equal keys by position,
+    whatever the repeats (a text repeating a phrase puts many equal keys in one bucket: the
+    bucket sort's large-bucket path) and sizes."""
+    import numpy as np
+
+    h = np.array(hashes, dtype=np.uint64)
+    keys, at = _align.sorted_seed_keys(h, n, fold)
+    expected = []
+    for i in range(len(hashes) - n + 1):
+        key = 0
+        for j in range(n):
+            key = (key * fold + hashes[i + j]) % 2**64 if j else hashes[i]
+        expected.append((key, i))
+    expected.sort()
+    assert list(zip(keys.tolist(), at.tolist())) == expected
+
+
+def test_prepared_ascii_text_matches_the_reference_tokeniser():
+    """One pass over an ASCII text gives the tokens (spans, hashes) of tokenize_spans, and
+    tokens fill the room a text of single letters needs (the most it can hold)."""
+    from retold.core.align import prepare
+
+    for text in ("a b c d e f", "a", "", "  ", "x" * 7, "It's a U.S.-made, well-known 'thing'... 42 times!"):
+        tokens = tokenize_spans(text)
+        p = prepare(text)
+        assert p.starts.tolist() == list(tokens.starts) and p.ends.tolist() == list(tokens.ends)
+        assert p.hashes.tolist() == token_hashes(tokens.tokens, 0).tolist()

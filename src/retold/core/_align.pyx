@@ -11,15 +11,16 @@ walk. It returns the passages in characters, with scores rounded as written out
 
 # distutils: language = c++
 
-from libc.stdint cimport int64_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint64_t
 from libc.stdlib cimport free, malloc, realloc
 from libc.math cimport fabs, floor, rint
-from libc.string cimport memcmp
+from libc.string cimport memcmp, memcpy
 from libcpp.algorithm cimport lower_bound, sort as std_sort, upper_bound
 from libcpp.queue cimport priority_queue
 from libcpp.utility cimport pair
 from libcpp.vector cimport vector
 
+from retold.core._directory cimport directory_bits, fill_directory
 from retold.core._radix cimport radix_sort_u64
 
 #: chaining penalties per skipped token (see retold.core.align)
@@ -761,22 +762,66 @@ cdef inline uint64_t _mix64(uint64_t x) noexcept nogil:
     return x ^ (x >> 31)
 
 
-cdef void _sorted_keys(const uint64_t *h, int64_t m, int64_t n, uint64_t fold, uint64_t *keys, int64_t *at,
-                       vector[pair[uint64_t, int64_t]] &buf) noexcept nogil:
-    """The ``m`` n-gram keys of the token hashes ``h``, sorted with their positions."""
-    cdef int64_t i, j
+#: a bucket of keys larger than this is sorted by std::sort instead of insertion
+cdef int64_t INSERTION_MAX = 16
+
+
+cdef int _sorted_keys(const uint64_t *h, int64_t m, int64_t n, uint64_t fold, uint64_t *keys,
+                      int64_t *at) noexcept nogil:
+    """The ``m`` n-gram keys of the token hashes ``h``, sorted with their positions (equal
+    keys by position). The keys are uniform, so a stable counting sort by their top bits
+    leaves about one key per bucket, then each bucket is sorted by insertion (a large one,
+    which only crafted text makes, by std::sort). -1 when out of memory."""
+    cdef int64_t i, j, b, lo, hi, pos
+    cdef int bits = directory_bits(m), shift
     cdef uint64_t key
-    buf.resize(m)
+    cdef vector[pair[uint64_t, int64_t]] big
+    cdef uint64_t *raw = <uint64_t *> malloc(m * sizeof(uint64_t))
+    cdef int32_t *starts = <int32_t *> malloc(((<int64_t> 1 << bits) + 1) * sizeof(int32_t))
+    if raw == NULL or starts == NULL:
+        free(raw)
+        free(starts)
+        return -1
+    shift = 64 - bits
     for i in range(m):
         key = h[i]
         for j in range(1, n):
             key = key * fold + h[i + j]
-        buf[i].first = key
-        buf[i].second = i
-    std_sort(buf.begin(), buf.begin() + m)
-    for i in range(m):
-        keys[i] = buf[i].first
-        at[i] = buf[i].second
+        raw[i] = key
+    fill_directory(raw, m, bits, starts)
+    for i in range(m):  # stable scatter: positions ascend within a bucket
+        b = raw[i] >> shift
+        pos = starts[b]
+        starts[b] += 1
+        keys[pos] = raw[i]
+        at[pos] = i
+    lo = 0
+    for b in range(<int64_t> 1 << bits):  # starts[b] is now the end of bucket b
+        hi = starts[b]
+        if hi - lo > INSERTION_MAX:
+            big.resize(hi - lo)
+            for i in range(lo, hi):
+                big[i - lo].first = keys[i]
+                big[i - lo].second = at[i]
+            std_sort(big.begin(), big.end())
+            for i in range(lo, hi):
+                keys[i] = big[i - lo].first
+                at[i] = big[i - lo].second
+        else:
+            for i in range(lo + 1, hi):
+                key = keys[i]
+                pos = at[i]
+                j = i - 1
+                while j >= lo and keys[j] > key:
+                    keys[j + 1] = keys[j]
+                    at[j + 1] = at[j]
+                    j -= 1
+                keys[j + 1] = key
+                at[j + 1] = pos
+        lo = hi
+    free(raw)
+    free(starts)
+    return 0
 
 
 cdef int64_t _ascii_tokens(const unsigned char *text, int64_t size, const unsigned char *normal,
@@ -813,12 +858,18 @@ cdef int64_t _ascii_tokens(const unsigned char *text, int64_t size, const unsign
 
 def prepare_ascii(const unsigned char[::1] text, const unsigned char[::1] normal, const unsigned char[::1] joiner,
                   uint64_t start, uint64_t prime, int64_t n, uint64_t fold):
-    """A :class:`Prepared` ASCII text in one pass over it (:func:`_ascii_tokens`), with its
-    seed n-gram keys sorted."""
+    """A :class:`Prepared` ASCII text in one pass over it (:func:`_ascii_tokens`, into room
+    for the most tokens it can hold, then copied), with its seed n-gram keys sorted."""
     import numpy as np
-    cdef int64_t size = text.shape[0], count, m
+    cdef int64_t size = text.shape[0], count, m, cap = size // 2 + 1
     cdef const unsigned char *t = &text[0] if size else <const unsigned char *> b""
-    count = _ascii_tokens(t, size, &normal[0], &joiner[0], start, prime, NULL, NULL, NULL)
+    cdef uint64_t *h = <uint64_t *> malloc(cap * sizeof(uint64_t))
+    cdef int64_t *se = <int64_t *> malloc(2 * cap * sizeof(int64_t))
+    if h == NULL or se == NULL:
+        free(h)
+        free(se)
+        raise MemoryError
+    count = _ascii_tokens(t, size, &normal[0], &joiner[0], start, prime, h, se, se + cap)
     hashes_arr = np.empty(count, dtype=np.uint64)
     starts_arr = np.empty(count, dtype=np.int64)
     ends_arr = np.empty(count, dtype=np.int64)
@@ -826,44 +877,42 @@ def prepare_ascii(const unsigned char[::1] text, const unsigned char[::1] normal
     cdef int64_t[::1] starts = starts_arr
     cdef int64_t[::1] ends = ends_arr
     if count:
-        _ascii_tokens(t, size, &normal[0], &joiner[0], start, prime, &hashes[0], &starts[0], &ends[0])
+        memcpy(&hashes[0], h, count * sizeof(uint64_t))
+        memcpy(&starts[0], se, count * sizeof(int64_t))
+        memcpy(&ends[0], se + cap, count * sizeof(int64_t))
+    free(h)
+    free(se)
     m = count - n + 1 if count >= n else 0
     keys_arr = np.empty(m, dtype=np.uint64)
     at_arr = np.empty(m, dtype=np.int64)
     cdef uint64_t[::1] keys = keys_arr
     cdef int64_t[::1] at = at_arr
-    cdef vector[pair[uint64_t, int64_t]] buf
-    if m:
-        _sorted_keys(&hashes[0], m, n, fold, &keys[0], &at[0], buf)
+    if m and _sorted_keys(&hashes[0], m, n, fold, &keys[0], &at[0]):
+        raise MemoryError
     return Prepared(hashes_arr, starts_arr, ends_arr, keys_arr, at_arr)
 
 
 def ascii_token_hashes(list texts, const unsigned char[::1] normal, const unsigned char[::1] joiner,
                        uint64_t start, uint64_t prime):
     """(token hashes of all ``texts`` (ASCII bytes), concatenated; tokens per text (int64)):
-    :func:`_ascii_tokens` of each, what the sketches hash."""
+    :func:`_ascii_tokens` of each, what the sketches hash, in one pass over each text (into
+    room for the most tokens the texts can hold, then copied)."""
     import numpy as np
     cdef Py_ssize_t n = len(texts), i
-    cdef int64_t total = 0, at = 0
+    cdef int64_t cap = 0, at = 0
     cdef const unsigned char[::1] text
     counts_arr = np.empty(n, dtype=np.int64)
     cdef int64_t[::1] counts = counts_arr
     for i in range(n):
-        text = texts[i]
-        if text.shape[0]:
-            counts[i] = _ascii_tokens(&text[0], text.shape[0], &normal[0], &joiner[0], start, prime, NULL, NULL,
-                                      NULL)
-        else:
-            counts[i] = 0
-        total += counts[i]
-    hashes_arr = np.empty(total, dtype=np.uint64)
-    cdef uint64_t[::1] hashes = hashes_arr
+        cap += len(texts[i]) // 2 + 1
+    room_arr = np.empty(cap, dtype=np.uint64)
+    cdef uint64_t[::1] room = room_arr
     for i in range(n):
         text = texts[i]
-        if counts[i]:
-            _ascii_tokens(&text[0], text.shape[0], &normal[0], &joiner[0], start, prime, &hashes[at], NULL, NULL)
-            at += counts[i]
-    return hashes_arr, counts_arr
+        counts[i] = _ascii_tokens(&text[0], text.shape[0], &normal[0], &joiner[0], start, prime, &room[at], NULL,
+                                  NULL) if text.shape[0] else 0
+        at += counts[i]
+    return room_arr[:at].copy(), counts_arr
 
 
 def sorted_seed_keys(const uint64_t[::1] hashes, int64_t n, uint64_t fold):
@@ -875,9 +924,8 @@ def sorted_seed_keys(const uint64_t[::1] hashes, int64_t n, uint64_t fold):
     at_arr = np.empty(m, dtype=np.int64)
     cdef uint64_t[::1] keys = keys_arr
     cdef int64_t[::1] at = at_arr
-    cdef vector[pair[uint64_t, int64_t]] buf
-    if m:
-        _sorted_keys(&hashes[0], m, n, fold, &keys[0], &at[0], buf)
+    if m and _sorted_keys(&hashes[0], m, n, fold, &keys[0], &at[0]):
+        raise MemoryError
     return keys_arr, at_arr
 
 

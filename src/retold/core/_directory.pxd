@@ -16,8 +16,9 @@ cdef inline int directory_bits(Py_ssize_t m) noexcept nogil:
 
 
 cdef inline void fill_directory(const uint64_t* v, Py_ssize_t m, int bits, int32_t* directory) noexcept nogil:
-    """directory[b] for b in [0, 2**bits]: the first k with v[k]'s top ``bits`` bits >= b (v
-    sorted, m < 2**31), by counting each bucket's values."""
+    """directory[b] for b in [0, 2**bits]: how many of ``v`` (m < 2**31) have top ``bits`` bits
+    < b, by counting each bucket's values: for sorted ``v``, the first k with v[k]'s top bits
+    >= b; for any ``v``, where bucket b begins once it is sorted by top bits."""
     cdef Py_ssize_t k, nb = <Py_ssize_t>1 << bits
     cdef int shift = 64 - bits
     memset(directory, 0, (nb + 1) * sizeof(int32_t))
@@ -37,3 +38,4 @@ cdef inline Py_ssize_t find_sorted(const uint64_t* v, const int32_t* directory, 
         else:
             right = mid
     return left if left < directory[b + 1] and v[left] == x else -1
+
