@@ -21,6 +21,7 @@ import json
 import logging
 from collections.abc import Iterable, Mapping
 from contextlib import ExitStack
+from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -168,15 +169,33 @@ def dumps(row: Mapping[str, Any]) -> str:
     return _ENCODER.encode(row)
 
 
-def write_jsonl(rows: Iterable[Mapping[str, Any] | str], path: Path, opener: Opener = atomic_write) -> int:
+@dataclass(frozen=True, slots=True)
+class Lines:
+    """``count`` JSON Lines records already encoded as :func:`dumps` would, each ended by a
+    newline: a block of rows written at once."""
+
+    text: str
+    count: int
+
+
+def write_jsonl(rows: Iterable[Mapping[str, Any] | str | Lines], path: Path, opener: Opener = atomic_write) -> int:
     """Write ``rows`` as JSON Lines (compressed by suffix), atomically through ``opener``; return how many.
-    A row may also be a line already encoded as :func:`dumps` would (a ``str``)."""
+    A row may also be a line already encoded as :func:`dumps` would (a ``str``), or a block
+    of them (:class:`Lines`)."""
     n = 0
     with ExitStack() as stack:
         out = _open_write(Path(path), stack, opener)
         encode = _ENCODER.encode
         lines: list[str] = []
         for row in rows:
+            if type(row) is Lines:
+                if lines:
+                    out.write("\n".join(lines) + "\n")
+                    n += len(lines)
+                    lines = []
+                out.write(row.text)
+                n += row.count
+                continue
             lines.append(row if isinstance(row, str) else encode(row))
             if len(lines) == 1024:
                 out.write("\n".join(lines) + "\n")

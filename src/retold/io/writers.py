@@ -41,7 +41,7 @@ from retold.core.verify import rounded_all
 from retold.errors import ConfigError
 from retold.io import _lines
 from retold.io.atomic import AtomicSet, Opener, atomic_write, make_dirs
-from retold.io.records import TABLE_BATCH_ROWS, dumps, write_jsonl, write_parquet
+from retold.io.records import TABLE_BATCH_ROWS, Lines, dumps, write_jsonl, write_parquet
 from retold.models import Cluster, DocInfo, Pair, PairTable, Problem, ScanResult
 
 FORMATS = ("jsonl", "parquet")
@@ -200,6 +200,17 @@ PAIR_BLOCK = 8192
 def pair_lines(pairs: Sequence[Pair]) -> Iterator[str]:
     """:func:`pair_line` of every pair; for a :class:`~retold.models.PairTable`, written
     from its columns, a block of pairs at a time (no Pair object is made)."""
+    for item in pair_blocks(pairs):
+        if type(item) is Lines:
+            yield from item.text.split("\n")[:-1]
+        else:
+            yield item  # type: ignore[misc]
+
+
+def pair_blocks(pairs: Sequence[Pair]) -> Iterator[str | Lines]:
+    """The lines of :func:`pair_lines`, a table's blocks written by the compiled writer as
+    one :class:`~retold.io.records.Lines` each (what :func:`~retold.io.records.write_jsonl`
+    writes at once)."""
     if not isinstance(pairs, PairTable):
         yield from map(pair_line, pairs)
         return
@@ -212,7 +223,7 @@ def pair_lines(pairs: Sequence[Pair]) -> Iterator[str]:
         if block is None:  # a score outside the table of rounded ones: written field by field
             yield from _table_lines(pairs, lo, hi, ids, relations)
         else:
-            yield from block
+            yield Lines(block, hi - lo)
 
 
 class _FastLines:
@@ -229,8 +240,9 @@ class _FastLines:
         self.scores = [t.encode("ascii") for t in _score_texts().tolist()]
         self.aligned = pairs.passage_offsets is not None and pairs.spans is not None and pairs.scores is not None
 
-    def block(self, lo: int, hi: int) -> list[str] | None:
-        """The lines of pairs ``lo:hi``, or None when a score is not a rounded one."""
+    def block(self, lo: int, hi: int) -> str | None:
+        """The lines of pairs ``lo:hi`` (each ended by a newline), or None when a score is
+        not a rounded one."""
         pairs = self.pairs
         columns = np.stack([c[lo:hi] for c in (pairs.jaccard, pairs.containment_a, pairs.containment_b,
                                                 pairs.coverage_a, pairs.coverage_b)], axis=1)
@@ -256,7 +268,7 @@ class _FastLines:
                                  self.scores, np.ascontiguousarray(offsets, dtype=np.int64),
                                  np.ascontiguousarray(spans, dtype=np.int64), np.ascontiguousarray(passage_keys),
                                  self.aligned)
-        return text.decode("utf-8", "surrogatepass").split("\n")[:-1]
+        return text.decode("utf-8", "surrogatepass")
 
 
 def _table_lines(pairs: PairTable, lo: int, hi: int, ids: list[str], relations: dict[str, str]) -> Iterator[str]:
@@ -304,7 +316,11 @@ def _check_format(fmt: str) -> None:
         raise ConfigError(f"unknown output format {fmt!r}; choose from {list(FORMATS)}")
 
 
-def write_table(name: str, rows: Iterable[dict[str, Any] | str], out_dir: Path, fmt: str,
+#: a table's rows as :func:`write_table` takes them
+Rows = Iterable[dict[str, Any] | str | Lines]
+
+
+def write_table(name: str, rows: Rows, out_dir: Path, fmt: str,
                 opener: Opener = atomic_write) -> Path:
     """Write one table (``documents``, ``pairs``, ``clusters``, ``problems``) in ``fmt``, atomically."""
     _check_format(fmt)
@@ -326,13 +342,14 @@ def stale_result_files(out_dir: Path, fmt: str) -> list[Path]:
     return [out_dir / SUMMARY] + [out_dir / name for name in others]
 
 
-def result_tables(result: ScanResult, fmt: str = "jsonl") -> Iterator[tuple[str, Iterable[dict[str, Any] | str]]]:
-    """Each table's rows: dicts, or for JSON Lines pairs without provenance, ready lines."""
+def result_tables(result: ScanResult, fmt: str = "jsonl") -> Iterator[tuple[str, Rows]]:
+    """Each table's rows: dicts, or for JSON Lines pairs without provenance, ready lines and
+    blocks of them (:class:`~retold.io.records.Lines`)."""
     family = {m: c.cluster for c in result.clusters for m in c.members}
     prov = result.provenance
     if prov is None:
         yield "documents", (document_row(d, family.get(d.id)) for d in result.documents)
-        yield "pairs", pair_lines(result.pairs) if fmt == "jsonl" else map(pair_row, result.pairs)
+        yield "pairs", pair_blocks(result.pairs) if fmt == "jsonl" else map(pair_row, result.pairs)
         yield "clusters", map(cluster_row, result.clusters)
     else:
         yield "documents", (document_row(d, family.get(d.id), prov.attributions.get(d.id, ())) for d in result.documents)
