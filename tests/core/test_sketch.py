@@ -182,6 +182,13 @@ def test_decomposition_table_bound() -> None:
         assert not d or d.startswith("<"), hex(c)
 
 
+def test_stored_composition_seconds_equal_the_computed_ones() -> None:
+    """The characters a composition can end with, as the tokeniser loads them for this
+    Python's Unicode version (stored when known), are those unicodedata gives."""
+    assert S._composition_seconds() == S._computed_composition_seconds()
+    assert "\u0301" in S._composition_seconds() and "a" not in S._composition_seconds()
+
+
 def test_deterministic_across_batching() -> None:
     texts = [("alpha beta gamma delta epsilon " * (i % 5 + 4)) + f"tail{i}" for i in range(50)]
     one = S.sketch_texts(texts, ShingleConfig(), MinHashConfig())

@@ -56,6 +56,7 @@ import numpy as np
 
 from retold.config import MinHashConfig, ShingleConfig
 from retold.core import _align
+from retold.core._unicode_tables import COMPOSITION_SECONDS
 from retold.core.normalize import JOINERS, tokenize
 from retold.core.hashing import EMPTY, FOLD, MASK, MAXU64, P, P_INT, U64, mix64, round_keys, seed_key, start
 from retold.core.sketch_reference import token_hash_reference
@@ -100,7 +101,16 @@ _DECOMPOSABLE_BELOW = 0x30000
 
 @lru_cache(maxsize=1)
 def _composition_seconds() -> frozenset[str]:
-    """Characters that can be the second half of a canonical composition (incl. Hangul V/T)."""
+    """Characters that can be the second half of a canonical composition (incl. Hangul V/T):
+    stored for this Python's Unicode version (:mod:`retold.core._unicode_tables`), else computed."""
+    stored = COMPOSITION_SECONDS.get(unicodedata.unidata_version)
+    if stored is None:
+        return _computed_composition_seconds()
+    return frozenset(chr(c) for lo, hi in stored for c in range(lo, hi + 1))
+
+
+def _computed_composition_seconds() -> frozenset[str]:
+    """:func:`_composition_seconds` from :mod:`unicodedata` (every code point's decomposition)."""
     seconds = {chr(c) for c in range(0x1161, 0x1176)} | {chr(c) for c in range(0x11A8, 0x11C3)}
     for c in range(_DECOMPOSABLE_BELOW):
         d = unicodedata.decomposition(chr(c))
