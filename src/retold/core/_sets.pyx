@@ -903,3 +903,73 @@ def chunk_bounds(const int64_t[::1] a, const int64_t[::1] b, const int64_t[::1] 
     if n:
         out.append(n)
     return np.asarray(out, dtype=np.int64)
+
+
+def signatures(const uint64_t[::1] shingles, const int64_t[::1] offsets, int64_t k, uint64_t key,
+               const uint64_t[::1] mult, const uint64_t[::1] add):
+    """MinHash signatures (n, k) uint64 of the sets ``shingles[offsets[d]:offsets[d+1]]`` by
+    fast similarity sketching (:func:`retold.core.sketch._signatures`, its NumPy twin): each
+    value g = mix64(shingle ^ key) fills bucket ``((g >> 32) * k) >> 32`` in round 0; round
+    r < k refills the buckets still empty with ``g * mult[r] + add[r]`` in the bucket its top
+    bits give, round r >= k in bucket ``(round 0's + r - k + 1) % k``; each bucket keeps its
+    least value, an empty set all ones. A document stops at its first full round."""
+    cdef Py_ssize_t n = offsets.shape[0] - 1, d, i, m, lo, big = 0, r, rounds = 2 * k - 1
+    cdef int64_t b, nfilled
+    cdef uint64_t h
+    sig_arr = np.full((n if n > 0 else 0, k), np.iinfo(np.uint64).max, dtype=np.uint64)
+    if n <= 0 or k <= 0 or shingles.shape[0] == 0:
+        return sig_arr
+    if mult.shape[0] < rounds or add.shape[0] < rounds:
+        raise ValueError("fewer round keys than 2 * k - 1")
+    cdef uint64_t[:, ::1] sig = sig_arr
+    for d in range(n):
+        big = max(big, offsets[d + 1] - offsets[d])
+    cdef uint64_t* g = <uint64_t*>malloc(big * sizeof(uint64_t))
+    cdef int64_t* first = <int64_t*>malloc(big * sizeof(int64_t))
+    cdef uint8_t* filled = <uint8_t*>malloc(2 * k)
+    if g == NULL or first == NULL or filled == NULL:
+        free(g)
+        free(first)
+        free(filled)
+        raise MemoryError()
+    cdef uint8_t* before = filled + k
+    cdef uint64_t* row
+    with nogil:
+        for d in range(n):
+            lo = offsets[d]
+            m = offsets[d + 1] - lo
+            if m <= 0:
+                continue
+            row = &sig[d, 0]
+            memset(filled, 0, k)
+            nfilled = 0
+            for i in range(m):
+                h = _mix(shingles[lo + i] ^ key)
+                g[i] = h
+                b = <int64_t>(((h >> 32) * <uint64_t>k) >> 32)
+                first[i] = b
+                if h < row[b]:
+                    row[b] = h
+                if not filled[b]:
+                    filled[b] = 1
+                    nfilled += 1
+            r = 1
+            while nfilled < k and r < rounds:
+                memcpy(before, filled, k)
+                for i in range(m):
+                    h = g[i] * mult[r] + add[r]
+                    if r < k:
+                        b = <int64_t>(((h >> 32) * <uint64_t>k) >> 32)
+                    else:
+                        b = (first[i] + r - k + 1) % k
+                    if not before[b]:
+                        if h < row[b]:
+                            row[b] = h
+                        if not filled[b]:
+                            filled[b] = 1
+                            nfilled += 1
+                r += 1
+    free(g)
+    free(first)
+    free(filled)
+    return sig_arr

@@ -55,10 +55,10 @@ from typing import Sequence
 import numpy as np
 
 from retold.config import MinHashConfig, ShingleConfig
-from retold.core import _align
+from retold.core import _align, _sets
 from retold.core._unicode_tables import COMPOSITION_SECONDS
 from retold.core.normalize import JOINERS, tokenize
-from retold.core.hashing import EMPTY, FOLD, MASK, MAXU64, P, P_INT, U64, mix64, round_keys, seed_key, start
+from retold.core.hashing import EMPTY, FOLD, MASK, P, P_INT, U64, mix64, round_keys, seed_key, start
 from retold.core.sketch_reference import token_hash_reference
 
 #: version of the definitions above; anything that stores shingle sets or signatures
@@ -525,52 +525,11 @@ def _batch_shingle_sets(
 
 
 def _signatures(sh: np.ndarray, off: np.ndarray, config: MinHashConfig) -> np.ndarray:
-    """Signatures (n, num_perm) of the sets ``sh[off[i]:off[i+1]]`` (see the module docstring)."""
-    n = len(off) - 1
-    k = config.num_perm
-    sig = np.full(n * k, MAXU64, dtype=np.uint64)
-    if not len(sh):
-        return sig.reshape(n, k)
-    filled = np.zeros(n * k, dtype=bool)
-    full = filled.reshape(n, k)
-    sizes = np.diff(off)
-    g = mix64(sh ^ U64(seed_key(config.seed)))
-    base = np.repeat(np.arange(n, dtype=np.int64) * k, sizes)
-    b0 = (((g >> U64(32)) * U64(k)) >> U64(32)).astype(np.int64)
-    fk = base + b0
-    np.minimum.at(sig, fk, g)  # round 0: one-permutation hashing
-    filled[fk] = True
-    active = np.flatnonzero((sizes > 0) & ~full.all(axis=1))
-    if len(active):
-        mult, add = round_keys(k, config.seed)
-        sel = np.zeros(n, dtype=bool)
-        sel[active] = True
-        keep = sel[base // k]
-        g, b0, base = g[keep], b0[keep], base[keep]
-        for r in range(1, 2 * k - 1):
-            h = g * mult[r]
-            h += add[r]
-            if r < k:
-                b = ((h >> U64(32)) * U64(k)) >> U64(32)
-                fk = base + b.astype(np.int64)
-            else:
-                fk = base + (b0 + (r - k + 1)) % k
-            new = ~filled[fk]
-            if not new.any():
-                continue
-            fk = fk[new]
-            np.minimum.at(sig, fk, h[new])
-            filled[fk] = True
-            done = full[active].all(axis=1)
-            if done.any():
-                active = active[~done]
-                if not len(active):
-                    break
-                sel[:] = False
-                sel[active] = True
-                keep = sel[base // k]
-                g, b0, base = g[keep], b0[keep], base[keep]
-    return sig.reshape(n, k)
+    """Signatures (n, num_perm) of the sets ``sh[off[i]:off[i+1]]`` (see the module docstring),
+    in one compiled pass per document (:func:`retold.core._sets.signatures`)."""
+    mult, add = round_keys(config.num_perm, config.seed)
+    return _sets.signatures(np.ascontiguousarray(sh, dtype=np.uint64), np.ascontiguousarray(off, dtype=np.int64),
+                            config.num_perm, seed_key(config.seed), mult, add)
 
 
 def minhash(shingles: np.ndarray, config: MinHashConfig = MinHashConfig()) -> np.ndarray:
