@@ -73,13 +73,13 @@ def test_pairs_of_the_same_two_texts_are_aligned_once(seed_texts, monkeypatch):
     texts = _texts(seed_texts)
     texts |= {"c2": texts["c"], "d2": texts["d"]}
     aligned: list[int] = []
-    real = stage.align_rows_many
+    real = stage.align_arrays_many
 
     def counting(firsts, seconds, config):
         aligned.append(len(firsts))
         return real(firsts, seconds, config)
 
-    monkeypatch.setattr(stage, "align_rows_many", counting)
+    monkeypatch.setattr(stage, "align_arrays_many", counting)
     pairs = tuple(Pair(x, y, 0.5, 0.5, 0.5, "overlap") for x, y in
                   (("a", "c"), ("b", "c"), ("a", "c2"), ("c", "d"), ("c2", "d2"), ("a", "d")))
     for chunk in (2, 512):

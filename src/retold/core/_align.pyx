@@ -1,6 +1,6 @@
 """Compiled steps of passage alignment (see :mod:`retold.core.align` for the method).
 
-:func:`align_pair` takes two texts prepared once each (:class:`retold.core.align.Prepared`:
+:func:`_align_pair` takes two texts prepared once each (:class:`retold.core.align.Prepared`:
 token hashes, token character spans, and the seed n-gram keys sorted with their
 positions) and runs the five steps in C: seeds by a galloping merge of the two sorted
 key lists (the cost of a pair grows with the shorter text, times the log of the longer),
@@ -929,11 +929,13 @@ def sorted_seed_keys(const uint64_t[::1] hashes, int64_t n, uint64_t fold):
     return keys_arr, at_arr
 
 
-def align_pair(Prepared A, Prepared B, int64_t seed_size, int64_t max_occ, int64_t max_gap, int64_t max_shift,
-               int64_t min_chain, int64_t min_passage, double min_score, bint extend):
-    """The passages of one pair in canonical order: a list of (a_start, a_end, b_start,
-    b_end, score) in characters. When chains overlap, they are selected best-first
-    (:func:`_select`); otherwise all are accepted as they are."""
+cdef int _align_pair(Prepared A, Prepared B, int64_t seed_size, int64_t max_occ, int64_t max_gap, int64_t max_shift,
+                     int64_t min_chain, int64_t min_passage, double min_score, bint extend, vector[int64_t] *spans,
+                     vector[double] *scores) except -1:
+    """The passages of one pair in canonical order, appended: (a_start, a_end, b_start,
+    b_end) in characters to ``spans``, the score to ``scores``, by a_start. When chains
+    overlap, they are selected best-first (:func:`_select`); otherwise all are accepted as
+    they are."""
     cdef Buf ia, ib, seg_a, seg_b, seg_len, chain_end
     cdef Frag *frags = NULL
     cdef int64_t nfrag = 0, nc, c, s, s0, s1, k, rb, lim_a, lim_b, gx, gy, room
@@ -964,12 +966,12 @@ def align_pair(Prepared A, Prepared B, int64_t seed_size, int64_t max_occ, int64
         free(ib.data)
         ia.data = ib.data = NULL
         if nfrag == 0:
-            return []
+            return 0
         if _chains(frags, nfrag, max_gap, max_shift, min_chain, &seg_a, &seg_b, &seg_len, &chain_end):
             raise MemoryError
         nc = chain_end.size
         if nc == 0:
-            return []
+            return 0
         # one span per chain: [a0, a1) x [b0, b1) and matched tokens
         sp = <int64_t *> malloc(nc * 4 * sizeof(int64_t))
         matched = <double *> malloc(nc * sizeof(double))
@@ -1000,7 +1002,7 @@ def align_pair(Prepared A, Prepared B, int64_t seed_size, int64_t max_occ, int64
                     matched = grown_m
                 nc = chain_end.size
                 if nc == 0:
-                    return []
+                    return 0
             # spans (as rows of 4 in sp), matched = segments + LCS of the gaps
             scratch = <int64_t *> malloc((max_gap + 1) * (max_gap + 2) * sizeof(int64_t) + 64)
             by_b = <int64_t *> malloc(nc * 2 * sizeof(int64_t))
@@ -1055,14 +1057,16 @@ def align_pair(Prepared A, Prepared B, int64_t seed_size, int64_t max_occ, int64
                             sp[4 * k] -= ext[0]
                             sp[4 * k + 2] -= ext[1]
                             matched[k] += ext[2]
-                out = []
                 for c in range(nc):
                     room = min(sp[4 * c + 1] - sp[4 * c], sp[4 * c + 3] - sp[4 * c + 2])
                     sc = 2.0 * matched[c] / ((sp[4 * c + 1] - sp[4 * c]) + (sp[4 * c + 3] - sp[4 * c + 2]))
                     if room >= min_passage and sc >= min_score:
-                        out.append((A.s[sp[4 * c]], A.e[sp[4 * c + 1] - 1], B.s[sp[4 * c + 2]],
-                                    B.e[sp[4 * c + 3] - 1], round_score(sc)))
-                return out
+                        spans.push_back(A.s[sp[4 * c]])
+                        spans.push_back(A.e[sp[4 * c + 1] - 1])
+                        spans.push_back(B.s[sp[4 * c + 2]])
+                        spans.push_back(B.e[sp[4 * c + 3] - 1])
+                        scores.push_back(round_score(sc))
+                return 0
             finally:
                 free(scratch)
                 free(by_b)
@@ -1101,38 +1105,77 @@ cdef void _sort_rows(int64_t *sp, double *matched, int64_t n, int64_t col) noexc
 
 def align_many(list firsts, list seconds, int64_t seed_size, int64_t max_occ, int64_t max_gap, int64_t max_shift,
                int64_t min_chain, int64_t min_passage, double min_score, bint extend):
-    """:func:`align_pair` for the pairs (firsts[i], seconds[i]) of prepared texts, each in
+    """:func:`_align_pair` for the pairs (firsts[i], seconds[i]) of prepared texts, each in
     canonical order and mirrored back (what :func:`retold.core.align.align_prepared` does
-    for one pair): a list of row lists (a_start, a_end, b_start, b_end, score), each sorted
-    by a_start. Identical texts (same token hashes) give one passage over all of them,
-    score 1.0, when they have at least ``min_passage`` tokens."""
-    cdef Py_ssize_t i, n = len(firsts)
+    for one pair): (passages per pair, int64; their spans (a_start, a_end, b_start, b_end),
+    int64 (m, 4); their scores, float64), each pair's passages by a_start. Identical texts
+    (same token hashes) give one passage over all of them, score 1.0, when they have at
+    least ``min_passage`` tokens."""
+    import numpy as np
+    cdef Py_ssize_t i, n = len(firsts), j, k, t, first
     cdef Prepared A, B
-    cdef int64_t la, lb
+    cdef int64_t la, lb, x
+    cdef int64_t row[4]
+    cdef double sc
     cdef int c
-    out = []
+    cdef vector[int64_t] spans
+    cdef vector[double] scores
+    counts_arr = np.zeros(n, dtype=np.int64)
+    cdef int64_t[::1] counts = counts_arr
     for i in range(n):
         A = firsts[i]
         B = seconds[i]
         la, lb = A.n_tokens, B.n_tokens
+        first = scores.size()
         c = 0
         if la == lb and la:
             c = memcmp(A.h, B.h, la * sizeof(uint64_t))
             if c == 0:
-                if la < min_passage:
-                    out.append([])
-                else:
-                    out.append([(A.s[0], A.e[la - 1], B.s[0], B.e[lb - 1], 1.0)])
+                if la >= min_passage:
+                    spans.push_back(A.s[0])
+                    spans.push_back(A.e[la - 1])
+                    spans.push_back(B.s[0])
+                    spans.push_back(B.e[lb - 1])
+                    scores.push_back(1.0)
+                counts[i] = scores.size() - first
                 continue
         elif la == lb:  # both empty
-            out.append([])
             continue
         if la > lb or (la == lb and c > 0):
-            rows = align_pair(B, A, seed_size, max_occ, max_gap, max_shift, min_chain, min_passage, min_score,
-                              extend)
-            rows = sorted([(r[2], r[3], r[0], r[1], r[4]) for r in rows])
+            _align_pair(B, A, seed_size, max_occ, max_gap, max_shift, min_chain, min_passage, min_score, extend,
+                        &spans, &scores)
+            # mirrored back: swap the sides, then order by the new a_start (distinct: passages are disjoint)
+            for k in range(first, <Py_ssize_t>scores.size()):
+                x = spans[4 * k]
+                spans[4 * k] = spans[4 * k + 2]
+                spans[4 * k + 2] = x
+                x = spans[4 * k + 1]
+                spans[4 * k + 1] = spans[4 * k + 3]
+                spans[4 * k + 3] = x
+            for k in range(first + 1, <Py_ssize_t>scores.size()):
+                for t in range(4):
+                    row[t] = spans[4 * k + t]
+                sc = scores[k]
+                j = k - 1
+                while j >= first and spans[4 * j] > row[0]:
+                    for t in range(4):
+                        spans[4 * (j + 1) + t] = spans[4 * j + t]
+                    scores[j + 1] = scores[j]
+                    j -= 1
+                for t in range(4):
+                    spans[4 * (j + 1) + t] = row[t]
+                scores[j + 1] = sc
         else:
-            rows = align_pair(A, B, seed_size, max_occ, max_gap, max_shift, min_chain, min_passage, min_score,
-                              extend)
-        out.append(rows)
-    return out
+            _align_pair(A, B, seed_size, max_occ, max_gap, max_shift, min_chain, min_passage, min_score, extend,
+                        &spans, &scores)
+        counts[i] = scores.size() - first
+    m = scores.size()
+    spans_arr = np.empty((m, 4), dtype=np.int64)
+    scores_arr = np.empty(m, dtype=np.float64)
+    cdef int64_t[:, ::1] sv = spans_arr
+    cdef double[::1] cv = scores_arr
+    for k in range(m):
+        for t in range(4):
+            sv[k, t] = spans[4 * k + t]
+        cv[k] = scores[k]
+    return counts_arr, spans_arr, scores_arr

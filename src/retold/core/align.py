@@ -114,15 +114,26 @@ def align_prepared_many(firsts: Sequence[Prepared], seconds: Sequence[Prepared],
     return [[Passage(*row) for row in rows] for rows in align_rows_many(firsts, seconds, config)]
 
 
-#: a passage as the compiled aligner gives it: (a_start, a_end, b_start, b_end, score)
+#: a passage as a plain tuple: (a_start, a_end, b_start, b_end, score)
 Row = tuple[int, int, int, int, float]
 
 
-def align_rows_many(firsts: Sequence[Prepared], seconds: Sequence[Prepared],
-                    config: AlignConfig = AlignConfig()) -> list[list[Row]]:
-    """:func:`align_prepared_many` with each passage as a plain tuple (:data:`Row`): what a
-    scan keeps in arrays, without a :class:`Passage` object per passage."""
+def align_arrays_many(firsts: Sequence[Prepared], seconds: Sequence[Prepared],
+                      config: AlignConfig = AlignConfig()) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`align_prepared_many` as the compiled aligner gives it, in arrays: (passages
+    per pair, int64; their spans (a_start, a_end, b_start, b_end), int64 (m, 4); their
+    scores, float64), each pair's passages by ``a_start``: what a scan keeps, without an
+    object per passage."""
     return _align.align_many(
         list(firsts), list(seconds), config.seed_size, config.max_seed_occurrences, config.max_gap, config.max_shift,
         config.min_chain_tokens, config.min_passage_tokens, config.min_score, config.extend,
     )
+
+
+def align_rows_many(firsts: Sequence[Prepared], seconds: Sequence[Prepared],
+                    config: AlignConfig = AlignConfig()) -> list[list[Row]]:
+    """:func:`align_arrays_many` with each pair's passages as a list of plain tuples (:data:`Row`)."""
+    counts, spans, scores = align_arrays_many(firsts, seconds, config)
+    rows = [(*span, score) for span, score in zip(spans.tolist(), scores.tolist())]
+    ends = np.cumsum(counts).tolist()
+    return [rows[end - k: end] for end, k in zip(ends, counts.tolist())]  # type: ignore[misc]

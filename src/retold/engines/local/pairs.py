@@ -10,13 +10,12 @@ import time
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from itertools import chain
-from typing import Callable
+from typing import Callable, cast
 
 import numpy as np
 
 from retold.config import AlignConfig, ScanConfig
-from retold.core.align import Prepared, Row, align_rows_many, prepare_many
+from retold.core.align import Prepared, align_arrays_many, prepare_many
 from retold.core import _sets
 from retold.core.arrays import laid_end_to_end, within
 from retold.core.coverage import windows_coverages, windows_of
@@ -144,9 +143,9 @@ WORD_ENTRIES = 1 << 20
 REMEMBERED_PAIRS = 1 << 16
 
 
-def _align_range(bounds: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+def _align_range(bounds: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The passages of the pairs ``order[bounds[0]:bounds[1]]`` of the table: (passages per
-    pair, int64; their rows (a_start, a_end, b_start, b_end, score), float64 (m, 5)).
+    pair, int64; their spans (a_start, a_end, b_start, b_end), int64 (m, 4); their scores).
 
     A pair whose two texts are the same as those of a pair aligned before (copies of one
     page or licence paired with copies of another) gets that pair's passages: the same
@@ -158,7 +157,7 @@ def _align_range(bounds: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     if cache is None:
         cache = sh["cache"] = PreparedCache(sh["text_of"], cfg)
         sh["memo"] = OrderedDict()
-    memo: OrderedDict[tuple[bytes, bytes], list[Row]] = sh["memo"]
+    memo: OrderedDict[tuple[bytes, bytes], tuple[np.ndarray, np.ndarray]] = sh["memo"]
     rows = order[bounds[0]: bounds[1]]
     ids = table.ids
     a_ids = [ids[x] for x in table.a[rows].tolist()]
@@ -170,8 +169,8 @@ def _align_range(bounds: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
                                                       uses.next[lo:hi].tolist())))
     digest_of, duplicated = cache.digest_of, cache.duplicated
     if not duplicated:  # no text seen under two ids (news, mostly): nothing to remember
-        return _rows(align_rows_many([docs[a] for a in a_ids], [docs[b] for b in b_ids], cfg))
-    out: list[list[Row] | None] = [None] * len(a_ids)
+        return align_arrays_many([docs[a] for a in a_ids], [docs[b] for b in b_ids], cfg)
+    out: list[tuple[np.ndarray, np.ndarray] | None] = [None] * len(a_ids)
     todo: list[int] = []  # the pairs to align, the first of each pair of texts remembered
     waiting: dict[tuple[bytes, bytes], list[int]] = {}  # such a first pair and the later ones
     for k, (a, b) in enumerate(zip(a_ids, b_ids)):
@@ -187,9 +186,10 @@ def _align_range(bounds: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
                 continue
             waiting[key] = [k]
         todo.append(k)
-    found = align_rows_many([docs[a_ids[k]] for k in todo], [docs[b_ids[k]] for k in todo], cfg)
-    for k, passages in zip(todo, found):
-        out[k] = passages
+    counts, spans, scores = align_arrays_many([docs[a_ids[k]] for k in todo], [docs[b_ids[k]] for k in todo], cfg)
+    ends = np.cumsum(counts).tolist()
+    for k, end, c in zip(todo, ends, counts.tolist()):
+        passages = out[k] = (spans[end - c: end], scores[end - c: end])
         key = (digest_of[a_ids[k]], digest_of[b_ids[k]])
         later = waiting.get(key)
         if later is not None:
@@ -198,14 +198,10 @@ def _align_range(bounds: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
             memo[key] = passages
     while len(memo) > REMEMBERED_PAIRS:
         memo.popitem(last=False)
-    return _rows(out)  # type: ignore[arg-type]
-
-
-def _rows(found: list[list[Row]]) -> tuple[np.ndarray, np.ndarray]:
-    """(passages per pair, int64; their rows, float64 (m, 5))."""
-    counts = np.fromiter(map(len, found), dtype=np.int64, count=len(found))
-    values = chain.from_iterable(chain.from_iterable(found))
-    return counts, np.fromiter(values, dtype=np.float64, count=5 * int(counts.sum())).reshape(-1, 5)
+    found = cast(list[tuple[np.ndarray, np.ndarray]], out)
+    return (np.fromiter((len(x[1]) for x in found), dtype=np.int64, count=len(found)),
+            np.concatenate([x[0] for x in found]).reshape(-1, 4) if found else np.empty((0, 4), np.int64),
+            np.concatenate([x[1] for x in found]) if found else np.empty(0))
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,17 +270,18 @@ def align_pairs(
     order = locality_order(table.a, table.b)
     chunks = [(lo, min(lo + chunk, n)) for lo in range(0, n, chunk)]
     counts: list[np.ndarray] = []
-    flats: list[np.ndarray] = []
+    spans: list[np.ndarray] = []
+    scores: list[np.ndarray] = []
     uses = NextUses.of(table.a[order], table.b[order], chunk)
-    for found, flat in fork_map(_align_range, chunks, workers if len(chunks) > 1 else 1, text_of=text_of,
-                                pairs=table, order=order, config=config, chunk=chunk, uses=uses):
+    for found, span, score in fork_map(_align_range, chunks, workers if len(chunks) > 1 else 1, text_of=text_of,
+                                       pairs=table, order=order, config=config, chunk=chunk, uses=uses):
         counts.append(found)
-        flats.append(flat)
+        spans.append(span)
+        scores.append(score)
         progress.advance(len(found))
     progress.finish()
     # the rows came in alignment order: put each pair's run of rows back in table order
     done = np.concatenate(counts) if counts else np.empty(0, np.int64)
-    rows = np.concatenate(flats) if flats else np.empty((0, 5))
     starts = np.cumsum(done) - done
     per_pair = np.empty(n, dtype=np.int64)
     per_pair[order] = done
@@ -293,8 +290,9 @@ def align_pairs(
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(per_pair, out=offsets[1:])
     take = np.repeat(first, per_pair) + within(per_pair)
-    rows = rows[take]
-    return table.with_passages(offsets, rows[:, :4].astype(np.int64), rows[:, 4].copy())
+    all_spans = np.concatenate(spans) if spans else np.empty((0, 4), np.int64)
+    all_scores = np.concatenate(scores) if scores else np.empty(0)
+    return table.with_passages(offsets, all_spans[take], all_scores[take])
 
 
 def _chunk_sets(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
