@@ -29,16 +29,17 @@ from dataclasses import dataclass
 import numpy as np
 
 #: open (fd, pid) of this process, by file path, to append and to read (a forked child opens its own)
-_HANDLES: dict[str, tuple[int, int]] = {}
-_READERS: dict[str, tuple[int, int]] = {}
+_HANDLES: dict[tuple[str, str], tuple[int, int]] = {}
+_READERS: dict[tuple[str, str], tuple[int, int]] = {}
 
 
-def _open_once(handles: dict[str, tuple[int, int]], path: str, flags: int) -> int:
-    """This process's descriptor of ``path`` in ``handles``, opened on first use."""
-    fd, pid = handles.get(path, (-1, -1))
+def _open_once(handles: dict[tuple[str, str], tuple[int, int]], key: tuple[str, str], flags: int) -> int:
+    """This process's descriptor of file ``key[1]`` of directory ``key[0]`` in ``handles``,
+    opened on first use."""
+    fd, pid = handles.get(key, (-1, -1))
     if pid != os.getpid():
-        fd = os.open(path, flags, 0o600)
-        handles[path] = (fd, os.getpid())
+        fd = os.open(os.path.join(*key), flags, 0o600)
+        handles[key] = (fd, os.getpid())
     return fd
 
 
@@ -143,8 +144,7 @@ class SpillDir:
     def append(self, kind: str, data: bytes | memoryview) -> tuple[str, int]:
         """Append ``data`` to this process's ``kind`` file; returns (file name, start offset)."""
         name = f"{os.getpid()}.{kind}"
-        path = os.path.join(self.path, name)
-        fd = _open_once(_HANDLES, path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+        fd = _open_once(_HANDLES, (self.path, name), os.O_WRONLY | os.O_CREAT | os.O_APPEND)
         start = os.fstat(fd).st_size
         view = memoryview(data).cast("B")
         while view:
@@ -156,7 +156,7 @@ class SpillDir:
 
     def reader(self, name: str) -> int:
         """This process's read descriptor of file ``name`` (opened on first use)."""
-        return _open_once(_READERS, os.path.join(self.path, name), os.O_RDONLY)
+        return _open_once(_READERS, (self.path, name), os.O_RDONLY)
 
     def read_into(self, name: str, start: int, out: np.ndarray) -> None:
         """Fill ``out`` with the bytes of file ``name`` from ``start`` (no intermediate copy)."""
@@ -173,8 +173,8 @@ class SpillDir:
 
     def close(self) -> None:
         for handles in (_HANDLES, _READERS):
-            for path in [p for p in handles if p.startswith(self.path + os.sep)]:
-                fd, pid = handles.pop(path)
+            for key in [k for k in handles if k[0] == self.path]:
+                fd, pid = handles.pop(key)
                 if pid == os.getpid():
                     os.close(fd)
         if self._owner == os.getpid():
@@ -225,7 +225,8 @@ class TextStore:
 
     def raw(self, index: int) -> bytes:
         i = int(index)
-        return self.spill.read(self.files[self.file_of[i]], int(self.starts[i]), int(self.ends[i] - self.starts[i]))
+        start = self.starts.item(i)
+        return self.spill.read(self.files[self.file_of.item(i)], start, self.ends.item(i) - start)
 
     def get(self, index: int) -> str:
         """Item ``index`` as text (UTF-8)."""
