@@ -44,7 +44,7 @@ class LocalEngine:
         release_free_memory()  # the sketch batches, copied into the corpus
         slot = corpus.slot
         rank = {d.id: r for r, d in enumerate(corpus.documents)}
-        return Sketched(corpus, lambda i: texts.get(int(slot[rank[i]])), lambda i: positions.array(int(slot[rank[i]])))
+        return Sketched(corpus, lambda i: texts.get(slot.item(rank[i])), lambda i: positions.array(slot.item(rank[i])))
 
     def pairs(self, corpus: Corpus, config: ScanConfig, positions_of: Callable[[str], np.ndarray],
               progress: Progress, timings: dict[str, float]) -> tuple[Sequence[Pair], dict[str, int]]:
