@@ -187,21 +187,22 @@ def write_jsonl(rows: Iterable[Mapping[str, Any] | str | Lines], path: Path, ope
         out = _open_write(Path(path), stack, opener)
         encode = _ENCODER.encode
         lines: list[str] = []
+
+        def flush() -> None:
+            nonlocal n
+            if lines:
+                out.write("\n".join(lines) + "\n")
+                n += len(lines)
+                lines.clear()
+
         for row in rows:
             if type(row) is Lines:
-                if lines:
-                    out.write("\n".join(lines) + "\n")
-                    n += len(lines)
-                    lines = []
+                flush()
                 out.write(row.text)
                 n += row.count
                 continue
             lines.append(row if isinstance(row, str) else encode(row))
             if len(lines) == 1024:
-                out.write("\n".join(lines) + "\n")
-                n += len(lines)
-                lines = []
-        if lines:
-            out.write("\n".join(lines) + "\n")
-            n += len(lines)
+                flush()
+        flush()
     return n
