@@ -112,9 +112,18 @@ def windows_of(positions: Sequence[np.ndarray], sets: Sequence[np.ndarray], boil
     (what :func:`words_of` does for one). ValueError if a set lacks one of its positions."""
     flat, offsets = laid_end_to_end(list(positions), np.uint64)
     set_flat, set_offsets = laid_end_to_end(list(sets), np.uint64)
+    return windows_of_flat(flat, offsets, set_flat, set_offsets, boilerplate, size)
+
+
+def windows_of_flat(positions: np.ndarray, offsets: np.ndarray, sets: np.ndarray, set_offsets: np.ndarray,
+                    boilerplate: np.ndarray, size: int) -> Windows:
+    """:func:`windows_of` for positions and sets already laid end to end (document d's:
+    ``positions[offsets[d]:offsets[d+1]]``, ``sets[set_offsets[d]:set_offsets[d+1]]``)."""
+    positions = np.ascontiguousarray(positions, dtype=np.uint64)
+    sets = np.ascontiguousarray(sets, dtype=np.uint64)
     order, ends, own, own_words = _sets.sorted_windows_batch(
-        flat, offsets, set_flat, set_offsets, np.ascontiguousarray(boilerplate, dtype=np.uint64), size)
-    return Windows(order, ends, own, offsets, own_words, set_flat, set_offsets, size)
+        positions, offsets, sets, set_offsets, np.ascontiguousarray(boilerplate, dtype=np.uint64), size)
+    return Windows(order, ends, own, offsets, own_words, sets, set_offsets, size)
 
 
 def windows_coverages(windows: Windows, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -18,7 +18,7 @@ from retold.config import AlignConfig, ScanConfig
 from retold.core.align import Prepared, align_arrays_many, prepare_many
 from retold.core import _sets
 from retold.core.arrays import laid_end_to_end, within
-from retold.core.coverage import windows_coverages, windows_of
+from retold.core.coverage import windows_coverages, windows_of_flat
 from retold.core.verify import NO_RELATION, Scores, classify, intersections, needs_words, pairs_from_scores, score_pairs
 from retold.engines.local.candidates import Candidates, find_candidates
 from retold.engines.local.parallel import SHARED, check_workers, fork_map
@@ -295,18 +295,18 @@ def align_pairs(
     return table.with_passages(offsets, all_spans[take], all_scores[take])
 
 
-def _chunk_sets(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+def _chunk_sets(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The documents of the rank pairs (a[i], b[i]) of a chunk, each read once: (their ranks,
-    each pair side's index among them (a's, then b's), their sets)."""
+    each pair side's index among them (a's, then b's), their sets laid end to end and the
+    offsets)."""
     ranks, local = np.unique(np.concatenate((a, b)), return_inverse=True)
-    return ranks, local, SHARED["sets"].sets(SHARED["slot"][ranks].tolist())
+    return (ranks, local, *SHARED["sets"].sets(SHARED["slot"][ranks].tolist()))
 
 
 def _score_chunk(bounds: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     lo, hi = bounds
     a = SHARED["a"][lo:hi]
-    ranks, local, sets = _chunk_sets(a, SHARED["b"][lo:hi])
-    flat, offsets = laid_end_to_end(sets, np.uint64)
+    ranks, local, flat, offsets = _chunk_sets(a, SHARED["b"][lo:hi])
     sc = score_pairs(local[: len(a)], local[len(a) :], flat, offsets, SHARED["boilerplate"], SHARED["own"][ranks])
     return sc.intersection, sc.shared
 
@@ -342,17 +342,18 @@ def _words_chunk(bounds: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     sh = SHARED
     lo, hi = bounds
     a, b = sh["a"][lo:hi], sh["b"][lo:hi]
-    ranks, local, sets = _chunk_sets(a, b)
-    windows = windows_of(sh["positions_of"](ranks), sets, sh["boilerplate"], sh["size"])
+    ranks, local, sets, set_offsets = _chunk_sets(a, b)
+    windows = windows_of_flat(*sh["positions_of"](ranks), sets, set_offsets, sh["boilerplate"], sh["size"])
     return windows_coverages(windows, local[: len(a)], local[len(a) :])
 
 
 def word_coverages(a: np.ndarray, b: np.ndarray, corpus: Corpus,
-                   positions_of: Callable[[np.ndarray], list[np.ndarray]], boilerplate: np.ndarray, size: int,
+                   positions_of: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]], boilerplate: np.ndarray,
+                   size: int,
                    workers: int, chunk: int = 4096) -> tuple[np.ndarray, np.ndarray]:
     """Word coverage (:mod:`retold.core.coverage`) of both sides of the rank pairs (a[i], b[i]),
     over ``workers`` forked processes; ``positions_of(ranks)`` (the shingles in text order of
-    each) must work in a forked worker.
+    each, laid end to end, and their offsets) must work in a forked worker.
 
     The pairs are measured in :func:`locality_order` so that a chunk holds few documents,
     each prepared once for all its pairs in the chunk; a chunk holds at most ``chunk`` pairs
@@ -416,11 +417,11 @@ def find_pairs(
     if corpus.positions is not None:  # spilled by this engine's sketch: read in one go
         store, slot = corpus.positions, corpus.slot
 
-        def positions_many(ranks: np.ndarray) -> list[np.ndarray]:
+        def positions_many(ranks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             return store.arrays(slot[ranks])
     else:
-        def positions_many(ranks: np.ndarray) -> list[np.ndarray]:
-            return [positions_of(ids[r]) for r in ranks.tolist()]
+        def positions_many(ranks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            return laid_end_to_end([positions_of(ids[r]) for r in ranks.tolist()], np.uint64)
     wa, wb = word_coverages(cands.a[rows], cands.b[rows], corpus, positions_many, cands.boilerplate,
                             config.shingle.size, workers)
     progress.advance(len(rows))

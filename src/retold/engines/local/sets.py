@@ -24,6 +24,7 @@ from typing import Protocol
 import numpy as np
 
 from retold.core import _sets
+from retold.core.arrays import laid_end_to_end
 from retold.engines.local.textstore import SpillDir, TextStore
 
 #: the index's finest hash ranges: a partition or piece of the index is a run of these
@@ -59,8 +60,9 @@ class ShingleSets(Protocol):
         ``[lo, hi)``; in no particular order."""
         ...
 
-    def sets(self, slots: Sequence[int]) -> list[np.ndarray]:
-        """The sorted sets (uint64) of storage positions ``slots``."""
+    def sets(self, slots: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """The sorted sets (uint64) of storage positions ``slots``, laid end to end: (values,
+        offsets int64, one more than ``slots``)."""
         ...
 
 
@@ -97,8 +99,8 @@ class ArraySets:
             return shingles[:0].copy(), np.empty(0, np.int32)
         return np.concatenate(hs), np.concatenate(ds)
 
-    def sets(self, slots: Sequence[int]) -> list[np.ndarray]:
-        return [self.shingles[self.offsets[s] : self.offsets[s + 1]] for s in slots]
+    def sets(self, slots: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        return laid_end_to_end([self.shingles[self.offsets[s] : self.offsets[s + 1]] for s in slots], np.uint64)
 
     @property
     def scratch(self) -> str | None:
@@ -168,7 +170,7 @@ class SpilledSets:
             return hashes[keep], docs[keep]
         return hashes, docs
 
-    def sets(self, slots: Sequence[int]) -> list[np.ndarray]:
+    def sets(self, slots: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
         return self.by_doc.arrays(slots)
 
     @property
