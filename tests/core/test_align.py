@@ -391,8 +391,15 @@ def test_prepared_ascii_text_matches_the_reference_tokeniser():
     tokens fill the room a text of single letters needs (the most it can hold)."""
     from retold.core.align import prepare
 
-    for text in ("a b c d e f", "a", "", "  ", "x" * 7, "It's a U.S.-made, well-known 'thing'... 42 times!"):
+    from retold.core.sketch import ascii_token_hashes
+
+    long_text = " ".join(f"w{i % 997} it's" for i in range(12000))  # over ROOM_EXACT: counted first
+    texts = ("a b c d e f", "a", "", "  ", "x" * 7, "It's a U.S.-made, well-known 'thing'... 42 times!", long_text)
+    for text in texts:
         tokens = tokenize_spans(text)
         p = prepare(text)
         assert p.starts.tolist() == list(tokens.starts) and p.ends.tolist() == list(tokens.ends)
         assert p.hashes.tolist() == token_hashes(tokens.tokens, 0).tolist()
+    hashes, counts = ascii_token_hashes(list(texts), 0)  # the sketches' batch form, long text included
+    assert counts.tolist() == [len(tokenize_spans(t).tokens) for t in texts]
+    assert hashes.tolist() == [h for t in texts for h in prepare(t).hashes.tolist()]

@@ -185,6 +185,31 @@ def test_a_table_is_written_a_block_at_a_time(monkeypatch):
     assert '"score": 0.1235' in expected[1] and '"aligned_chars_a": 5, "aligned_chars_b": 5' in expected[2]
 
 
+def test_a_block_holds_a_bounded_number_of_passages(monkeypatch):
+    """Blocks cut at PASSAGE_BLOCK passages (a pair with more is a block of its own) give
+    the same lines as one block: long documents' many passages are not held at once."""
+    import retold.io.writers as writers
+
+    passages = [(), (Passage(0, 5, 2, 7, 0.25),), tuple(Passage(k, k + 1, k, k + 1, 0.5) for k in range(0, 10, 2))]
+    pairs = [Pair(f"d{k}", f"d{k + 1}", 0.5, 0.25, 1.0, "overlap", k, passages[k % 3], 0.5, 0.5) for k in range(8)]
+    expected = [pair_line(p) for p in pairs]
+    table = PairTable.of(pairs)
+    blocks: list[tuple[int, int]] = []
+    real = writers._FastLines.block
+
+    def spy(self, lo, hi):
+        blocks.append((lo, hi))
+        return real(self, lo, hi)
+
+    monkeypatch.setattr(writers, "PASSAGE_BLOCK", 2)
+    monkeypatch.setattr(writers._FastLines, "block", spy)
+    assert list(pair_lines(table)) == expected
+    firsts = table.passage_offsets.tolist()
+    assert [b[0] for b in blocks] == [0] + [b[1] for b in blocks[:-1]] and blocks[-1][1] == len(pairs)
+    assert all(firsts[hi] - firsts[lo] <= 2 or hi - lo == 1 for lo, hi in blocks)
+    assert (2, 3) in blocks  # five passages: a block of one pair
+
+
 _rounded = st.integers(0, 10**4).map(lambda k: k / 10**4)
 _rounded_passages = st.lists(st.builds(Passage, st.integers(0, 10**9), st.integers(0, 10**9), st.integers(0, 10**9),
                                        st.integers(0, 10**9), _rounded | st.floats(0, 1)), max_size=4).map(tuple)

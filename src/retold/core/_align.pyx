@@ -856,13 +856,29 @@ cdef int64_t _ascii_tokens(const unsigned char *text, int64_t size, const unsign
     return count
 
 
+#: texts longer than this (bytes) are counted before they are tokenised, so their arrays
+#: are allocated exactly; shorter ones go in one pass into room for the most tokens they
+#: can hold (half their bytes, 24 bytes each), then copied
+cdef int64_t ROOM_EXACT = 1 << 16
+
+
+cdef int64_t _room(const unsigned char *text, int64_t size, const unsigned char *normal,
+                   const unsigned char *joiner, uint64_t start, uint64_t prime) noexcept nogil:
+    """Room for the tokens of a text: at most ``size // 2 + 1`` (tokens are separated), or
+    their exact count (a pass of :func:`_ascii_tokens`) for a text over ``ROOM_EXACT`` bytes."""
+    if size > ROOM_EXACT:
+        return _ascii_tokens(text, size, normal, joiner, start, prime, NULL, NULL, NULL)
+    return size // 2 + 1
+
+
 def prepare_ascii(const unsigned char[::1] text, const unsigned char[::1] normal, const unsigned char[::1] joiner,
                   uint64_t start, uint64_t prime, int64_t n, uint64_t fold):
-    """A :class:`Prepared` ASCII text in one pass over it (:func:`_ascii_tokens`, into room
-    for the most tokens it can hold, then copied), with its seed n-gram keys sorted."""
+    """A :class:`Prepared` ASCII text (:func:`_ascii_tokens` into room for its tokens
+    (:func:`_room`), then copied), with its seed n-gram keys sorted."""
     import numpy as np
-    cdef int64_t size = text.shape[0], count, m, cap = size // 2 + 1
+    cdef int64_t size = text.shape[0], count, m, cap
     cdef const unsigned char *t = &text[0] if size else <const unsigned char *> b""
+    cap = _room(t, size, &normal[0], &joiner[0], start, prime)
     cdef uint64_t *h = <uint64_t *> malloc(cap * sizeof(uint64_t))
     cdef int64_t *se = <int64_t *> malloc(2 * cap * sizeof(int64_t))
     if h == NULL or se == NULL:
@@ -895,8 +911,8 @@ def prepare_ascii(const unsigned char[::1] text, const unsigned char[::1] normal
 def ascii_token_hashes(list texts, const unsigned char[::1] normal, const unsigned char[::1] joiner,
                        uint64_t start, uint64_t prime):
     """(token hashes of all ``texts`` (ASCII bytes), concatenated; tokens per text (int64)):
-    :func:`_ascii_tokens` of each, what the sketches hash, in one pass over each text (into
-    room for the most tokens the texts can hold, then copied)."""
+    :func:`_ascii_tokens` of each, what the sketches hash, into room for their tokens
+    (:func:`_room`), then copied."""
     import numpy as np
     cdef Py_ssize_t n = len(texts), i
     cdef int64_t cap = 0, at = 0
@@ -904,7 +920,9 @@ def ascii_token_hashes(list texts, const unsigned char[::1] normal, const unsign
     counts_arr = np.empty(n, dtype=np.int64)
     cdef int64_t[::1] counts = counts_arr
     for i in range(n):
-        cap += len(texts[i]) // 2 + 1
+        text = texts[i]
+        if text.shape[0]:
+            cap += _room(&text[0], text.shape[0], &normal[0], &joiner[0], start, prime)
     room_arr = np.empty(cap, dtype=np.uint64)
     cdef uint64_t[::1] room = room_arr
     for i in range(n):

@@ -193,8 +193,9 @@ def _int_texts(values: np.ndarray) -> list[str]:
     return list(map(str, values.tolist()))
 
 
-#: pairs written from a table's columns at a time (bounds the strings held at once)
+#: pairs, and passages, written from a table's columns at a time (bound the text held at once)
 PAIR_BLOCK = 8192
+PASSAGE_BLOCK = 1 << 15
 
 
 def pair_lines(pairs: Sequence[Pair]) -> Iterator[str]:
@@ -217,13 +218,18 @@ def pair_blocks(pairs: Sequence[Pair]) -> Iterator[str | Lines]:
     ids = [_json_str(i) for i in pairs.ids]
     relations = {r: _json_str(r) for r in set(pairs.relation.tolist())}
     fast = _FastLines(pairs, ids, relations)
-    for lo in range(0, len(pairs), PAIR_BLOCK):
+    firsts = pairs.passage_offsets  # a block holds at most PASSAGE_BLOCK passages (or one pair)
+    lo = 0
+    while lo < len(pairs):
         hi = min(lo + PAIR_BLOCK, len(pairs))
+        if firsts is not None:
+            hi = max(lo + 1, min(hi, int(np.searchsorted(firsts, firsts[lo] + PASSAGE_BLOCK, side="right")) - 1))
         block = fast.block(lo, hi)
         if block is None:  # a score outside the table of rounded ones: written field by field
             yield from _table_lines(pairs, lo, hi, ids, relations)
         else:
             yield Lines(block, hi - lo)
+        lo = hi
 
 
 class _FastLines:

@@ -195,7 +195,7 @@ def _align_range(bounds: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.nd
         if later is not None:
             for j in later:
                 out[j] = passages
-            memo[key] = passages
+            memo[key] = (passages[0].copy(), passages[1].copy())  # not views that hold the chunk's arrays
     while len(memo) > REMEMBERED_PAIRS:
         memo.popitem(last=False)
     found = cast(list[tuple[np.ndarray, np.ndarray]], out)
