@@ -1130,11 +1130,9 @@ def align_many(list firsts, list seconds, int64_t seed_size, int64_t max_occ, in
     (same token hashes) give one passage over all of them, score 1.0, when they have at
     least ``min_passage`` tokens."""
     import numpy as np
-    cdef Py_ssize_t i, n = len(firsts), j, k, t, first
+    cdef Py_ssize_t i, n = len(firsts), k, t, first
     cdef Prepared A, B
     cdef int64_t la, lb, x
-    cdef int64_t row[4]
-    cdef double sc
     cdef int c
     cdef vector[int64_t] spans
     cdef vector[double] scores
@@ -1170,19 +1168,8 @@ def align_many(list firsts, list seconds, int64_t seed_size, int64_t max_occ, in
                 x = spans[4 * k + 1]
                 spans[4 * k + 1] = spans[4 * k + 3]
                 spans[4 * k + 3] = x
-            for k in range(first + 1, <Py_ssize_t>scores.size()):
-                for t in range(4):
-                    row[t] = spans[4 * k + t]
-                sc = scores[k]
-                j = k - 1
-                while j >= first and spans[4 * j] > row[0]:
-                    for t in range(4):
-                        spans[4 * (j + 1) + t] = spans[4 * j + t]
-                    scores[j + 1] = scores[j]
-                    j -= 1
-                for t in range(4):
-                    spans[4 * (j + 1) + t] = row[t]
-                scores[j + 1] = sc
+            if <Py_ssize_t>scores.size() > first:
+                _sort_rows(spans.data() + 4 * first, scores.data() + first, scores.size() - first, 0)
         else:
             _align_pair(A, B, seed_size, max_occ, max_gap, max_shift, min_chain, min_passage, min_score, extend,
                         &spans, &scores)

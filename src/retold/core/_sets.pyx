@@ -157,21 +157,14 @@ cdef Py_ssize_t matches(const uint64_t* a, Py_ssize_t na, const uint64_t* b, Py_
     returns how many. Gallops on the longer side when the sizes differ by GALLOP_RATIO."""
     cdef Py_ssize_t i = 0, j = 0, c = 0
     cdef uint64_t x, y
-    if nb > GALLOP_RATIO * na:
+    if nb > GALLOP_RATIO * na or na > GALLOP_RATIO * nb:
+        if na > nb:  # walk the shorter side: swap the sides and where their positions go
+            a, b, na, nb, ia, ib = b, a, nb, na, ib, ia
         for i in range(na):
             j = gallop(b, j, nb, a[i])
             if j == nb:
                 break
             if b[j] == a[i]:
-                ia[c] = i
-                ib[c] = j
-                c += 1
-    elif na > GALLOP_RATIO * nb:
-        for j in range(nb):
-            i = gallop(a, i, na, b[j])
-            if i == na:
-                break
-            if a[i] == b[j]:
                 ia[c] = i
                 ib[c] = j
                 c += 1
