@@ -216,6 +216,35 @@ cdef int64_t covered_groups(const int64_t* matched, Py_ssize_t c, const int64_t*
     return total + size if cnt else 0
 
 
+cdef struct Cover:
+    # scratch of the coverage kernels: shared set entries (ia, ib: up to the smaller set),
+    # and per window (at, marks: up to the longest document; marks zero)
+    int64_t* ia
+    int64_t* ib
+    int64_t* at
+    uint8_t* marks
+
+
+cdef void _free_cover(Cover* w) noexcept nogil:
+    free(w.ia)
+    free(w.ib)
+    free(w.at)
+    free(w.marks)
+
+
+cdef int _alloc_cover(Cover* w, Py_ssize_t entries, Py_ssize_t windows) noexcept nogil:
+    """Room for ``entries`` shared set entries and ``windows`` windows; -1 (nothing held)
+    when out of memory."""
+    w.ia = <int64_t*>malloc(entries * sizeof(int64_t))
+    w.ib = <int64_t*>malloc(entries * sizeof(int64_t))
+    w.at = <int64_t*>malloc(windows * sizeof(int64_t))
+    w.marks = <uint8_t*>calloc(windows, 1)
+    if w.ia == NULL or w.ib == NULL or w.at == NULL or w.marks == NULL:
+        _free_cover(w)
+        return -1
+    return 0
+
+
 def covered_by(const int64_t[::1] order, const uint8_t[::1] own, bint use_own, const int64_t[::1] ends,
                const uint64_t[::1] shingles, const uint64_t[::1] other, int64_t size):
     """Words of a document covered by a window found in ``other`` (sorted) and own (if
@@ -225,20 +254,13 @@ def covered_by(const int64_t[::1] order, const uint8_t[::1] own, bint use_own, c
     cdef int64_t total = 0
     if n == 0 or m == 0 or mo == 0:
         return 0
-    cdef int64_t* ia = <int64_t*>malloc(min(m, mo) * sizeof(int64_t))
-    cdef int64_t* ib = <int64_t*>malloc(min(m, mo) * sizeof(int64_t))
-    cdef int64_t* at = <int64_t*>malloc(n * sizeof(int64_t))
-    cdef uint8_t* marks = <uint8_t*>calloc(n, 1)
-    if ia != NULL and ib != NULL and at != NULL and marks != NULL:
-        with nogil:
-            c = matches(&shingles[0], m, &other[0], mo, ia, ib)
-            total = covered_groups(ia, c, &ends[0], &order[0], n, &own[0] if use_own else NULL, size, marks, at)
-    free(ia)
-    free(ib)
-    free(at)
-    free(marks)
-    if marks == NULL or at == NULL or ia == NULL or ib == NULL:
+    cdef Cover w
+    if _alloc_cover(&w, min(m, mo), n):
         raise MemoryError()
+    with nogil:
+        c = matches(&shingles[0], m, &other[0], mo, w.ia, w.ib)
+        total = covered_groups(w.ia, c, &ends[0], &order[0], n, &own[0] if use_own else NULL, size, w.marks, w.at)
+    _free_cover(&w)
     return total
 
 
@@ -262,15 +284,8 @@ def covered_pairs(const int64_t[::1] xa, const int64_t[::1] xb, const int64_t[::
     for d in range(nd):
         big_n = max(big_n, window_offsets[d + 1] - window_offsets[d])
         big_m = max(big_m, set_offsets[d + 1] - set_offsets[d])
-    cdef int64_t* ia = <int64_t*>malloc(big_m * sizeof(int64_t))
-    cdef int64_t* ib = <int64_t*>malloc(big_m * sizeof(int64_t))
-    cdef int64_t* at = <int64_t*>malloc(big_n * sizeof(int64_t))
-    cdef uint8_t* marks = <uint8_t*>calloc(big_n, 1)
-    if ia == NULL or ib == NULL or at == NULL or marks == NULL:
-        free(ia)
-        free(ib)
-        free(at)
-        free(marks)
+    cdef Cover w
+    if _alloc_cover(&w, big_m, big_n):
         raise MemoryError()
     cdef const int64_t* od = &order[0]
     cdef const uint8_t* ow = &own[0]
@@ -284,15 +299,12 @@ def covered_pairs(const int64_t[::1] xa, const int64_t[::1] xb, const int64_t[::
             wy = window_offsets[y]
             sx = set_offsets[x]
             sy = set_offsets[y]
-            c = matches(st + sx, set_offsets[x + 1] - sx, st + sy, set_offsets[y + 1] - sy, ia, ib)
-            fa[i] = covered_groups(ia, c, en + sx, od + wx, window_offsets[x + 1] - wx,
-                                   ow + wx if use_own[x] else NULL, size, marks, at)
-            fb[i] = covered_groups(ib, c, en + sy, od + wy, window_offsets[y + 1] - wy,
-                                   ow + wy if use_own[y] else NULL, size, marks, at)
-    free(ia)
-    free(ib)
-    free(at)
-    free(marks)
+            c = matches(st + sx, set_offsets[x + 1] - sx, st + sy, set_offsets[y + 1] - sy, w.ia, w.ib)
+            fa[i] = covered_groups(w.ia, c, en + sx, od + wx, window_offsets[x + 1] - wx,
+                                   ow + wx if use_own[x] else NULL, size, w.marks, w.at)
+            fb[i] = covered_groups(w.ib, c, en + sy, od + wy, window_offsets[y + 1] - wy,
+                                   ow + wy if use_own[y] else NULL, size, w.marks, w.at)
+    _free_cover(&w)
     return found_a, found_b
 
 

@@ -244,14 +244,8 @@ class TextStore:
         offsets = np.zeros(len(at) + 1, dtype=np.int64)
         np.cumsum((ends - starts) // 8, out=offsets[1:])
         flat = np.empty(int(offsets[-1]), dtype=np.uint64)
-        view = memoryview(flat).cast("B")
-        fds = [self.spill.reader(name) for name in self.files]
-        preadv = os.preadv
-        for f, s, lo, hi in zip(self.file_of[at].tolist(), starts.tolist(), (8 * offsets[:-1]).tolist(),
-                                (8 * offsets[1:]).tolist()):
-            while lo < hi:
-                got = preadv(fds[f], [view[lo:hi]], s)
-                if got <= 0:
-                    raise OSError(f"{self.files[f]} ended early at byte {s}")
-                lo, s = lo + got, s + got
+        read_into, files = self.spill.read_into, self.files
+        for f, s, lo, hi in zip(self.file_of[at].tolist(), starts.tolist(), offsets[:-1].tolist(),
+                                offsets[1:].tolist()):
+            read_into(files[f], s, flat[lo:hi])
         return flat, offsets
